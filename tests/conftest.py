@@ -1,0 +1,30 @@
+"""Shared fixtures: a tiny trained run reused by training/export/script tests."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+  sys.path.insert(0, REPO_ROOT)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+  """A 40-step default-architecture run with its export.
+
+  Returns:
+    dict: model_dir, export_root, summary (training.train's return value).
+  """
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  root = tmp_path_factory.mktemp("tiny_run")
+  model_dir = str(root / "model")
+  export_root = str(root / "exported")
+  config = training.TrainConfig(steps=40, log_every=20, checkpoint_every=20,
+                                learning_rate=1e-3, seed=3)
+  summary = training.train(config, model_dir, export_dir=export_root)
+  return {"model_dir": model_dir, "export_root": export_root,
+          "summary": summary, "config": config}

@@ -1,0 +1,117 @@
+"""scripts/train.py end to end, in subprocesses as a user runs it."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TRAIN = os.path.join(REPO_ROOT, "scripts", "train.py")
+
+
+def _run(args, cwd=None, timeout=300):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  return subprocess.run([sys.executable, TRAIN] + args, cwd=cwd, env=env,
+                        capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def train_script():
+  """scripts/train.py imported once (absl flags are process-global)."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  spec = importlib.util.spec_from_file_location("train_script", TRAIN)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def _run_in_process(train_script, args, capsys):
+  """Parses and runs like the CLI; returns (exit code, stderr)."""
+  train_script.FLAGS.unparse_flags()
+  code = 0
+  try:
+    argv = train_script._parse_flags(["train.py"] + args)  # pylint: disable=protected-access
+    train_script.main(argv)
+  except SystemExit as e:
+    code = e.code
+  finally:
+    train_script.FLAGS.unparse_flags()
+  return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--beta=abc"], "flag --beta=abc"),
+    (["--beta=250", "--dataset=celeb_a"], "tensorflow-datasets"),
+])
+def test_usage_errors_in_a_real_process(args, message, tmp_path):
+  result = _run(args + [f"--model_dir={tmp_path}/m"], cwd=tmp_path)
+  assert result.returncode == 2, result.stderr
+  lines = [l for l in result.stderr.splitlines() if l.startswith("train.py")]
+  assert len(lines) == 1 and message in lines[0], result.stderr
+  assert "Traceback" not in result.stderr
+  assert not os.path.exists(tmp_path / "m")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--beta=-1"], "--beta must be >= 0"),
+    (["--beta=abc"], "flag --beta=abc"),
+    (["--gamma=-5"], "--gamma must be >= 0"),
+    (["--learning_rate=0"], "--learning_rate must be > 0"),
+    (["--latent_dim=0"], "--latent_dim must be a positive integer"),
+    (["--batch_size=0"], "--batch_size must be a positive integer"),
+    (["--steps=-1"], "--steps must be a positive integer"),
+    (["--dataset=mnist"], "unknown --dataset 'mnist'; valid names:"),
+    (["--arch=resnet"], "flag --arch=resnet"),
+    (["--beta=250", "--dataset=celeb_a"], "tensorflow-datasets"),
+    (["positional"], "unexpected arguments"),
+])
+def test_usage_errors_exit_2_with_one_line(train_script, args, message,
+                                          tmp_path, capsys):
+  code, stderr = _run_in_process(
+      train_script, args + [f"--model_dir={tmp_path}/m"], capsys)
+  assert code == 2, stderr
+  lines = [l for l in stderr.splitlines() if l.startswith("train.py")]
+  assert len(lines) == 1 and message in lines[0], stderr
+  assert not os.path.exists(tmp_path / "m")
+
+
+def test_train_resume_and_export(tmp_path):
+  common = ["--log_every=10", "--checkpoint_every=10",
+            f"--model_dir={tmp_path}/run", f"--export_dir={tmp_path}/exp"]
+  first = _run(["--steps=20"] + common, cwd=tmp_path)
+  assert first.returncode == 0, first.stderr[-3000:]
+  assert "steps/s" in first.stderr
+  summary = json.load(open(tmp_path / "run" / "train_summary.json"))
+  assert summary["step"] == 20
+  assert os.path.exists(tmp_path / "exp" / "dsprites_beta4" / "1" /
+                        "saved_model.pb")
+  assert glob.glob(str(tmp_path / "run" / "train" / "events.out.tfevents.*"))
+  second = _run(["--steps=30"] + common, cwd=tmp_path)
+  assert second.returncode == 0, second.stderr[-3000:]
+  assert "resumed from" in second.stderr and "ckpt-20" in second.stderr
+  summary = json.load(open(tmp_path / "run" / "train_summary.json"))
+  assert summary["step"] == 30 and summary["steps_this_run"] == 10
+  assert sorted(os.listdir(tmp_path / "exp" / "dsprites_beta4")) == ["1", "2"]
+
+
+def test_flagfile_and_preset(tmp_path):
+  flagfile = tmp_path / "flags.txt"
+  flagfile.write_text("--steps=10\n--log_every=5\n--latent_dim=3\n")
+  result = _run([f"--flagfile={flagfile}", "--preset=paper",
+                 f"--model_dir={tmp_path}/run", "--export_dir="],
+                cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-3000:]
+  config = json.load(open(tmp_path / "run" / "run_config.json"))
+  # Explicit flags win over the preset; the preset fills the rest.
+  assert config["steps"] == 10 and config["latent_dim"] == 3
+  assert config["checkpoint_every"] == 5000
+
+
+def test_help_states_the_default_run_length():
+  result = subprocess.run([sys.executable, TRAIN, "--helpfull"],
+                          capture_output=True, text=True, timeout=120)
+  assert "Default 6000" in result.stdout and "--preset" in result.stdout

@@ -1,0 +1,109 @@
+"""Training runs: outputs, resume (step count, schedule, data), refusals."""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+
+from tf_betavae import io_utils
+from tf_betavae import training
+
+
+def _config(**overrides):
+  values = dict(steps=20, log_every=10, checkpoint_every=10, seed=1,
+                learning_rate=1e-3)
+  values.update(overrides)
+  return training.TrainConfig(**values)
+
+
+def test_run_writes_checkpoints_tensorboard_and_export(tiny_run):
+  summary = tiny_run["summary"]
+  model_dir = tiny_run["model_dir"]
+  assert summary["step"] == 40 and summary["steps_this_run"] == 40
+  assert summary["checkpoint"].endswith("ckpt-40")
+  assert os.path.exists(summary["checkpoint"] + ".index")
+  assert glob.glob(os.path.join(model_dir, "train", "events.out.tfevents.*"))
+  assert os.path.exists(os.path.join(summary["export_path"], "saved_model.pb"))
+  assert summary["export_path"].endswith(os.path.join("dsprites_beta4", "1"))
+  stored = io_utils.read_json(os.path.join(model_dir, training.SUMMARY_FILE))
+  assert stored["step"] == 40
+  assert np.isfinite(summary["metrics"]["loss"])
+  assert summary["steps_per_second"] > 0
+
+
+def test_tensorboard_has_a_scalar_for_every_tracker(tiny_run):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  tags = set()
+  for path in glob.glob(os.path.join(tiny_run["model_dir"], "train", "*")):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update(v.tag for v in event.summary.value)
+  expected = {"train/loss", "train/reconstruction", "train/kl",
+              "train/steps_per_second"}
+  expected |= {f"kl_per_latent/kl_latent_{i}" for i in range(10)}
+  assert expected <= tags
+
+
+def test_resume_continues_steps_schedule_and_data(tmp_path):
+  # Objective B so that the capacity schedule is visible in the trackers.
+  settings = dict(objective="B", capacity_max=10.0, capacity_steps=100)
+  straight = training.train(_config(steps=30, **settings),
+                            str(tmp_path / "straight"))
+  first = training.train(_config(**settings), str(tmp_path / "resumed"))
+  assert first["step"] == 20
+  resumed = training.train(_config(steps=30, **settings),
+                           str(tmp_path / "resumed"))
+  assert resumed["step"] == 30 and resumed["steps_this_run"] == 10
+  # The trackers average C over steps 20..29 (C is read before the update).
+  expected_capacity = np.mean([10.0 * s / 100 for s in range(20, 30)])
+  assert resumed["metrics"]["capacity"] == pytest.approx(expected_capacity,
+                                                         rel=1e-5)
+  # Same weights, optimizer state, data stream and latent noise: the resumed
+  # run ends where the uninterrupted one does.
+  assert resumed["metrics"]["loss"] == pytest.approx(
+      straight["metrics"]["loss"], rel=1e-3)
+  model_a, _ = training.restore_model(str(tmp_path / "straight"))
+  model_b, _ = training.restore_model(str(tmp_path / "resumed"))
+  for a, b in zip(model_a.trainable_variables, model_b.trainable_variables):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4)
+
+
+def test_finished_run_rerun_does_not_retrain_or_reexport(tmp_path):
+  config = _config(steps=10)
+  first = training.train(config, str(tmp_path / "m"), str(tmp_path / "e"))
+  again = training.train(config, str(tmp_path / "m"), str(tmp_path / "e"))
+  assert again["steps_this_run"] == 0
+  assert again["export_path"] == first["export_path"]
+  assert os.listdir(tmp_path / "e" / "dsprites_beta4") == ["1"]
+
+
+def test_resume_into_a_different_run_is_refused(tmp_path):
+  training.train(_config(steps=10), str(tmp_path / "m"))
+  with pytest.raises(training.ConfigError,
+                     match=r"arch: 'conv' there, 'mlp' now; latent_dim: 10 there, 4 now"):
+    training.train(_config(steps=20, latent_dim=4, arch="mlp"),
+                   str(tmp_path / "m"))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"beta": -1.0}, "--beta must be >= 0"),
+    ({"beta": float("nan")}, "--beta must be a finite number"),
+    ({"learning_rate": 0.0}, "--learning_rate must be > 0"),
+    ({"latent_dim": 0}, "--latent_dim must be a positive integer"),
+    ({"batch_size": -2}, "--batch_size must be a positive integer"),
+    ({"steps": 0}, "--steps must be a positive integer"),
+    ({"dataset": "mnist"}, "unknown --dataset 'mnist'"),
+    ({"arch": "resnet"}, "unknown --arch"),
+    ({"objective": "C"}, "unknown --objective"),
+    ({"likelihood": "poisson"}, "unknown --likelihood"),
+])
+def test_bad_settings_are_refused(overrides, message):
+  with pytest.raises(training.ConfigError, match=message):
+    _config(**overrides).validate()
+
+
+def test_unwritable_model_dir_is_refused_before_training(tmp_path):
+  blocker = tmp_path / "file"
+  blocker.write_text("not a directory")
+  with pytest.raises(training.ConfigError, match="cannot create --model_dir"):
+    training.train(_config(), str(blocker / "sub"))

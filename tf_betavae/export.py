@@ -1,0 +1,249 @@
+"""SavedModel export of a trained β-VAE, in the layout TF Serving reads.
+
+Layout: ``<export_root>/<model_name>/<version>/saved_model.pb`` + ``variables/``
++ ``assets/tf_betavae_metadata.json``, with integer versions.  A version
+directory appears in one rename once it is complete, so TF Serving (which
+polls for integer directory names) never loads a half-written model.
+
+Signatures (names are part of the contract; tests and tools depend on them):
+
+============== ===================================== ==================================
+signature      input                                 outputs
+============== ===================================== ==================================
+serving_default images float32 [None, H, W, C]       latent_mean float32 [None, D]
+encode          images float32 [None, H, W, C]       mean, log_variance float32 [None, D]
+decode          latents float32 [None, D]            images float32 [None, H, W, C]
+reconstruct     images float32 [None, H, W, C]       images float32 [None, H, W, C]
+============== ===================================== ==================================
+
+Input images are expected in [0, 1]; values outside are clipped to [0, 1]
+inside the graph.  Output images are the likelihood's mean, in [0, 1].
+The graph holds only stock TensorFlow ops (no TFP, no XLA, no custom ops).
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+import tf_betavae
+from tf_betavae import io_utils
+
+METADATA_FILENAME = "tf_betavae_metadata.json"
+SIGNATURES = ("serving_default", "encode", "decode", "reconstruct")
+
+
+class ExportError(RuntimeError):
+  """The export cannot be written where or as asked."""
+
+
+def default_model_name(dataset, objective="H", beta=4.0, capacity_max=25.0):
+  """E.g. 'dsprites_beta4', 'celeb_a_beta250', 'dsprites_capacity25'."""
+  def number(value):
+    return f"{value:g}"
+  dataset = re.sub(r"[^A-Za-z0-9_]+", "_", dataset.split(":", 1)[0])
+  if objective == "B":
+    return f"{dataset}_capacity{number(capacity_max)}"
+  return f"{dataset}_beta{number(beta)}"
+
+
+def training_metadata(config, steps):
+  """The export metadata of a training run (TrainConfig + steps)."""
+  return {
+      "latent_dim": config.latent_dim,
+      "arch": config.arch,
+      "likelihood": config.likelihood,
+      "objective": config.objective,
+      "beta": config.beta if config.objective == "H" else None,
+      "gamma": config.gamma if config.objective == "B" else None,
+      "capacity_max": config.capacity_max if config.objective == "B" else None,
+      "capacity_steps": (config.capacity_steps
+                         if config.objective == "B" else None),
+      "dataset": config.dataset,
+      "training_steps": int(steps),
+      "batch_size": config.batch_size,
+      "learning_rate": config.learning_rate,
+      "seed": config.seed,
+  }
+
+
+class _Untracked:
+  """Hides an object from SavedModel's object graph (see _ServingModule)."""
+
+  def __init__(self, value):
+    self.value = value
+
+
+class _ServingModule(tf.Module):
+  """Holds the model's variables and the four signature functions.
+
+  The Keras layers themselves are not part of the saved object graph: only
+  their plain tf.Variables are (as Keras' own ExportArchive does), which is
+  what the TF1 session loader (saved_model_cli run, TF Serving) restores.
+  """
+
+  def __init__(self, model, image_shape):
+    super().__init__(name="beta_vae")
+    self._layers = _Untracked((model.encoder, model.decoder))
+    self.model_variables = [
+        getattr(v, "value", v)
+        for v in model.encoder.weights + model.decoder.weights
+    ]
+    self._likelihood = model.likelihood
+    self._image_shape = [None] + list(image_shape)
+    self._latent_shape = [None, model.latent_dim]
+    image_spec = tf.TensorSpec([None] + list(image_shape), tf.float32,
+                               name="images")
+    latent_spec = tf.TensorSpec([None, model.latent_dim], tf.float32,
+                                name="latents")
+    self.serving_default = tf.function(self._latent_mean,
+                                       input_signature=[image_spec])
+    self.encode = tf.function(self._encode, input_signature=[image_spec])
+    self.decode = tf.function(self._decode, input_signature=[latent_spec])
+    self.reconstruct = tf.function(self._reconstruct,
+                                   input_signature=[image_spec])
+
+  def _posterior_params(self, images):
+    # EnsureShape fails with a message naming the expected shape when a
+    # caller feeds another one (e.g. through a v1 session or TF Serving).
+    images = tf.ensure_shape(images, self._image_shape)
+    images = tf.clip_by_value(images, 0.0, 1.0)
+    encoder, _ = self._layers.value
+    mean, log_variance = encoder(images, training=False)
+    return tf.cast(mean, tf.float32), tf.cast(log_variance, tf.float32)
+
+  def _mean_image(self, latents):
+    latents = tf.ensure_shape(latents, self._latent_shape)
+    _, decoder = self._layers.value
+    params = tf.cast(decoder(latents, training=False), tf.float32)
+    return self._likelihood.mean(params)
+
+  def _latent_mean(self, images):
+    mean, _ = self._posterior_params(images)
+    return {"latent_mean": tf.identity(mean, name="latent_mean")}
+
+  def _encode(self, images):
+    mean, log_variance = self._posterior_params(images)
+    return {"mean": mean, "log_variance": log_variance}
+
+  def _decode(self, latents):
+    return {"images": self._mean_image(latents)}
+
+  def _reconstruct(self, images):
+    mean, _ = self._posterior_params(images)
+    return {"images": self._mean_image(mean)}
+
+
+def _next_version(model_root):
+  versions = [int(d) for d in os.listdir(model_root) if d.isdigit()]
+  return max(versions, default=0) + 1
+
+
+def export_model(model, export_root, model_name=None, version=None,
+                 overwrite=False, metadata=None):
+  """Writes a SavedModel of ``model`` for TF Serving and transfer.
+
+  Args:
+    model: a built BetaVAE.
+    export_root: str, the directory holding one folder per model name.
+    model_name: str; default from the metadata (dataset and β).
+    version: int > 0; default one more than the highest existing version.
+    overwrite: bool; replace an existing version (otherwise refuse).
+    metadata: dict stored as the JSON asset (training settings, scores);
+      latent_dim, image_shape and package_version are always filled in.
+
+  Returns:
+    str, the version directory written.
+
+  Raises:
+    ExportError: the version exists (and not overwrite), a bad version, or an
+      unwritable export root.
+  """
+  image_shape = model.image_shape
+  metadata = dict(metadata or {})
+  metadata.update(latent_dim=model.latent_dim, image_shape=list(image_shape),
+                  likelihood=model.likelihood_name,
+                  objective=model.objective,
+                  package_version=tf_betavae.__version__,
+                  signatures=list(SIGNATURES))
+  if model_name is None:
+    model_name = default_model_name(
+        metadata.get("dataset", "model"), model.objective, model.beta,
+        model.capacity_max)
+  model_root = os.path.join(export_root, model_name)
+  try:
+    os.makedirs(model_root, exist_ok=True)
+  except OSError as e:
+    raise ExportError(f"cannot create export directory {model_root}: "
+                      f"{e.strerror}") from None
+  if version is None:
+    version = _next_version(model_root)
+  if not isinstance(version, int) or version <= 0:
+    raise ExportError(f"export version must be a positive integer (TF "
+                      f"Serving's layout), got {version!r}")
+  final_dir = os.path.join(model_root, str(version))
+  if os.path.exists(final_dir) and not overwrite:
+    raise ExportError(f"{final_dir} already exists; pass overwrite=True "
+                      "(--overwrite) to replace it or choose another version")
+  metadata["version"] = version
+  metadata["model_name"] = model_name
+
+  # Everything is written under a hidden temporary name that TF Serving
+  # ignores, then renamed into place.
+  staging = tempfile.mkdtemp(dir=model_root, prefix=f".tmp-{version}-")
+  try:
+    metadata_source = os.path.join(staging, "_metadata_source")
+    os.makedirs(metadata_source)
+    metadata_path = os.path.join(metadata_source, METADATA_FILENAME)
+    with open(metadata_path, "w") as f:
+      json.dump(metadata, f, indent=2, sort_keys=True)
+    module = _ServingModule(model, image_shape)
+    module.metadata_asset = tf.saved_model.Asset(metadata_path)
+    saved_model_dir = os.path.join(staging, "model")
+    tf.saved_model.save(
+        module, saved_model_dir,
+        signatures={
+            "serving_default": module.serving_default,
+            "encode": module.encode,
+            "decode": module.decode,
+            "reconstruct": module.reconstruct,
+        })
+    replaced = None
+    if os.path.exists(final_dir):
+      replaced = os.path.join(staging, "replaced")
+      os.rename(final_dir, replaced)
+    os.rename(saved_model_dir, final_dir)
+  finally:
+    shutil.rmtree(staging, ignore_errors=True)
+  return final_dir
+
+
+def read_metadata(export_dir):
+  """The metadata dict stored in an export's assets.
+
+  Raises:
+    FileNotFoundError: export_dir is not a tf_betavae export.
+  """
+  path = os.path.join(export_dir, "assets", METADATA_FILENAME)
+  if not os.path.exists(path):
+    if not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+      raise FileNotFoundError(f"{export_dir} is not a SavedModel directory "
+                              "(no saved_model.pb)")
+    raise FileNotFoundError(f"{export_dir} is a SavedModel but not a "
+                            f"tf_betavae export (no assets/{METADATA_FILENAME})")
+  return io_utils.read_json(path)
+
+
+def latest_version_dir(path):
+  """``path`` itself if it is a SavedModel, else its highest version dir."""
+  if os.path.exists(os.path.join(path, "saved_model.pb")):
+    return path
+  if os.path.isdir(path):
+    versions = [int(d) for d in os.listdir(path) if d.isdigit()]
+    if versions:
+      return os.path.join(path, str(max(versions)))
+  raise FileNotFoundError(f"{path} is neither a SavedModel nor a model "
+                          "folder with integer version subdirectories")

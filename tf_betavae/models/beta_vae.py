@@ -1,0 +1,256 @@
+"""β-VAE: a Keras model whose custom train_step weights the KL term.
+
+Objectives (per example, in nats; averaged over the batch):
+
+* ``H`` (Higgins et al. 2017): reconstruction + β · KL(q(z|x) || p(z)).
+  β = 1 is the plain VAE (the negative ELBO).
+* ``B`` (Burgess et al. 2018): reconstruction + γ · |KL − C|, where the
+  capacity C rises linearly from 0 to ``capacity_max`` nats over
+  ``capacity_steps`` optimizer steps.  C is computed in the graph from the
+  optimizer's step counter, so it never freezes at trace time and a resumed
+  run (which restores the counter) continues the schedule.
+
+The posterior is a ``tfd.MultivariateNormalDiag`` built in float32 from the
+encoder's mean and log-variance, the prior a standard normal of the same
+size, the KL term ``tfd.kl_divergence`` (analytic), and the latent sample is
+the distribution's reparameterised sample.
+"""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tf_betavae.models import likelihoods as likelihoods_lib
+
+tfd = tfp.distributions
+
+OBJECTIVES = ("H", "B")
+
+
+@keras.saving.register_keras_serializable(package="tf_betavae")
+class VectorMean(keras.metrics.Metric):
+  """Running mean of a vector; ``result()`` is a dict of scalars
+  ``{prefix_0: ..., prefix_1: ...}`` so logs and TensorBoard show each entry.
+  """
+
+  def __init__(self, size, prefix, **kwargs):
+    super().__init__(name=prefix, **kwargs)
+    self.size = int(size)
+    self.prefix = prefix
+    self.total = self.add_variable(shape=(self.size,), initializer="zeros",
+                                   name="total")
+    self.count = self.add_variable(shape=(), initializer="zeros",
+                                   name="count")
+
+  def update_state(self, values):
+    """values: float [batch, size]."""
+    values = tf.cast(values, self.total.dtype)
+    self.total.assign_add(tf.reduce_sum(values, axis=0))
+    self.count.assign_add(tf.cast(tf.shape(values)[0], self.count.dtype))
+
+  def result(self):
+    mean = tf.math.divide_no_nan(self.total, self.count)
+    return {f"{self.prefix}_{i}": mean[i] for i in range(self.size)}
+
+  def get_config(self):
+    return {"size": self.size, "prefix": self.prefix}
+
+
+@keras.saving.register_keras_serializable(package="tf_betavae")
+class BetaVAE(keras.Model):
+  """A β-VAE with objectives H and B.
+
+  Args:
+    encoder: layer, images [batch, H, W, C] -> (mean, log_variance)
+      [batch, latent_dim] each.
+    decoder: layer, latents [batch, latent_dim] -> per-pixel parameters
+      [batch, H, W, C].
+    latent_dim: int, size of z.
+    likelihood: 'bernoulli' (default, the paper's choice for binary images)
+      or 'gaussian'.
+    objective: 'H' (β · KL) or 'B' (γ · |KL − C|).
+    beta: float >= 0, the KL weight of objective H (paper default 4 for
+      2D shapes).
+    gamma: float >= 0, the weight of objective B (Burgess et al.: 1000).
+    capacity_max: float >= 0, final capacity C of objective B, nats.
+    capacity_steps: int > 0, steps over which C rises linearly from 0.
+    gaussian_stddev: float > 0, the fixed pixel std of the gaussian
+      likelihood.
+    seed: int, seeds the reparameterised samples (stateless, per step).
+    image_shape: (height, width, channels) of the images.
+  """
+
+  def __init__(self, encoder, decoder, latent_dim, likelihood="bernoulli",
+               objective="H", beta=4.0, gamma=1000.0, capacity_max=25.0,
+               capacity_steps=100000, gaussian_stddev=1.0, seed=0,
+               image_shape=(64, 64, 1), **kwargs):
+    super().__init__(**kwargs)
+    if objective not in OBJECTIVES:
+      raise ValueError(f"unknown objective {objective!r}; choose H or B")
+    for name, value in (("beta", beta), ("gamma", gamma),
+                        ("capacity_max", capacity_max)):
+      if not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    if int(capacity_steps) <= 0:
+      raise ValueError(f"capacity_steps must be > 0, got {capacity_steps}")
+    self.encoder = encoder
+    self.decoder = decoder
+    self.latent_dim = int(latent_dim)
+    self.likelihood_name = likelihood
+    self.gaussian_stddev = float(gaussian_stddev)
+    kwargs_l = ({"stddev": self.gaussian_stddev}
+                if likelihood == "gaussian" else {})
+    self.likelihood = likelihoods_lib.get(likelihood, **kwargs_l)
+    self.objective = objective
+    self.beta = float(beta)
+    self.gamma = float(gamma)
+    self.capacity_max = float(capacity_max)
+    self.capacity_steps = int(capacity_steps)
+    self.seed = int(seed)
+    self.image_shape = tuple(int(d) for d in image_shape)
+    self.loss_tracker = keras.metrics.Mean(name="loss")
+    self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+    self.kl_tracker = keras.metrics.Mean(name="kl")
+    self.kl_per_latent_tracker = VectorMean(self.latent_dim, "kl_latent")
+    self.capacity_tracker = keras.metrics.Mean(name="capacity")
+
+  # -- distributions -------------------------------------------------------
+
+  def posterior(self, images, training=False):
+    """q(z|x) as a float32 MultivariateNormalDiag with batch shape [batch]."""
+    mean, log_variance = self.encoder(images, training=training)
+    mean = tf.cast(mean, tf.float32)
+    log_variance = tf.cast(log_variance, tf.float32)
+    return tfd.MultivariateNormalDiag(
+        loc=mean, scale_diag=tf.exp(0.5 * log_variance))
+
+  def prior(self):
+    """p(z): a standard normal over latent_dim dimensions."""
+    return tfd.MultivariateNormalDiag(
+        loc=tf.zeros([self.latent_dim]), scale_diag=tf.ones([self.latent_dim]))
+
+  def capacity(self, step):
+    """Capacity C of objective B at optimizer step ``step``, nats (float32)."""
+    fraction = tf.minimum(
+        tf.cast(step, tf.float32) / float(self.capacity_steps), 1.0)
+    return self.capacity_max * fraction
+
+  # -- forward passes -------------------------------------------------------
+
+  def encode(self, images):
+    """images [batch, H, W, C] -> (mean, log_variance) float32 [batch, D]."""
+    posterior = self.posterior(images)
+    return posterior.mean(), 2.0 * tf.math.log(posterior.stddev())
+
+  def decode(self, latents):
+    """latents [batch, D] -> the likelihood's mean image float32 in [0, 1]."""
+    params = tf.cast(self.decoder(latents), tf.float32)
+    return self.likelihood.mean(params)
+
+  def call(self, images, training=False):
+    """Reconstruction (likelihood mean) from the posterior mean."""
+    mean, _ = self.encoder(images, training=training)
+    return self.decode(mean)
+
+  def compute_terms(self, images, seed, training=False):
+    """The per-example terms of the objective.
+
+    Args:
+      images: float32 [batch, H, W, C] in [0, 1].
+      seed: int32 tensor [2], stateless seed of the latent sample.
+      training: bool.
+
+    Returns:
+      dict of float32 tensors: reconstruction [batch] (nats), kl [batch]
+      (nats), kl_per_latent [batch, latent_dim] (nats).
+    """
+    posterior = self.posterior(images, training=training)
+    latents = posterior.sample(seed=seed)
+    params = tf.cast(self.decoder(latents, training=training), tf.float32)
+    images = tf.cast(images, tf.float32)
+    reconstruction = self.likelihood.negative_log_likelihood(images, params)
+    kl = tfd.kl_divergence(posterior, self.prior())
+    kl_per_latent = tfd.kl_divergence(
+        tfd.Normal(posterior.mean(), posterior.stddev()),
+        tfd.Normal(0.0, 1.0))
+    return {"reconstruction": reconstruction, "kl": kl,
+            "kl_per_latent": kl_per_latent}
+
+  def objective_loss(self, reconstruction, kl, step):
+    """Batch-mean objective from per-example terms (float32 scalar)."""
+    reconstruction = tf.reduce_mean(reconstruction)
+    kl = tf.reduce_mean(kl)
+    if self.objective == "H":
+      return reconstruction + self.beta * kl
+    return reconstruction + self.gamma * tf.abs(kl - self.capacity(step))
+
+  def _step_seed(self, offset):
+    """Stateless seed, distinct per step, per replica and per purpose."""
+    context = tf.distribute.get_replica_context()
+    replica = context.replica_id_in_sync_group if context is not None else 0
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    step = tf.cast(self.optimizer.iterations, tf.int32)
+    return tf.stack([
+        tf.constant(self.seed, tf.int32) + offset,
+        step * replicas + tf.cast(replica, tf.int32)
+    ])
+
+  def _update_trackers(self, loss, terms, step):
+    self.loss_tracker.update_state(loss)
+    self.reconstruction_tracker.update_state(terms["reconstruction"])
+    self.kl_tracker.update_state(terms["kl"])
+    self.kl_per_latent_tracker.update_state(terms["kl_per_latent"])
+    self.capacity_tracker.update_state(self.capacity(step))
+
+  def train_step(self, data):
+    images = data[0] if isinstance(data, (tuple, list)) else data
+    step = self.optimizer.iterations
+    with tf.GradientTape() as tape:
+      terms = self.compute_terms(images, self._step_seed(0), training=True)
+      loss = self.objective_loss(terms["reconstruction"], terms["kl"], step)
+      # Each replica sees global_batch / replicas examples and the optimizer
+      # sums replica gradients: dividing makes the sum the mean gradient.
+      replicas = tf.distribute.get_strategy().num_replicas_in_sync
+      scaled_loss = self.optimizer.scale_loss(loss / replicas)
+    self._update_trackers(loss, terms, step)
+    variables = self.trainable_variables
+    gradients = tape.gradient(scaled_loss, variables)
+    self.optimizer.apply_gradients(zip(gradients, variables))
+    return self.get_metrics_result()
+
+  def test_step(self, data):
+    images = data[0] if isinstance(data, (tuple, list)) else data
+    step = self.optimizer.iterations
+    terms = self.compute_terms(images, self._step_seed(1), training=False)
+    loss = self.objective_loss(terms["reconstruction"], terms["kl"], step)
+    self._update_trackers(loss, terms, step)
+    return self.get_metrics_result()
+
+  @property
+  def metrics(self):
+    trackers = [self.loss_tracker, self.reconstruction_tracker,
+                self.kl_tracker, self.kl_per_latent_tracker]
+    if self.objective == "B":
+      trackers.append(self.capacity_tracker)
+    return trackers
+
+  def get_config(self):
+    config = super().get_config()
+    config.update(
+        encoder=keras.saving.serialize_keras_object(self.encoder),
+        decoder=keras.saving.serialize_keras_object(self.decoder),
+        latent_dim=self.latent_dim, likelihood=self.likelihood_name,
+        objective=self.objective, beta=self.beta, gamma=self.gamma,
+        capacity_max=self.capacity_max, capacity_steps=self.capacity_steps,
+        gaussian_stddev=self.gaussian_stddev, seed=self.seed,
+        image_shape=list(self.image_shape))
+    return config
+
+  @classmethod
+  def from_config(cls, config):
+    config = dict(config)
+    config["encoder"] = keras.saving.deserialize_keras_object(
+        config["encoder"])
+    config["decoder"] = keras.saving.deserialize_keras_object(
+        config["decoder"])
+    return cls(**config)

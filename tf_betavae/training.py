@@ -1,0 +1,376 @@
+"""A training run: settings, checkpoints, resume, TensorBoard and export.
+
+``train(config, model_dir)`` builds the model, restores the latest checkpoint
+in ``model_dir`` if there is one (the step count, the optimizer state, the
+capacity schedule of objective B and the position of the data stream all
+continue), trains to ``config.steps`` optimizer steps, and exports the
+trained encoder/decoder when an export directory is given.
+
+The loop calls ``BetaVAE.train_step`` through ``strategy.run`` inside one
+``tf.function`` that runs a whole chunk of steps (a log interval), so the
+Python overhead per step is nil and the same code serves the default
+strategy and tf.distribute strategies.
+"""
+
+import dataclasses
+import math
+import os
+import time
+
+from absl import logging
+import keras
+import tensorflow as tf
+
+from tf_betavae import data as data_lib
+from tf_betavae import io_utils
+from tf_betavae import models
+
+RUN_CONFIG_FILE = "run_config.json"
+SUMMARY_FILE = "train_summary.json"
+CHECKPOINT_SUBDIR = "checkpoints"
+
+# Settings that fix the variables' shapes or meaning: resuming into a
+# model_dir whose run differs in any of them is refused.
+_RESUME_MUST_MATCH = ("dataset", "arch", "latent_dim", "likelihood",
+                      "objective")
+
+
+class ConfigError(ValueError):
+  """A setting is invalid, or contradicts the run already in model_dir."""
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced a NaN or infinite loss."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  """Settings of a run.  Defaults are the paper's values where it has one.
+
+  Attributes:
+    dataset: a name from tf_betavae.data.DATASETS ('dsprites' = simulator).
+    arch: 'conv' or 'mlp'.
+    latent_dim: number of latents (10 for 2D shapes in the paper).
+    likelihood: 'bernoulli' or 'gaussian'.
+    gaussian_stddev: fixed pixel std of the gaussian likelihood.
+    objective: 'H' (β·KL) or 'B' (γ·|KL − C|).
+    beta: KL weight of objective H.
+    gamma: weight of objective B.
+    capacity_max: final capacity C of objective B, nats.
+    capacity_steps: steps over which C rises from 0 to capacity_max.
+    batch_size: global batch size (split over replicas).
+    learning_rate: Adam learning rate.
+    steps: total optimizer steps of the run.
+    seed: seeds weights, the data stream and the latent samples.
+    checkpoint_every: steps between checkpoints.
+    log_every: steps between log lines and TensorBoard scalars.
+    mixed_precision: False, 'mixed_float16' or 'mixed_bfloat16'.
+    jit_compile: XLA-compile the training step (exports stay plain).
+    data_dir: where real datasets live.
+  """
+
+  dataset: str = "dsprites"
+  arch: str = "conv"
+  latent_dim: int = 10
+  likelihood: str = "bernoulli"
+  gaussian_stddev: float = 1.0
+  objective: str = "H"
+  beta: float = 4.0
+  gamma: float = 1000.0
+  capacity_max: float = 25.0
+  capacity_steps: int = 100000
+  batch_size: int = 64
+  learning_rate: float = 5e-4
+  steps: int = 6000
+  seed: int = 0
+  checkpoint_every: int = 1000
+  log_every: int = 100
+  mixed_precision: object = False
+  jit_compile: bool = False
+  data_dir: object = None
+
+  def validate(self):
+    """Raises ConfigError with a one-line reason for the first bad value."""
+    def need(condition, message):
+      if not condition:
+        raise ConfigError(message)
+
+    for name in ("beta", "gamma", "capacity_max", "learning_rate",
+                 "gaussian_stddev"):
+      value = getattr(self, name)
+      need(isinstance(value, (int, float)) and math.isfinite(value),
+           f"--{name} must be a finite number, got {value!r}")
+    need(self.beta >= 0, f"--beta must be >= 0, got {self.beta}")
+    need(self.gamma >= 0, f"--gamma must be >= 0, got {self.gamma}")
+    need(self.capacity_max >= 0,
+         f"--capacity_max must be >= 0 nats, got {self.capacity_max}")
+    need(self.learning_rate > 0,
+         f"--learning_rate must be > 0, got {self.learning_rate}")
+    need(self.gaussian_stddev > 0,
+         f"--gaussian_stddev must be > 0, got {self.gaussian_stddev}")
+    for name in ("latent_dim", "batch_size", "steps", "capacity_steps",
+                 "checkpoint_every", "log_every"):
+      value = getattr(self, name)
+      need(isinstance(value, int) and value > 0,
+           f"--{name} must be a positive integer, got {value!r}")
+    need(self.arch in models.ARCHITECTURES,
+         f"unknown --arch {self.arch!r}; choose one of "
+         f"{', '.join(models.ARCHITECTURES)}")
+    need(self.objective in models.OBJECTIVES,
+         f"unknown --objective {self.objective!r}; choose one of "
+         f"{', '.join(models.OBJECTIVES)}")
+    need(self.likelihood in models.LIKELIHOODS,
+         f"unknown --likelihood {self.likelihood!r}; choose one of "
+         f"{', '.join(models.LIKELIHOODS)}")
+    need(self.mixed_precision in (False, None, "mixed_float16",
+                                  "mixed_bfloat16"),
+         f"--mixed_precision must be mixed_float16 or mixed_bfloat16, got "
+         f"{self.mixed_precision!r}")
+    if not data_lib.is_known(self.dataset):
+      raise ConfigError(
+          f"unknown --dataset {self.dataset!r}; valid names: "
+          f"{', '.join(data_lib.DATASETS)}")
+
+  def to_dict(self):
+    return dataclasses.asdict(self)
+
+
+def _check_resume_compatible(config, model_dir):
+  """Refuses to resume into a model_dir trained with other core settings."""
+  path = os.path.join(model_dir, RUN_CONFIG_FILE)
+  if not os.path.exists(path):
+    return
+  previous = io_utils.read_json(path)
+  differences = [
+      f"{key}: {previous.get(key)!r} there, {getattr(config, key)!r} now"
+      for key in _RESUME_MUST_MATCH
+      if previous.get(key) != getattr(config, key)
+  ]
+  if differences:
+    raise ConfigError(
+        f"--model_dir {model_dir} holds a run with different settings ("
+        + "; ".join(differences)
+        + "); use another --model_dir or the same settings")
+
+
+def _prepare_model_dir(model_dir):
+  try:
+    os.makedirs(model_dir, exist_ok=True)
+  except OSError as e:
+    raise ConfigError(f"cannot create --model_dir {model_dir}: "
+                      f"{e.strerror}") from None
+  if not os.access(model_dir, os.W_OK):
+    raise ConfigError(f"--model_dir {model_dir} is not writable")
+
+
+def build_model(config, image_shape):
+  """The BetaVAE of a config, built (variables exist)."""
+  return models.build_model(
+      arch=config.arch, latent_dim=config.latent_dim, image_shape=image_shape,
+      likelihood=config.likelihood, gaussian_stddev=config.gaussian_stddev,
+      objective=config.objective, beta=config.beta, gamma=config.gamma,
+      capacity_max=config.capacity_max, capacity_steps=config.capacity_steps,
+      seed=config.seed)
+
+
+def make_checkpoint(model):
+  """The tf.train.Checkpoint of a compiled model (weights + optimizer)."""
+  return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+
+
+class StepRunner:
+  """Runs ``num_steps`` training steps in one tf.function call.
+
+  ``run(iterator, num_steps)``: iterator over (distributed) image batches;
+  num_steps an int64 scalar tensor (a new value does not retrace).
+  """
+
+  def __init__(self, model, strategy, jit_compile):
+    self._model = model
+    self._strategy = strategy
+    step_fn = model.train_step
+    if jit_compile:
+      step_fn = tf.function(step_fn, jit_compile=True)
+    self._step_fn = step_fn
+
+  @tf.function
+  def run(self, iterator, num_steps):
+    for _ in tf.range(num_steps):
+      self._strategy.run(self._step_fn, args=(next(iterator),))
+
+
+def _tracker_values(model):
+  """Current tracker results as a flat dict of Python floats."""
+  values = {}
+  for tracker in model.metrics:
+    result = tracker.result()
+    if isinstance(result, dict):
+      values.update({k: float(v) for k, v in result.items()})
+    else:
+      values[tracker.name] = float(result)
+  return values
+
+
+def _write_summaries(writer, values, step):
+  with writer.as_default(step=step):
+    for name, value in values.items():
+      group = "kl_per_latent/" if name.startswith("kl_latent_") else "train/"
+      tf.summary.scalar(group + name, value)
+    writer.flush()
+
+
+def train(config, model_dir, export_dir=None, export_name=None,
+          strategy=None):
+  """Trains (or resumes) a run; optionally exports it at the end.
+
+  Args:
+    config: TrainConfig.
+    model_dir: str, checkpoints, TensorBoard logs and run files go here.
+    export_dir: str or None, the export root (TF Serving layout,
+      <export_dir>/<model_name>/<version>); None skips the export.  A
+      rerun of a finished run does not export the same step twice.
+    export_name: model name under export_dir; default from dataset and β.
+    strategy: a tf.distribute.Strategy, default the current one.
+
+  Returns:
+    dict: final step, final tracker values, steps/s of this invocation,
+    wall seconds, checkpoint path and export path (or None).
+
+  Raises:
+    ConfigError: a bad setting or an incompatible model_dir.
+    tf_betavae.data.DatasetUnavailableError: the dataset's data is missing.
+    NonFiniteLossError: the loss became NaN or infinite.
+  """
+  start_time = time.time()
+  config.validate()
+  _prepare_model_dir(model_dir)
+  _check_resume_compatible(config, model_dir)
+  strategy = strategy or tf.distribute.get_strategy()
+  image_shape = data_lib.image_shape(config.dataset)
+
+  keras.utils.set_random_seed(config.seed)
+  previous_policy = keras.mixed_precision.dtype_policy()
+  if config.mixed_precision:
+    keras.mixed_precision.set_dtype_policy(config.mixed_precision)
+  try:
+    with strategy.scope():
+      model = build_model(config, image_shape)
+      model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+      model.optimizer.build(model.trainable_variables)
+  finally:
+    keras.mixed_precision.set_dtype_policy(previous_policy)
+
+  checkpoint = make_checkpoint(model)
+  manager = tf.train.CheckpointManager(
+      checkpoint, os.path.join(model_dir, CHECKPOINT_SUBDIR), max_to_keep=3)
+  if manager.latest_checkpoint:
+    checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    logging.info("resumed from %s at step %d", manager.latest_checkpoint,
+                 int(model.optimizer.iterations))
+  io_utils.write_json_atomic(os.path.join(model_dir, RUN_CONFIG_FILE),
+                             config.to_dict())
+
+  step = int(model.optimizer.iterations)
+  start_step = step
+  replicas = strategy.num_replicas_in_sync
+  if config.batch_size % replicas:
+    raise ConfigError(f"--batch_size {config.batch_size} must be a multiple "
+                      f"of the {replicas} replicas")
+  dataset, _ = data_lib.training_dataset(
+      config.dataset, config.batch_size, config.seed, start_batch=step,
+      data_dir=config.data_dir)
+  iterator = iter(strategy.experimental_distribute_dataset(dataset))
+  runner = StepRunner(model, strategy, config.jit_compile)
+  writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
+
+  values = _tracker_values(model)
+  train_start = last_log_time = time.time()
+  while step < config.steps:
+    next_log = (step // config.log_every + 1) * config.log_every
+    next_checkpoint = (step // config.checkpoint_every +
+                       1) * config.checkpoint_every
+    chunk = min(next_log, next_checkpoint, config.steps) - step
+    for tracker in model.metrics:
+      tracker.reset_state()
+    runner.run(iterator, tf.constant(chunk, tf.int64))
+    step = int(model.optimizer.iterations)
+    values = _tracker_values(model)
+    if not all(math.isfinite(v) for v in values.values()):
+      raise NonFiniteLossError(
+          f"non-finite loss at step {step} ({values['loss']}); last good "
+          f"checkpoint: {manager.latest_checkpoint or 'none'}")
+    now = time.time()
+    steps_per_second = chunk / max(now - last_log_time, 1e-9)
+    last_log_time = now
+    _write_summaries(writer, dict(values, steps_per_second=steps_per_second),
+                     step)
+    active = sum(1 for k, v in values.items()
+                 if k.startswith("kl_latent_") and v > 0.1)
+    logging.info(
+        "step %d/%d  loss %.2f  reconstruction %.2f  kl %.2f  active latents "
+        "%d  %.1f steps/s (%.0f images/s)", step, config.steps,
+        values["loss"], values["reconstruction"], values["kl"], active,
+        steps_per_second, steps_per_second * config.batch_size)
+    if step % config.checkpoint_every == 0 or step >= config.steps:
+      manager.save(checkpoint_number=step)
+  if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(
+      f"-{step}"):
+    manager.save(checkpoint_number=step)
+
+  wall_seconds = time.time() - start_time
+  train_seconds = time.time() - train_start
+  export_path = None
+  previous = _previous_summary(model_dir)
+  if (export_dir and previous.get("step") == step and
+      previous.get("export_path") and
+      os.path.exists(previous["export_path"])):
+    export_path = previous["export_path"]
+    logging.info("step %d is already exported at %s", step, export_path)
+  elif export_dir:
+    from tf_betavae import export as export_lib  # pylint: disable=g-import-not-at-top
+    export_path = export_lib.export_model(
+        model, export_dir, model_name=export_name,
+        metadata=export_lib.training_metadata(config, step))
+    logging.info("exported to %s", export_path)
+  summary = {
+      "step": step,
+      "steps_this_run": step - start_step,
+      "metrics": values,
+      "wall_seconds": wall_seconds,
+      "train_seconds": train_seconds,
+      "steps_per_second": (step - start_step) / max(train_seconds, 1e-9),
+      "checkpoint": manager.latest_checkpoint,
+      "export_path": export_path,
+  }
+  io_utils.write_json_atomic(os.path.join(model_dir, SUMMARY_FILE), summary)
+  return summary
+
+
+def _previous_summary(model_dir):
+  path = os.path.join(model_dir, SUMMARY_FILE)
+  return io_utils.read_json(path) if os.path.exists(path) else {}
+
+
+def restore_model(model_dir):
+  """Rebuilds the model of a run and restores its latest checkpoint.
+
+  Returns:
+    (model, config): a compiled BetaVAE and the run's TrainConfig.
+
+  Raises:
+    FileNotFoundError: model_dir holds no run or no checkpoint.
+  """
+  config_path = os.path.join(model_dir, RUN_CONFIG_FILE)
+  if not os.path.exists(config_path):
+    raise FileNotFoundError(f"{model_dir} holds no training run "
+                            f"({RUN_CONFIG_FILE} is missing)")
+  config = TrainConfig(**io_utils.read_json(config_path))
+  model = build_model(config, data_lib.image_shape(config.dataset))
+  model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+  model.optimizer.build(model.trainable_variables)
+  latest = tf.train.latest_checkpoint(os.path.join(model_dir,
+                                                   CHECKPOINT_SUBDIR))
+  if latest is None:
+    raise FileNotFoundError(f"{model_dir} holds no checkpoint")
+  make_checkpoint(model).restore(latest).assert_existing_objects_matched()
+  return model, config
