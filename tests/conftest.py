@@ -14,7 +14,10 @@ if REPO_ROOT not in sys.path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-  """A 40-step default-architecture run with its export.
+  """A 300-step default-architecture plain VAE run with its export.
+
+  Long enough that the encoder has learned position (the transfer test
+  compares it with an untrained encoder).
 
   Returns:
     dict: model_dir, export_root, summary (training.train's return value).
@@ -23,8 +26,9 @@ def tiny_run(tmp_path_factory):
   root = tmp_path_factory.mktemp("tiny_run")
   model_dir = str(root / "model")
   export_root = str(root / "exported")
-  config = training.TrainConfig(steps=40, log_every=20, checkpoint_every=20,
-                                learning_rate=1e-3, seed=3)
+  config = training.TrainConfig(steps=300, log_every=100,
+                                checkpoint_every=100, learning_rate=1e-3,
+                                beta=1.0, seed=3)
   summary = training.train(config, model_dir, export_dir=export_root)
   return {"model_dir": model_dir, "export_root": export_root,
           "summary": summary, "config": config}

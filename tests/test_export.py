@@ -145,26 +145,26 @@ def test_metadata_describes_the_run(tiny_run):
   assert metadata["latent_dim"] == 10
   assert metadata["image_shape"] == [64, 64, 1]
   assert metadata["likelihood"] == "bernoulli"
-  assert metadata["objective"] == "H" and metadata["beta"] == 4.0
+  assert metadata["objective"] == "H" and metadata["beta"] == 1.0
   assert metadata["dataset"] == "dsprites"
-  assert metadata["training_steps"] == 40 and metadata["seed"] == 3
+  assert metadata["training_steps"] == 300 and metadata["seed"] == 3
   assert metadata["package_version"]
   assert metadata["signatures"] == list(export.SIGNATURES)
 
 
 def test_versions_overwrite_and_clean_layout(tiny_run, tmp_path):
   model, config = training.restore_model(tiny_run["model_dir"])
-  meta = export.training_metadata(config, 40)
+  meta = export.training_metadata(config, 300)
   first = export.export_model(model, str(tmp_path), metadata=meta)
   second = export.export_model(model, str(tmp_path), metadata=meta)
-  assert first.endswith(os.path.join("dsprites_beta4", "1"))
-  assert second.endswith(os.path.join("dsprites_beta4", "2"))
+  assert first.endswith(os.path.join("dsprites_beta1", "1"))
+  assert second.endswith(os.path.join("dsprites_beta1", "2"))
   with pytest.raises(export.ExportError, match="already exists"):
     export.export_model(model, str(tmp_path), version=1, metadata=meta)
   export.export_model(model, str(tmp_path), version=1, overwrite=True,
                       metadata=meta)
   # Nothing but integer versions: no staging leftovers for TF Serving to see.
-  assert sorted(os.listdir(tmp_path / "dsprites_beta4")) == ["1", "2"]
+  assert sorted(os.listdir(tmp_path / "dsprites_beta1")) == ["1", "2"]
   with pytest.raises(export.ExportError, match="positive integer"):
     export.export_model(model, str(tmp_path), version=0, metadata=meta)
 

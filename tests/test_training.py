@@ -20,14 +20,14 @@ def _config(**overrides):
 def test_run_writes_checkpoints_tensorboard_and_export(tiny_run):
   summary = tiny_run["summary"]
   model_dir = tiny_run["model_dir"]
-  assert summary["step"] == 40 and summary["steps_this_run"] == 40
-  assert summary["checkpoint"].endswith("ckpt-40")
+  assert summary["step"] == 300 and summary["steps_this_run"] == 300
+  assert summary["checkpoint"].endswith("ckpt-300")
   assert os.path.exists(summary["checkpoint"] + ".index")
   assert glob.glob(os.path.join(model_dir, "train", "events.out.tfevents.*"))
   assert os.path.exists(os.path.join(summary["export_path"], "saved_model.pb"))
-  assert summary["export_path"].endswith(os.path.join("dsprites_beta4", "1"))
+  assert summary["export_path"].endswith(os.path.join("dsprites_beta1", "1"))
   stored = io_utils.read_json(os.path.join(model_dir, training.SUMMARY_FILE))
-  assert stored["step"] == 40
+  assert stored["step"] == 300
   assert np.isfinite(summary["metrics"]["loss"])
   assert summary["steps_per_second"] > 0
 

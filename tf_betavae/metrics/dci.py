@@ -1,0 +1,185 @@
+"""DCI: disentanglement, completeness, informativeness (Eastwood & Williams 2018).
+
+As in disentanglement_lib: for every factor a
+``sklearn.ensemble.GradientBoostingClassifier()`` with default settings is
+trained to predict the factor index from the code on ``num_train`` (10,000)
+samples; ``|feature_importances_|`` form the column of that factor in the
+importance matrix R [D, K].  With ``P[j, k] = R[j, k] / sum_k R[j, k]``:
+
+* disentanglement of code j: ``1 - H_K(P[j, :])`` (entropy with log base K);
+  the score weights codes by their share of the total importance;
+* completeness of factor k: ``1 - H_D(R[:, k] / sum_j R[j, k])``, weighted by
+  the factor's share of the total importance;
+* informativeness: the classifiers' mean accuracy on the training samples and
+  on ``num_test`` (5,000) test samples (disentanglement_lib reports accuracy,
+  not error).
+
+``1e-11`` is added to R inside the entropies, like disentanglement_lib, so an
+all-zero row or column has entropy 1 (score 0).  The factors are fitted in
+parallel threads (``n_jobs``); scikit-learn's tree building releases the GIL.
+"""
+
+from absl import logging
+import numpy as np
+import scipy.stats
+
+from tf_betavae.metrics import sampling
+
+DEFAULTS = {"num_train": 10000, "num_test": 5000}
+
+
+def _entropy_complement(matrix, axis_size):
+  """1 - entropy (base ``axis_size``) of each column of ``matrix``."""
+  if axis_size < 2:
+    return np.ones(matrix.shape[1])
+  return 1.0 - scipy.stats.entropy(matrix + 1e-11, base=axis_size)
+
+
+def disentanglement_per_code(importance):
+  """Disentanglement of each code dimension.
+
+  Args:
+    importance: float [D, K], non-negative.
+
+  Returns:
+    float64 np.ndarray [D] in [0, 1].
+  """
+  importance = np.asarray(importance, np.float64)
+  return _entropy_complement(importance.T, importance.shape[1])
+
+
+def disentanglement(importance):
+  """Importance-weighted mean disentanglement; float in [0, 1]."""
+  importance = np.asarray(importance, np.float64)
+  per_code = disentanglement_per_code(importance)
+  weights = importance if importance.sum() > 0 else np.ones_like(importance)
+  weights = weights.sum(axis=1) / weights.sum()
+  return float(np.sum(per_code * weights))
+
+
+def completeness_per_factor(importance):
+  """Completeness of each factor; float64 np.ndarray [K] in [0, 1]."""
+  importance = np.asarray(importance, np.float64)
+  return _entropy_complement(importance, importance.shape[0])
+
+
+def completeness(importance):
+  """Importance-weighted mean completeness; float in [0, 1]."""
+  importance = np.asarray(importance, np.float64)
+  per_factor = completeness_per_factor(importance)
+  weights = importance if importance.sum() > 0 else np.ones_like(importance)
+  weights = weights.sum(axis=0) / weights.sum()
+  return float(np.sum(per_factor * weights))
+
+
+def _fit_factor(codes_train, y_train, codes_test, y_test, seed):
+  from sklearn.ensemble import GradientBoostingClassifier
+  model = GradientBoostingClassifier(random_state=seed)
+  model.fit(codes_train, y_train)
+  return (np.abs(model.feature_importances_),
+          float(np.mean(model.predict(codes_train) == y_train)),
+          float(np.mean(model.predict(codes_test) == y_test)))
+
+
+def importance_gbt(codes_train, factors_train, codes_test, factors_test,
+                   random_state, n_jobs=-1):
+  """Importance matrix and accuracies from one GBT classifier per factor.
+
+  Args:
+    codes_train: float [N, D].
+    factors_train: int [N, K].
+    codes_test: float [M, D].
+    factors_test: int [M, K].
+    random_state: np.random.RandomState, seeds the classifiers (tie-breaking
+      only: subsample=1 and all features are used).
+    n_jobs: int, parallel threads (-1: all cores).
+
+  Returns:
+    importance [D, K], per-factor train accuracy [K], test accuracy [K].
+  """
+  import joblib
+  num_factors = factors_train.shape[1]
+  seeds = random_state.randint(2**31 - 1, size=num_factors)
+  # Most classes first, so the slowest fits start first.
+  order = np.argsort([-len(np.unique(factors_train[:, k]))
+                      for k in range(num_factors)], kind="stable")
+  fits = joblib.Parallel(n_jobs=n_jobs, prefer="threads")(
+      joblib.delayed(_fit_factor)(codes_train, factors_train[:, k],
+                                  codes_test, factors_test[:, k], seeds[k])
+      for k in order)
+  importance = np.zeros((codes_train.shape[1], num_factors))
+  train_acc = np.zeros(num_factors)
+  test_acc = np.zeros(num_factors)
+  for k, (imp, tr, te) in zip(order, fits):
+    importance[:, k], train_acc[k], test_acc[k] = imp, tr, te
+  return importance, train_acc, test_acc
+
+
+def compute_dci_from_codes(codes_train, factors_train, codes_test,
+                           factors_test, random_state, n_jobs=-1):
+  """Pure core of DCI.
+
+  Args:
+    codes_train: float [N, D], latent means.
+    factors_train: int [N, K], factor indices.
+    codes_test: float [M, D].
+    factors_test: int [M, K].
+    random_state: np.random.RandomState.
+    n_jobs: int, parallel threads.
+
+  Returns:
+    dict: ``score`` (= disentanglement), ``disentanglement``,
+    ``completeness``, ``informativeness_train``, ``informativeness_test``
+    (mean accuracies), ``importance_matrix`` [D][K] and per-factor
+    accuracies.
+  """
+  importance, train_acc, test_acc = importance_gbt(
+      np.asarray(codes_train, np.float64), np.asarray(factors_train),
+      np.asarray(codes_test, np.float64), np.asarray(factors_test),
+      random_state, n_jobs)
+  d = disentanglement(importance)
+  return {
+      "score": d,
+      "disentanglement": d,
+      "completeness": completeness(importance),
+      "informativeness_train": float(np.mean(train_acc)),
+      "informativeness_test": float(np.mean(test_acc)),
+      "per_factor_train_accuracy": train_acc.tolist(),
+      "per_factor_test_accuracy": test_acc.tolist(),
+      "importance_matrix": importance.tolist(),
+  }
+
+
+def compute_dci(ground_truth, representation_fn, random_state,
+                num_train=DEFAULTS["num_train"], num_test=DEFAULTS["num_test"],
+                n_jobs=-1, chunk_images=sampling.DEFAULT_CHUNK_IMAGES,
+                prefetch=True):
+  """DCI of a representation.
+
+  Args:
+    ground_truth: ground-truth object (see ``sampling``).
+    representation_fn: callable images [N, H, W, C] -> codes [N, D].
+    random_state: np.random.RandomState.
+    num_train: int, training samples (10,000).
+    num_test: int, test samples (5,000).
+    n_jobs: int, parallel threads for the classifiers.
+    chunk_images: int, images rendered and encoded per call.
+    prefetch: see ``sampling.map_chunks``.
+
+  Returns:
+    dict of ``compute_dci_from_codes`` plus ``parameters``.
+  """
+  logging.info("DCI: sampling %d train and %d test points.", num_train,
+               num_test)
+  codes_train, factors_train = sampling.sample_codes_and_factors(
+      ground_truth, representation_fn, num_train, random_state, chunk_images,
+      prefetch)
+  codes_test, factors_test = sampling.sample_codes_and_factors(
+      ground_truth, representation_fn, num_test, random_state, chunk_images,
+      prefetch)
+  result = compute_dci_from_codes(codes_train, factors_train, codes_test,
+                                  factors_test, random_state, n_jobs)
+  result["parameters"] = {
+      "num_train": int(num_train), "num_test": int(num_test),
+      "classifier": "sklearn.ensemble.GradientBoostingClassifier(defaults)"}
+  return result
