@@ -158,7 +158,17 @@ def run():
     with open(path, "w") as f:
       f.write(text + "\n")
     logging.info("Wrote %s.", path)
+  if beside_model:
+    from tf_betavae import export  # pylint: disable=g-import-not-at-top
+    export.record_metric_scores(FLAGS.saved_model, results)
   return results
+
+
+def _parse_flags(argv):
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    _fail(str(e).splitlines()[0])
 
 
 def main(argv):
@@ -174,4 +184,4 @@ def main(argv):
 if __name__ == "__main__":
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
       __file__))))
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)

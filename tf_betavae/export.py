@@ -237,6 +237,31 @@ def read_metadata(export_dir):
   return io_utils.read_json(path)
 
 
+def record_metric_scores(export_dir, results):
+  """Stores metric scores in an export's metadata asset (atomic rewrite).
+
+  Args:
+    export_dir: a tf_betavae export version directory.
+    results: dict metric name -> dict with at least "score" (as written by
+      scripts/evaluate.py); the score, protocol and sizes are kept.
+
+  Returns:
+    The updated metadata dict.
+  """
+  metadata = read_metadata(export_dir)
+  scores = dict(metadata.get("metrics") or {})
+  for name, result in results.items():
+    kept = {"score": result["score"]}
+    for key in ("protocol", "dataset", "seed"):
+      if key in result:
+        kept[key] = result[key]
+    scores[name] = kept
+  metadata["metrics"] = scores
+  io_utils.write_json_atomic(
+      os.path.join(export_dir, "assets", METADATA_FILENAME), metadata)
+  return metadata
+
+
 def latest_version_dir(path):
   """``path`` itself if it is a SavedModel, else its highest version dir."""
   if os.path.exists(os.path.join(path, "saved_model.pb")):

@@ -97,6 +97,10 @@ def test_evaluates_export_and_writes_beside_it(export_dir, tmp_path):
   assert "completeness" in results["dci"]
   beside = json.loads((export_dir / "metrics.json").read_text())
   assert beside == results
+  # The scores also go into the export's own metadata asset.
+  metadata = json.loads(
+      (export_dir / "assets" / "tf_betavae_metadata.json").read_text())
+  assert metadata["metrics"]["mig"]["score"] == results["mig"]["score"]
   for name in results:
     assert name in result.stdout  # the printed table
 
@@ -117,3 +121,5 @@ def test_flag_errors(tmp_path):
   _one_line_error(_evaluate("--metrics", "mig"), "exactly one of")
   _one_line_error(_evaluate("--baseline", "pixels", "--metrics", "mig,foo"),
                   "--metrics")
+  _one_line_error(_evaluate("--baseline", "pixels", "--seed", "x"),
+                  "flag --seed=x")
