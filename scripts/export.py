@@ -86,7 +86,7 @@ def main(argv):
     model, config = training.restore_model(FLAGS.model_dir)
   except FileNotFoundError as e:
     _usage_error(str(e))
-  step = int(model.optimizer.iterations)
+  step = int(model.optimizer.iterations.numpy())
   try:
     path = export_lib.export_model(
         model, FLAGS.export_dir, model_name=FLAGS.model_name,

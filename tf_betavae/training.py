@@ -15,6 +15,7 @@ strategy and tf.distribute strategies.
 import dataclasses
 import math
 import os
+import shutil
 import time
 
 from absl import logging
@@ -41,6 +42,10 @@ class ConfigError(ValueError):
 
 class NonFiniteLossError(RuntimeError):
   """Training produced a NaN or infinite loss."""
+
+
+class CheckpointError(RuntimeError):
+  """model_dir holds checkpoints, but none of them can be read."""
 
 
 @dataclasses.dataclass
@@ -153,6 +158,16 @@ def _check_resume_compatible(config, model_dir):
         + "); use another --model_dir or the same settings")
 
 
+def _check_writable_root(path, flag):
+  """Refuses an export root that cannot be created or written."""
+  existing = os.path.abspath(path)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+    raise ConfigError(f"{flag} {path} is not writable ({existing} is not a "
+                      "writable directory)")
+
+
 def _prepare_model_dir(model_dir):
   try:
     os.makedirs(model_dir, exist_ok=True)
@@ -171,6 +186,11 @@ def build_model(config, image_shape):
       objective=config.objective, beta=config.beta, gamma=config.gamma,
       capacity_max=config.capacity_max, capacity_steps=config.capacity_steps,
       seed=config.seed)
+
+
+def current_step(model):
+  """The optimizer's step counter as a Python int (any strategy)."""
+  return int(model.optimizer.iterations.numpy())
 
 
 def make_checkpoint(model):
@@ -219,6 +239,128 @@ def _write_summaries(writer, values, step):
     writer.flush()
 
 
+def make_strategy(name="default", devices=None, collective_timeout=None):
+  """The tf.distribute strategy of a run.
+
+  Args:
+    name: 'default' (one device), 'mirrored' (all local GPUs, or
+      ``devices``) or 'multi_worker' (MultiWorkerMirroredStrategy configured
+      by the TF_CONFIG environment variable).  Create it before any other
+      TensorFlow work in the process (multi_worker requires that).
+    devices: list of device names for 'mirrored', e.g. ['/gpu:0', '/gpu:1'].
+    collective_timeout: seconds after which a multi-worker collective
+      (e.g. waiting on a dead worker) fails instead of hanging.
+
+  Raises:
+    ConfigError: unknown name, or multi_worker without TF_CONFIG.
+  """
+  if name == "default":
+    return tf.distribute.get_strategy()
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy(devices=devices or None)
+  if name == "multi_worker":
+    if not os.environ.get("TF_CONFIG"):
+      raise ConfigError("--strategy=multi_worker needs the TF_CONFIG "
+                        "environment variable (cluster and this task)")
+    options = tf.distribute.experimental.CommunicationOptions(
+        timeout_seconds=collective_timeout)
+    return tf.distribute.MultiWorkerMirroredStrategy(
+        communication_options=options)
+  raise ConfigError(f"unknown --strategy {name!r}; choose default, mirrored "
+                    "or multi_worker")
+
+
+def _task(strategy):
+  """(task_type, task_id, is_chief) of this process in its cluster."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  cluster = resolver.cluster_spec().as_dict() if resolver else {}
+  if not cluster:
+    return None, 0, True
+  task_type, task_id = resolver.task_type, resolver.task_id or 0
+  is_chief = (task_type == "chief" or
+              (task_type == "worker" and task_id == 0 and
+               "chief" not in cluster))
+  return task_type, task_id, is_chief
+
+
+def _distributed_dataset(config, strategy, start_step):
+  """Batches of the global batch, split over replicas (and workers).
+
+  Every input pipeline renders the same global batch of step ``i`` and keeps
+  its own slice, and each replica receives a contiguous part of it, so the
+  examples (and the latent noise, see BetaVAE) that make up a step do not
+  depend on how many devices or workers share it: a run on several replicas
+  follows the single-device run.
+  """
+  global_batch = config.batch_size
+
+  def dataset_fn(context):
+    per_replica = context.get_per_replica_batch_size(global_batch)
+    per_pipeline = global_batch // context.num_input_pipelines
+    first = context.input_pipeline_id * per_pipeline
+    dataset, _ = data_lib.training_dataset(
+        config.dataset, global_batch, config.seed, start_batch=start_step,
+        data_dir=config.data_dir)
+    if context.num_input_pipelines > 1:
+      dataset = dataset.map(lambda batch: batch[first:first + per_pipeline])
+    if per_replica != per_pipeline:
+      dataset = dataset.rebatch(per_replica)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+  return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def _restore_latest_good(checkpoint, manager):
+  """Restores the newest readable checkpoint.
+
+  A truncated or corrupt newest checkpoint is reported (warning naming the
+  file) and the previous one is tried; if none can be read, raises rather
+  than silently starting from scratch.
+
+  Returns:
+    path of the restored checkpoint, or None when there is none at all.
+  """
+  candidates = list(reversed(manager.checkpoints))
+  if not candidates:
+    return None
+  errors = []
+  for path in candidates:
+    try:
+      checkpoint.restore(path).assert_existing_objects_matched()
+      if errors:
+        logging.warning("resumed from the older checkpoint %s", path)
+      return path
+    except (tf.errors.OpError, ValueError, AssertionError) as e:
+      message = str(e).strip().splitlines()[0][:200]
+      logging.warning("checkpoint %s is unreadable (%s); trying an older one",
+                      path, message)
+      errors.append(f"{path}: {message}")
+  raise CheckpointError(
+      "no readable checkpoint in " + os.path.dirname(candidates[0]) + ": " +
+      "; ".join(errors) + " — move the directory away to start afresh")
+
+
+def _locate_nonfinite_step(model, runner, config, strategy, checkpoint,
+                           manager, chunk_end):
+  """Replays from the last checkpoint step by step to find the first step
+  whose loss is not finite (data and noise are deterministic).  Returns the
+  step number, or None if there is no checkpoint to replay from."""
+  if not manager.latest_checkpoint:
+    return None
+  checkpoint.restore(manager.latest_checkpoint)
+  step = current_step(model)
+  iterator = iter(_distributed_dataset(config, strategy, step))
+  one = tf.constant(1, tf.int64)
+  while step < chunk_end:
+    for tracker in model.metrics:
+      tracker.reset_state()
+    runner.run(iterator, one)
+    step += 1
+    if not math.isfinite(float(model.loss_tracker.result())):
+      return step
+  return None
+
+
 def train(config, model_dir, export_dir=None, export_name=None,
           strategy=None):
   """Trains (or resumes) a run; optionally exports it at the end.
@@ -230,7 +372,10 @@ def train(config, model_dir, export_dir=None, export_name=None,
       <export_dir>/<model_name>/<version>); None skips the export.  A
       rerun of a finished run does not export the same step twice.
     export_name: model name under export_dir; default from dataset and β.
-    strategy: a tf.distribute.Strategy, default the current one.
+    strategy: a tf.distribute.Strategy (see make_strategy); default the
+      current one.  With several workers only the chief writes checkpoints,
+      TensorBoard logs, run files and the export; every worker resumes from
+      the chief's checkpoints in model_dir (a shared filesystem).
 
   Returns:
     dict: final step, final tracker values, steps/s of this invocation,
@@ -239,14 +384,23 @@ def train(config, model_dir, export_dir=None, export_name=None,
   Raises:
     ConfigError: a bad setting or an incompatible model_dir.
     tf_betavae.data.DatasetUnavailableError: the dataset's data is missing.
+    CheckpointError: model_dir has checkpoints but none is readable.
     NonFiniteLossError: the loss became NaN or infinite.
   """
   start_time = time.time()
   config.validate()
-  _prepare_model_dir(model_dir)
-  _check_resume_compatible(config, model_dir)
   strategy = strategy or tf.distribute.get_strategy()
+  _, task_id, is_chief = _task(strategy)
+  if is_chief:
+    _prepare_model_dir(model_dir)
+    if export_dir:
+      _check_writable_root(export_dir, "--export_dir")
+  _check_resume_compatible(config, model_dir)
   image_shape = data_lib.image_shape(config.dataset)
+  replicas = strategy.num_replicas_in_sync
+  if config.batch_size % replicas:
+    raise ConfigError(f"--batch_size {config.batch_size} must be a multiple "
+                      f"of the {replicas} replicas")
 
   keras.utils.set_random_seed(config.seed)
   previous_policy = keras.mixed_precision.dtype_policy()
@@ -263,25 +417,32 @@ def train(config, model_dir, export_dir=None, export_name=None,
   checkpoint = make_checkpoint(model)
   manager = tf.train.CheckpointManager(
       checkpoint, os.path.join(model_dir, CHECKPOINT_SUBDIR), max_to_keep=3)
-  if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    logging.info("resumed from %s at step %d", manager.latest_checkpoint,
-                 int(model.optimizer.iterations))
-  io_utils.write_json_atomic(os.path.join(model_dir, RUN_CONFIG_FILE),
-                             config.to_dict())
+  restored = _restore_latest_good(checkpoint, manager)
+  if restored:
+    logging.info("resumed from %s at step %d", restored,
+                 current_step(model))
+  # Non-chief workers write their (required) share of each save to a
+  # private directory that is deleted right after.
+  save_manager = manager
+  if not is_chief:
+    save_manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(model_dir, f".worker-{task_id}-tmp"),
+        max_to_keep=1)
+  if is_chief:
+    io_utils.write_json_atomic(os.path.join(model_dir, RUN_CONFIG_FILE),
+                               config.to_dict())
 
-  step = int(model.optimizer.iterations)
+  step = current_step(model)
   start_step = step
-  replicas = strategy.num_replicas_in_sync
-  if config.batch_size % replicas:
-    raise ConfigError(f"--batch_size {config.batch_size} must be a multiple "
-                      f"of the {replicas} replicas")
-  dataset, _ = data_lib.training_dataset(
-      config.dataset, config.batch_size, config.seed, start_batch=step,
-      data_dir=config.data_dir)
-  iterator = iter(strategy.experimental_distribute_dataset(dataset))
+  iterator = iter(_distributed_dataset(config, strategy, step))
   runner = StepRunner(model, strategy, config.jit_compile)
-  writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
+  writer = (tf.summary.create_file_writer(os.path.join(model_dir, "train"))
+            if is_chief else None)
+
+  def save(number):
+    save_manager.save(checkpoint_number=number)
+    if not is_chief:
+      shutil.rmtree(save_manager.directory, ignore_errors=True)
 
   values = _tracker_values(model)
   train_start = last_log_time = time.time()
@@ -293,17 +454,23 @@ def train(config, model_dir, export_dir=None, export_name=None,
     for tracker in model.metrics:
       tracker.reset_state()
     runner.run(iterator, tf.constant(chunk, tf.int64))
-    step = int(model.optimizer.iterations)
+    chunk_end = step + chunk
+    step = current_step(model)
     values = _tracker_values(model)
     if not all(math.isfinite(v) for v in values.values()):
+      bad_step = _locate_nonfinite_step(model, runner, config, strategy,
+                                        checkpoint, manager, chunk_end)
+      where = (f"at step {bad_step}" if bad_step else
+               f"in steps {chunk_end - chunk + 1}-{chunk_end}")
       raise NonFiniteLossError(
-          f"non-finite loss at step {step} ({values['loss']}); last good "
-          f"checkpoint: {manager.latest_checkpoint or 'none'}")
+          f"non-finite loss {where}; nothing after the last good checkpoint "
+          f"was saved: {manager.latest_checkpoint or 'none (no checkpoint)'}")
     now = time.time()
     steps_per_second = chunk / max(now - last_log_time, 1e-9)
     last_log_time = now
-    _write_summaries(writer, dict(values, steps_per_second=steps_per_second),
-                     step)
+    if writer is not None:
+      _write_summaries(writer,
+                       dict(values, steps_per_second=steps_per_second), step)
     active = sum(1 for k, v in values.items()
                  if k.startswith("kl_latent_") and v > 0.1)
     logging.info(
@@ -312,18 +479,20 @@ def train(config, model_dir, export_dir=None, export_name=None,
         values["loss"], values["reconstruction"], values["kl"], active,
         steps_per_second, steps_per_second * config.batch_size)
     if step % config.checkpoint_every == 0 or step >= config.steps:
-      manager.save(checkpoint_number=step)
+      save(step)
   if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(
       f"-{step}"):
-    manager.save(checkpoint_number=step)
+    save(step)
 
   wall_seconds = time.time() - start_time
   train_seconds = time.time() - train_start
   export_path = None
   previous = _previous_summary(model_dir)
-  if (export_dir and previous.get("step") == step and
-      previous.get("export_path") and
-      os.path.exists(previous["export_path"])):
+  if not is_chief:
+    pass
+  elif (export_dir and previous.get("step") == step and
+        previous.get("export_path") and
+        os.path.exists(previous["export_path"])):
     export_path = previous["export_path"]
     logging.info("step %d is already exported at %s", step, export_path)
   elif export_dir:
@@ -341,8 +510,11 @@ def train(config, model_dir, export_dir=None, export_name=None,
       "steps_per_second": (step - start_step) / max(train_seconds, 1e-9),
       "checkpoint": manager.latest_checkpoint,
       "export_path": export_path,
+      "is_chief": is_chief,
+      "replicas": replicas,
   }
-  io_utils.write_json_atomic(os.path.join(model_dir, SUMMARY_FILE), summary)
+  if is_chief:
+    io_utils.write_json_atomic(os.path.join(model_dir, SUMMARY_FILE), summary)
   return summary
 
 

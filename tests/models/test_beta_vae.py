@@ -59,7 +59,12 @@ def test_beta_one_loss_is_negative_elbo():
   terms = model.compute_terms(tf.constant(images), seed=seed)
   loss = model.objective_loss(terms["reconstruction"], terms["kl"], step=0)
   # Independent float64 computation of -ELBO from the same latent sample.
-  latents = model.posterior(images).sample(seed=seed)
+  posterior = model.posterior(images)
+  noise = model.prior().sample(len(images), seed=seed).numpy()
+  latents = (posterior.mean().numpy() + posterior.stddev().numpy() * noise)
+  np.testing.assert_allclose(
+      latents, model._reparameterised_sample(posterior, seed), rtol=1e-5,  # pylint: disable=protected-access
+      atol=1e-5)
   logits = model.decoder(latents).numpy().astype(np.float64)
   x = images.astype(np.float64)
   log_p = -np.logaddexp(0, -logits)  # log sigmoid

@@ -13,7 +13,8 @@ Objectives (per example, in nats; averaged over the batch):
 The posterior is a ``tfd.MultivariateNormalDiag`` built in float32 from the
 encoder's mean and log-variance, the prior a standard normal of the same
 size, the KL term ``tfd.kl_divergence`` (analytic), and the latent sample is
-the distribution's reparameterised sample.
+the distribution's reparameterised sample (through its own bijector, from
+noise drawn by the prior for the global batch).
 """
 
 import keras
@@ -165,7 +166,7 @@ class BetaVAE(keras.Model):
       (nats), kl_per_latent [batch, latent_dim] (nats).
     """
     posterior = self.posterior(images, training=training)
-    latents = posterior.sample(seed=seed)
+    latents = self._reparameterised_sample(posterior, seed)
     params = tf.cast(self.decoder(latents, training=training), tf.float32)
     images = tf.cast(images, tf.float32)
     reconstruction = self.likelihood.negative_log_likelihood(images, params)
@@ -176,6 +177,30 @@ class BetaVAE(keras.Model):
     return {"reconstruction": reconstruction, "kl": kl,
             "kl_per_latent": kl_per_latent}
 
+  def _reparameterised_sample(self, posterior, seed):
+    """z = posterior.bijector(ε): the posterior's own (TFP) reparameterisation.
+
+    ε ~ N(0, I) is drawn by the prior for the *global* batch of the step
+    from a stateless seed, and each replica takes its contiguous slice, so
+    the noise an example gets does not depend on how many replicas share
+    the batch (a mirrored run follows the single-device run).
+
+    Args:
+      posterior: MultivariateNormalDiag with batch shape [local_batch].
+      seed: int32 [2] stateless seed, the same on every replica.
+
+    Returns:
+      float32 [local_batch, latent_dim], differentiable w.r.t. the
+      posterior's parameters.
+    """
+    context = tf.distribute.get_replica_context()
+    replica = context.replica_id_in_sync_group if context is not None else 0
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    local_batch = tf.shape(posterior.loc)[0]
+    noise = self.prior().sample(local_batch * replicas, seed=seed)
+    start = tf.cast(replica, tf.int32) * local_batch
+    return posterior.bijector.forward(noise[start:start + local_batch])
+
   def objective_loss(self, reconstruction, kl, step):
     """Batch-mean objective from per-example terms (float32 scalar)."""
     reconstruction = tf.reduce_mean(reconstruction)
@@ -185,15 +210,10 @@ class BetaVAE(keras.Model):
     return reconstruction + self.gamma * tf.abs(kl - self.capacity(step))
 
   def _step_seed(self, offset):
-    """Stateless seed, distinct per step, per replica and per purpose."""
-    context = tf.distribute.get_replica_context()
-    replica = context.replica_id_in_sync_group if context is not None else 0
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    """Stateless seed, distinct per step and per purpose (not per replica:
+    replicas slice one global draw, see _reparameterised_sample)."""
     step = tf.cast(self.optimizer.iterations, tf.int32)
-    return tf.stack([
-        tf.constant(self.seed, tf.int32) + offset,
-        step * replicas + tf.cast(replica, tf.int32)
-    ])
+    return tf.stack([tf.constant(self.seed, tf.int32) + offset, step])
 
   def _update_trackers(self, loss, terms, step):
     self.loss_tracker.update_state(loss)
