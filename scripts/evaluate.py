@@ -35,7 +35,13 @@ flags.DEFINE_enum("baseline", None, ["pca", "ica", "pixels", "untrained"],
                   "Evaluate a baseline representation instead.")
 flags.DEFINE_integer("baseline_dim", 10,
                      "Components (pca/ica) or latent size (untrained).")
-flags.DEFINE_string("dataset", "dsprites", "Ground-truth simulator name.")
+flags.DEFINE_string("dataset", "dsprites", "Ground-truth dataset: dsprites "
+                    "(the built-in simulator), dsprites_official or "
+                    "shapes3d.")
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets data_dir of real "
+                    "datasets.")
+flags.DEFINE_string("dsprites_file", None, "The official dSprites .npz or "
+                    ".hdf5, for --dataset=dsprites_official.")
 flags.DEFINE_string("metrics", ",".join(METRIC_NAMES),
                     "Comma-separated subset of " + ", ".join(METRIC_NAMES))
 flags.DEFINE_enum("protocol", "disentanglement_lib",
@@ -69,7 +75,8 @@ def _fail(message):
 def _ground_truth(name):
   from tf_betavae import data
   try:
-    return data.ground_truth(name)
+    return data.ground_truth(name, data_dir=FLAGS.data_dir,
+                             dsprites_file=FLAGS.dsprites_file)
   except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
     raise UsageError(str(e)) from e
 

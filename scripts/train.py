@@ -33,6 +33,7 @@ from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top,w
 from tf_betavae import export as export_lib  # pylint: disable=wrong-import-position
 from tf_betavae import presets  # pylint: disable=wrong-import-position
 from tf_betavae import training  # pylint: disable=wrong-import-position
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position,wrong-import-order
 
 _DEFAULTS = training.TrainConfig()
 
@@ -85,11 +86,22 @@ flags.DEFINE_string("export_name", None,
                     "Model name under --export_dir; default from dataset and "
                     "beta, e.g. dsprites_beta4.")
 flags.DEFINE_string("data_dir", None,
-                    "Where real datasets live (tensorflow-datasets data_dir).")
+                    "Where real datasets live (tensorflow-datasets data_dir; "
+                    "default $TFDS_DATA_DIR or ~/tensorflow_datasets). Nothing "
+                    "is downloaded.")
+flags.DEFINE_string("dsprites_file", None,
+                    "The official dSprites file (dsprites_ndarray_co1sh3sc6or"
+                    "40x32y32_64x64.npz or .hdf5) for --dataset="
+                    "dsprites_official (implied when --dataset is not given).")
 flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every,
                      "Steps between checkpoints.")
 flags.DEFINE_integer("log_every", _DEFAULTS.log_every,
                      "Steps between log lines and TensorBoard scalars.")
+flags.DEFINE_integer("image_summary_every", _DEFAULTS.image_summary_every,
+                     "Steps between TensorBoard image summaries (latent "
+                     "traversal, reconstructions, KL per latent); 0 = off. "
+                     "The pictures are also written into --model_dir at the "
+                     "end of training.")
 flags.DEFINE_boolean("mixed_precision", False,
                      "Mixed precision: float16 compute with loss scaling on "
                      "GPU, bfloat16 on CPU (see --mixed_precision_policy).")
@@ -98,7 +110,19 @@ flags.DEFINE_enum("mixed_precision_policy", "auto",
                   "Policy used by --mixed_precision; auto picks float16 on "
                   "GPU and bfloat16 otherwise.")
 flags.DEFINE_boolean("jit_compile", False,
-                     "XLA-compile the training step (exports stay plain).")
+                     "XLA-compile the training step (exports stay plain). "
+                     "Measured slower on CPU; meant for GPUs.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored",
+                                          "multi_worker"],
+                  "default: one device; mirrored: MirroredStrategy over all "
+                  "local GPUs (or --devices); multi_worker: "
+                  "MultiWorkerMirroredStrategy configured by TF_CONFIG "
+                  "(only the chief writes checkpoints, logs and exports).")
+flags.DEFINE_list("devices", None, "Devices for --strategy=mirrored, e.g. "
+                  "/gpu:0,/gpu:1; default all local GPUs.")
+flags.DEFINE_integer("collective_timeout", 300,
+                     "Seconds after which a multi-worker collective fails "
+                     "(e.g. a dead peer) instead of hanging.")
 
 FLAGS = flags.FLAGS
 
@@ -106,7 +130,8 @@ _CONFIG_FLAGS = ("dataset", "arch", "latent_dim", "likelihood",
                  "gaussian_stddev", "objective", "beta", "gamma",
                  "capacity_max", "capacity_steps", "batch_size",
                  "learning_rate", "steps", "seed", "checkpoint_every",
-                 "log_every", "jit_compile", "data_dir")
+                 "log_every", "image_summary_every", "jit_compile",
+                 "data_dir")
 
 
 def _usage_error(message):
@@ -133,15 +158,44 @@ def _mixed_precision_policy():
 
 
 def config_from_flags():
-  """TrainConfig from the preset (if any) and the flags given."""
+  """TrainConfig from the preset (if any), dataset defaults and the flags.
+
+  Precedence: explicit flags > the preset > the dataset's defaults
+  (presets.DATASET_DEFAULTS, e.g. Gaussian likelihood and 32 latents for
+  celeb_a) > TrainConfig's defaults.  --dsprites_file selects
+  dsprites_official.  When the settings
+  are valid, the dataset's data must be there: otherwise this exits with
+  code 2 and a one-line message saying where it looked and how to get it.
+  """
   values = {}
   if FLAGS.preset:
     values.update(presets.PRESETS[FLAGS.preset])
+  from_preset = set(values)
   for name in _CONFIG_FLAGS:
     if FLAGS[name].present or name not in values:
       values[name] = FLAGS[name].value
+  if FLAGS.dsprites_file:
+    if not FLAGS["dataset"].present and "dataset" not in from_preset:
+      values["dataset"] = "dsprites_official"
+    if values["dataset"] != "dsprites_official":
+      _usage_error(f"--dsprites_file is read only with --dataset="
+                   f"dsprites_official, not --dataset={values['dataset']}")
+    values["dsprites_file"] = FLAGS.dsprites_file
+  for name, value in presets.dataset_defaults(values["dataset"]).items():
+    if not FLAGS[name].present and name not in from_preset:
+      values[name] = value
   values["mixed_precision"] = _mixed_precision_policy()
-  return training.TrainConfig(**values)
+  config = training.TrainConfig(**values)
+  try:
+    config.validate()
+  except training.ConfigError:
+    return config  # main() reports it
+  try:
+    data_lib.check_available(config.dataset, data_dir=config.data_dir,
+                             dsprites_file=config.dsprites_file)
+  except data_lib.DatasetUnavailableError as e:
+    _usage_error(" ".join(str(e).split()))
+  return config
 
 
 def main(argv):
@@ -152,7 +206,11 @@ def main(argv):
   config = config_from_flags()
   try:
     config.validate()
-    data_lib.image_shape(config.dataset)  # the data must be there
+    data_lib.check_available(config.dataset, data_dir=config.data_dir,
+                             dsprites_file=config.dsprites_file)
+    # multi_worker requires the strategy before any other TensorFlow work.
+    strategy = training.make_strategy(FLAGS.strategy, FLAGS.devices,
+                                      FLAGS.collective_timeout)
   except (training.ConfigError, data_lib.DatasetUnavailableError) as e:
     _usage_error(str(e))
   name = FLAGS.export_name or export_lib.default_model_name(
@@ -162,12 +220,20 @@ def main(argv):
   try:
     summary = training.train(config, model_dir,
                              export_dir=FLAGS.export_dir or None,
-                             export_name=name)
+                             export_name=name, strategy=strategy)
   except (training.ConfigError, data_lib.UnknownDatasetError,
           data_lib.DatasetUnavailableError, export_lib.ExportError) as e:
     _usage_error(str(e))
-  except training.NonFiniteLossError as e:
-    sys.stderr.write(f"train.py: {e}\n")
+  except (training.NonFiniteLossError, training.CheckpointError) as e:
+    sys.stderr.write(f"train.py: error: {e}\n")
+    sys.exit(1)
+  except tf.errors.OpError as e:
+    # E.g. a peer worker died (multi_worker) or the disk filled up: one
+    # clear line, and the last complete checkpoint stays the resume point.
+    first_line = (e.message or str(e)).strip().splitlines()[0]
+    sys.stderr.write(f"train.py: error: training stopped: "
+                     f"{type(e).__name__}: {first_line}; rerun the same "
+                     "command to resume from the last checkpoint\n")
     sys.exit(1)
   logging.info("done: step %d, %.1f steps/s, %.0f s; checkpoint %s; export %s",
                summary["step"], summary["steps_per_second"],

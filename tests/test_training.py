@@ -107,3 +107,24 @@ def test_unwritable_model_dir_is_refused_before_training(tmp_path):
   blocker.write_text("not a directory")
   with pytest.raises(training.ConfigError, match="cannot create --model_dir"):
     training.train(_config(), str(blocker / "sub"))
+
+
+def test_pictures_go_to_tensorboard_and_model_dir(tiny_run):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  model_dir = tiny_run["model_dir"]
+  for name in ("traversal.png", "traversal.gif", "reconstructions.png",
+               "kl_per_latent.png", "factor_response.png"):
+    path = os.path.join(model_dir, name)
+    assert os.path.getsize(path) > 1000, name
+  image_tags = set()
+  for path in glob.glob(os.path.join(model_dir, "train", "*")):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      image_tags.update(v.tag for v in event.summary.value
+                        if v.tag.startswith("images/"))
+  assert {"images/traversal", "images/reconstructions",
+          "images/kl_per_latent"} <= image_tags
+
+
+def test_bad_image_summary_interval_is_refused():
+  with pytest.raises(training.ConfigError, match="--image_summary_every"):
+    _config(image_summary_every=-1).validate()

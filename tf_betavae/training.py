@@ -69,9 +69,13 @@ class TrainConfig:
     seed: seeds weights, the data stream and the latent samples.
     checkpoint_every: steps between checkpoints.
     log_every: steps between log lines and TensorBoard scalars.
+    image_summary_every: steps between TensorBoard image summaries
+      (traversals, reconstructions, KL per latent); 0 turns them off.  The
+      same pictures are written as files into model_dir at the end.
     mixed_precision: False, 'mixed_float16' or 'mixed_bfloat16'.
     jit_compile: XLA-compile the training step (exports stay plain).
-    data_dir: where real datasets live.
+    data_dir: where real datasets live (tensorflow-datasets data_dir).
+    dsprites_file: the official dSprites .npz/.hdf5 (dsprites_official).
   """
 
   dataset: str = "dsprites"
@@ -90,9 +94,11 @@ class TrainConfig:
   seed: int = 0
   checkpoint_every: int = 1000
   log_every: int = 100
+  image_summary_every: int = 2000
   mixed_precision: object = False
   jit_compile: bool = False
   data_dir: object = None
+  dsprites_file: object = None
 
   def validate(self):
     """Raises ConfigError with a one-line reason for the first bad value."""
@@ -118,6 +124,10 @@ class TrainConfig:
       value = getattr(self, name)
       need(isinstance(value, int) and value > 0,
            f"--{name} must be a positive integer, got {value!r}")
+    need(isinstance(self.image_summary_every, int) and
+         self.image_summary_every >= 0,
+         f"--image_summary_every must be >= 0, got "
+         f"{self.image_summary_every!r}")
     need(self.arch in models.ARCHITECTURES,
          f"unknown --arch {self.arch!r}; choose one of "
          f"{', '.join(models.ARCHITECTURES)}")
@@ -300,7 +310,7 @@ def _distributed_dataset(config, strategy, start_step):
     first = context.input_pipeline_id * per_pipeline
     dataset, _ = data_lib.training_dataset(
         config.dataset, global_batch, config.seed, start_batch=start_step,
-        data_dir=config.data_dir)
+        data_dir=config.data_dir, dsprites_file=config.dsprites_file)
     if context.num_input_pipelines > 1:
       dataset = dataset.map(lambda batch: batch[first:first + per_pipeline])
     if per_replica != per_pipeline:
@@ -330,8 +340,9 @@ def _restore_latest_good(checkpoint, manager):
       if errors:
         logging.warning("resumed from the older checkpoint %s", path)
       return path
-    except (tf.errors.OpError, ValueError, AssertionError) as e:
-      message = str(e).strip().splitlines()[0][:200]
+    except Exception as e:  # pylint: disable=broad-except
+      # Truncated files surface as DataLossError, IndexError, ValueError...
+      message = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
       logging.warning("checkpoint %s is unreadable (%s); trying an older one",
                       path, message)
       errors.append(f"{path}: {message}")
@@ -439,6 +450,8 @@ def train(config, model_dir, export_dir=None, export_name=None,
   writer = (tf.summary.create_file_writer(os.path.join(model_dir, "train"))
             if is_chief else None)
 
+  pictures = _Pictures(model, config, model_dir) if is_chief else None
+
   def save(number):
     save_manager.save(checkpoint_number=number)
     if not is_chief:
@@ -450,7 +463,11 @@ def train(config, model_dir, export_dir=None, export_name=None,
     next_log = (step // config.log_every + 1) * config.log_every
     next_checkpoint = (step // config.checkpoint_every +
                        1) * config.checkpoint_every
-    chunk = min(next_log, next_checkpoint, config.steps) - step
+    next_stop = min(next_log, next_checkpoint, config.steps)
+    if config.image_summary_every:
+      next_stop = min(next_stop, (step // config.image_summary_every + 1) *
+                      config.image_summary_every)
+    chunk = next_stop - step
     for tracker in model.metrics:
       tracker.reset_state()
     runner.run(iterator, tf.constant(chunk, tf.int64))
@@ -471,6 +488,9 @@ def train(config, model_dir, export_dir=None, export_name=None,
     if writer is not None:
       _write_summaries(writer,
                        dict(values, steps_per_second=steps_per_second), step)
+    if pictures is not None and config.image_summary_every and (
+        step % config.image_summary_every == 0 or step >= config.steps):
+      pictures.summaries(writer, step)
     active = sum(1 for k, v in values.items()
                  if k.startswith("kl_latent_") and v > 0.1)
     logging.info(
@@ -484,8 +504,10 @@ def train(config, model_dir, export_dir=None, export_name=None,
       f"-{step}"):
     save(step)
 
-  wall_seconds = time.time() - start_time
   train_seconds = time.time() - train_start
+  if pictures is not None and step > start_step:
+    pictures.files()
+  wall_seconds = time.time() - start_time
   export_path = None
   previous = _previous_summary(model_dir)
   if not is_chief:
@@ -516,6 +538,49 @@ def train(config, model_dir, export_dir=None, export_name=None,
   if is_chief:
     io_utils.write_json_atomic(os.path.join(model_dir, SUMMARY_FILE), summary)
   return summary
+
+
+class _Pictures:
+  """Traversals, reconstructions and KL charts of the live model.
+
+  Drawing is best effort: a failure is logged and training goes on.
+  """
+
+  def __init__(self, model, config, model_dir):
+    from tf_betavae.visualize import sources  # pylint: disable=g-import-not-at-top
+    from tf_betavae.visualize import summaries  # pylint: disable=g-import-not-at-top
+    self._summaries = summaries
+    self._config = config
+    self._model_dir = model_dir
+    self._source = sources.from_model(model, dataset=config.dataset)
+    self._images = None
+
+  def _sample_images(self):
+    if self._images is None:
+      self._images = self._summaries.sample_images(
+          self._config.dataset, 64, seed=self._config.seed,
+          data_dir=self._config.data_dir)
+    return self._images
+
+  def summaries(self, writer, step):
+    try:
+      self._summaries.write_image_summaries(
+          writer, step, self._source.encode_fn, self._source.decode_fn,
+          self._sample_images())
+      writer.flush()
+    except Exception as e:  # pylint: disable=broad-except
+      logging.warning("image summaries at step %d failed: %s", step, e)
+
+  def files(self):
+    try:
+      self._summaries.write_image_files(
+          self._model_dir, self._source.encode_fn, self._source.decode_fn,
+          self._sample_images(),
+          ground_truth=self._summaries.ground_truth_or_none(
+              self._config.dataset, self._config.data_dir))
+    except Exception as e:  # pylint: disable=broad-except
+      logging.warning("writing the pictures into %s failed: %s",
+                      self._model_dir, e)
 
 
 def _previous_summary(model_dir):

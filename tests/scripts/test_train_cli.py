@@ -23,8 +23,12 @@ def _run(args, cwd=None, timeout=300):
 def train_script():
   """scripts/train.py imported once (absl flags are process-global)."""
   import importlib.util  # pylint: disable=g-import-not-at-top
+  # One module object per process, shared with tests/data (same name).
+  if "train_script" in sys.modules:
+    return sys.modules["train_script"]
   spec = importlib.util.spec_from_file_location("train_script", TRAIN)
   module = importlib.util.module_from_spec(spec)
+  sys.modules["train_script"] = module
   spec.loader.exec_module(module)
   return module
 

@@ -1,50 +1,71 @@
-"""Datasets by name: training streams and ground-truth simulators.
+"""Datasets by name: training streams and ground-truth data.
 
-One registry serves scripts/train.py and the metrics:
+One registry serves scripts/train.py, scripts/evaluate.py and the metrics:
 
 * ``training_dataset(name, ...)`` -> (tf.data.Dataset of image batches,
   image_shape);
-* ``ground_truth(name)`` -> an object with the ground-truth interface
+* ``image_shape(name)`` -> (H, W, C), from the name alone (no data read);
+* ``ground_truth(name, ...)`` -> an object with the ground-truth interface
   (``factor_names``, ``factors_num_values``, ``num_factors``,
   ``observation_shape``, ``sample_factors``,
-  ``sample_observations_from_factors``) that every metric consumes.
+  ``sample_observations_from_factors``) that every metric consumes;
+* ``check_available(name, ...)``: raises ``DatasetUnavailableError`` (one
+  line: where it looked, how to get the data) unless the data is there.
+
+Datasets (one module each):
+
+  ==================  ==========  ==============================================
+  name                shape       source
+  ==================  ==========  ==============================================
+  dsprites            64x64x1     built-in simulator (dsprites_simulator)
+  dsprites_official   64x64x1     official .npz/.hdf5 or tfds 'dsprites'
+  celeb_a             64x64x3     tfds 'celeb_a', 148 crop, resized to 64
+  shapes3d            64x64x3     tfds 'shapes3d'
+  folder:PATH         64x64x3     every JPEG/PNG under PATH (image_folder)
+  ==================  ==========  ==============================================
+
+Ground truth (factors) exists for dsprites, dsprites_official and shapes3d.
+Nothing here downloads data.  ``data_dir`` is the tensorflow-datasets
+data_dir (None: tfds' default, ``$TFDS_DATA_DIR`` or
+``~/tensorflow_datasets``); for dsprites_official it may also be the official
+file itself or a directory holding it (see dsprites_official.find_source).
 """
 
 from tf_betavae.data import dsprites_simulator
+from tf_betavae.data.errors import DatasetUnavailableError
+from tf_betavae.data.errors import UnknownDatasetError
 
 # Names users may pass to --dataset; "folder:PATH" takes a path.
 DATASETS = ("dsprites", "celeb_a", "dsprites_official", "shapes3d",
             "folder:PATH")
-GROUND_TRUTH_DATASETS = ("dsprites",)
+GROUND_TRUTH_DATASETS = ("dsprites", "dsprites_official", "shapes3d")
+TFDS_DATASETS = ("celeb_a", "shapes3d")
 
-# What each real dataset needs; the loaders arrive with the datasets issue.
-_NEEDS_DATA = {
-    "celeb_a": ("CelebA is read through tensorflow-datasets "
-                "(tfds.load('celeb_a', data_dir=--data_dir)); this version "
-                "of tf_betavae has no CelebA loader yet, so train on the "
-                "built-in simulator (--dataset=dsprites)"),
-    "dsprites_official": ("the official dSprites file or a prepared tfds "
-                          "'dsprites' is needed; this version has no loader "
-                          "for it yet, use --dataset=dsprites (the built-in "
-                          "simulator of the same factor grid)"),
-    "shapes3d": ("Shapes3D is read through tensorflow-datasets; this version "
-                 "has no loader for it yet"),
-    "folder": ("image folders are not supported by this version yet"),
+_SHAPES = {
+    "dsprites": (64, 64, 1),
+    "dsprites_official": (64, 64, 1),
+    "celeb_a": (64, 64, 3),
+    "shapes3d": (64, 64, 3),
+    "folder": (64, 64, 3),
 }
 
-
-class UnknownDatasetError(ValueError):
-  """The dataset name is not one of DATASETS."""
-
-
-class DatasetUnavailableError(RuntimeError):
-  """The dataset is known but its data (or loader) is not available."""
+__all__ = ["DATASETS", "GROUND_TRUTH_DATASETS", "DatasetUnavailableError",
+           "UnknownDatasetError", "check_available", "ground_truth",
+           "image_shape", "is_known", "training_dataset"]
 
 
 def _check_name(name):
-  base = name.split(":", 1)[0]
-  if name == "dsprites" or base in _NEEDS_DATA:
-    return base
+  """The base name ('folder' for 'folder:PATH'); raises for unknown names."""
+  if not isinstance(name, str):
+    raise UnknownDatasetError(
+        f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+  if name.startswith("folder:"):
+    if not name[len("folder:"):]:
+      raise UnknownDatasetError(
+          "dataset 'folder:' needs a path, e.g. folder:/data/chairs")
+    return "folder"
+  if name in _SHAPES and name != "folder":
+    return name
   raise UnknownDatasetError(
       f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
 
@@ -58,26 +79,67 @@ def is_known(name):
   return True
 
 
-def image_shape(name):
-  """(height, width, channels) of a dataset's images."""
+def image_shape(name, data_dir=None):
+  """(height, width, channels) of a dataset's training images.
+
+  Depends on the name only (no data is read, so a trained model can be
+  restored without its data); ``data_dir`` is accepted for symmetry.
+
+  Raises:
+    UnknownDatasetError: name is not known.
+  """
+  del data_dir
+  return _SHAPES[_check_name(name)]
+
+
+def check_available(name, data_dir=None, dsprites_file=None):
+  """Raises DatasetUnavailableError unless the dataset's data is readable.
+
+  Cheap: lists files or opens the tfds builder; reads no images.
+
+  Raises:
+    UnknownDatasetError: name is not known.
+    DatasetUnavailableError: the data is not where it was looked for; the
+      one-line message says where and how to prepare it.
+  """
   base = _check_name(name)
   if base == "dsprites":
-    return dsprites_simulator.DSpritesSimulator.observation_shape
-  raise DatasetUnavailableError(f"dataset {name!r}: {_NEEDS_DATA[base]}")
+    return
+  if base == "folder":
+    from tf_betavae.data import image_folder  # pylint: disable=g-import-not-at-top
+    image_folder.check_available(image_folder.path_of(name))
+  elif base == "dsprites_official":
+    from tf_betavae.data import dsprites_official  # pylint: disable=g-import-not-at-top
+    dsprites_official.check_available(data_dir, dsprites_file)
+  else:
+    from tf_betavae.data import celeb_a, shapes3d, tfds_source  # pylint: disable=g-import-not-at-top
+    module = celeb_a if base == "celeb_a" else shapes3d
+    tfds_source.load_split(module.NAME, data_dir, "train",
+                           how_to_prepare=module.HOW_TO_PREPARE)
 
 
 def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
-                     data_dir=None):
+                     data_dir=None, dsprites_file=None,
+                     cache_limit_bytes=None):
   """An endless, seeded stream of training batches.
 
+  The simulator's batch i is a pure function of (seed, worker_index, i);
+  a finite dataset visits its examples in a seeded permutation per epoch
+  (tf_betavae.data.pipeline) and skips the batches before ``start_batch``
+  cheaply, so a resumed run sees the batches it would have seen.
+
   Args:
-    name: a name from DATASETS.
+    name: a name from DATASETS ('folder:/some/path' for a folder).
     batch_size: int, images per batch (per input pipeline).
     seed: int.
     start_batch: int, index of the first batch; a resumed run passes its step
       count so the stream continues where it stopped.
     worker_index: int, distinct per data-parallel input pipeline.
-    data_dir: where real datasets live (unused by the simulator).
+    data_dir: tfds data_dir (unused by the simulator and folders); for
+      dsprites_official also the official file or its directory.
+    dsprites_file: the official dSprites .npz/.hdf5 (dsprites_official).
+    cache_limit_bytes: preprocessed uint8 images up to this size are decoded
+      once into memory (None: pipeline.DEFAULT_CACHE_LIMIT_BYTES, 1 GiB).
 
   Returns:
     (tf.data.Dataset of float32 [batch_size, H, W, C] in [0, 1],
@@ -87,20 +149,57 @@ def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
     UnknownDatasetError: name is not known.
     DatasetUnavailableError: the data for a known dataset is not available.
   """
-  del data_dir
   base = _check_name(name)
+  shape = _SHAPES[base]
+  common = dict(start_batch=start_batch, worker_index=worker_index)
   if base == "dsprites":
-    dataset = dsprites_simulator.training_dataset(
-        batch_size, seed, start_batch=start_batch, worker_index=worker_index)
-    return dataset, dsprites_simulator.DSpritesSimulator.observation_shape
-  raise DatasetUnavailableError(f"dataset {name!r}: {_NEEDS_DATA[base]}")
+    dataset = dsprites_simulator.training_dataset(batch_size, seed, **common)
+  elif base == "dsprites_official":
+    from tf_betavae.data import dsprites_official  # pylint: disable=g-import-not-at-top
+    dataset = dsprites_official.training_dataset(
+        batch_size, seed, data_dir=data_dir, dsprites_file=dsprites_file,
+        **common)
+  elif base == "celeb_a":
+    from tf_betavae.data import celeb_a  # pylint: disable=g-import-not-at-top
+    dataset = celeb_a.training_dataset(
+        batch_size, seed, data_dir=data_dir,
+        cache_limit_bytes=cache_limit_bytes, **common)
+  elif base == "shapes3d":
+    from tf_betavae.data import shapes3d  # pylint: disable=g-import-not-at-top
+    dataset = shapes3d.training_dataset(
+        batch_size, seed, data_dir=data_dir,
+        cache_limit_bytes=cache_limit_bytes, **common)
+  else:
+    from tf_betavae.data import image_folder  # pylint: disable=g-import-not-at-top
+    dataset = image_folder.training_dataset(
+        image_folder.path_of(name), batch_size, seed,
+        cache_limit_bytes=cache_limit_bytes, **common)
+  return dataset, shape
 
 
-def ground_truth(name="dsprites"):
-  """The ground-truth data interface of a dataset with known factors."""
+def ground_truth(name="dsprites", data_dir=None, dsprites_file=None):
+  """The ground-truth data interface of a dataset with known factors.
+
+  Args:
+    name: one of GROUND_TRUTH_DATASETS.
+    data_dir: tfds data_dir (None: tfds' default); for dsprites_official
+      also the official file or its directory.
+    dsprites_file: the official dSprites .npz/.hdf5 (dsprites_official).
+
+  Raises:
+    UnknownDatasetError: name is not known.
+    DatasetUnavailableError: the dataset has no factors, or its data is
+      missing.
+  """
   base = _check_name(name)
   if base == "dsprites":
     return dsprites_simulator.DSpritesSimulator()
+  if base == "dsprites_official":
+    from tf_betavae.data import dsprites_official  # pylint: disable=g-import-not-at-top
+    return dsprites_official.ground_truth(data_dir, dsprites_file)
+  if base == "shapes3d":
+    from tf_betavae.data import shapes3d  # pylint: disable=g-import-not-at-top
+    return shapes3d.ground_truth(data_dir)
   raise DatasetUnavailableError(
-      f"dataset {name!r} has no ground-truth loader in this version; "
-      f"available: {', '.join(GROUND_TRUTH_DATASETS)}")
+      f"dataset {name!r} has no ground-truth factors; datasets with factors: "
+      f"{', '.join(GROUND_TRUTH_DATASETS)}")

@@ -1,0 +1,190 @@
+r"""Chooses β the way the paper does: a sweep scored by a disentanglement metric.
+
+  python scripts/sweep.py --betas=1,4,16 --seeds=0,1 --steps=6000
+  python scripts/sweep.py --betas=1,4 --steps=2000 --metric=mig \
+      --sweep_dir=sweeps/quick --num_train=2000 --num_eval=1000
+
+Trains every (β, seed) one after another into
+<sweep_dir>/beta<β>_seed<seed> (objective H, other settings shared and
+passed through), exports each run, scores its serving_default with --metric
+on the dSprites simulator, and writes <sweep_dir>/sweep.csv (beta, seed,
+steps, metric, score, reconstruction [held-out nats/image],
+train_reconstruction, kl [nats], active_latents, wall_seconds, run_dir,
+export_path) and <sweep_dir>/sweep.png (score and reconstruction error
+against β).  Prints the β with the best mean score.
+
+Resumable: a rerun skips the runs already trained to --steps and scored
+with the same metric settings; raising --steps continues every run.
+Usage errors exit with code 2 and a one-line message.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import flags
+from absl import logging
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
+
+flags.DEFINE_list("betas", ["1", "4", "16"], "β values (comma-separated).")
+flags.DEFINE_list("seeds", ["0"], "Seeds (comma-separated integers).")
+flags.DEFINE_integer("steps", 6000, "Training steps of each run.")
+flags.DEFINE_string("sweep_dir", "sweeps/dsprites",
+                    "One run directory per (β, seed), plus sweep.csv and "
+                    "sweep.png.")
+flags.DEFINE_enum("metric", "beta_vae", list(METRIC_NAMES),
+                  "Disentanglement metric that scores each run.")
+flags.DEFINE_enum("protocol", "disentanglement_lib",
+                  ["disentanglement_lib", "paper"],
+                  "Protocol of the beta_vae metric.")
+flags.DEFINE_integer("num_train", None,
+                     "Overrides the metric's training examples/samples.")
+flags.DEFINE_integer("num_eval", None,
+                     "Overrides the metric's evaluation examples/samples.")
+flags.DEFINE_integer("metric_seed", 0, "Seed of the metric's sampling.")
+flags.DEFINE_integer("num_reconstruction_images", 512,
+                     "Held-out images of the reconstruction error.")
+# Training settings shared by every run (see scripts/train.py); unset ones
+# take tf_betavae.training.TrainConfig's defaults.  Kept free of TensorFlow
+# imports so that usage errors are reported at once.
+flags.DEFINE_string("dataset", "dsprites",
+                    "A dataset with ground-truth factors (the metrics need "
+                    "them), e.g. dsprites (the simulator).")
+flags.DEFINE_enum("arch", None, ["conv", "mlp"],
+                  "Architecture (training default: conv).")
+flags.DEFINE_integer("latent_dim", None, "Latents (training default: 10).")
+flags.DEFINE_enum("likelihood", None, ["bernoulli", "gaussian"],
+                  "Pixel likelihood (training default: bernoulli).")
+flags.DEFINE_float("gaussian_stddev", None,
+                   "Fixed pixel std of the gaussian likelihood (default 1).")
+flags.DEFINE_integer("batch_size", None, "Batch size (default 64).")
+flags.DEFINE_float("learning_rate", None,
+                   "Adam learning rate (default 5e-4).")
+flags.DEFINE_integer("log_every", None,
+                     "Steps between log lines (default 100, capped at "
+                     "--steps).")
+flags.DEFINE_integer("checkpoint_every", None,
+                     "Steps between checkpoints (default 1000, capped at "
+                     "--steps).")
+flags.DEFINE_boolean("jit_compile", False, "XLA-compile the training step.")
+flags.DEFINE_string("data_dir", None, "Where real datasets live.")
+
+_PASS_THROUGH = ("dataset", "arch", "latent_dim", "likelihood",
+                 "gaussian_stddev", "batch_size", "learning_rate", "log_every",
+                 "checkpoint_every", "jit_compile", "data_dir")
+
+FLAGS = flags.FLAGS
+
+
+class UsageError(Exception):
+  """Reported as one line, exit code 2."""
+
+
+def _fail(message):
+  sys.stderr.write(f"sweep.py: error: {message}\n")
+  sys.stderr.flush()
+  sys.exit(2)
+
+
+def _parse_flags(argv):
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    _fail(str(e).splitlines()[0])
+
+
+def _numbers(name, convert):
+  values = []
+  for text in getattr(FLAGS, name):
+    try:
+      value = convert(text.strip())
+    except ValueError:
+      raise UsageError(f"--{name} must be a comma-separated list of "
+                       f"{'integers' if convert is int else 'numbers'}, got "
+                       f"{text!r}") from None
+    if value not in values:
+      values.append(value)
+  if not values:
+    raise UsageError(f"--{name} is empty")
+  return values
+
+
+def _settings():
+  """(base TrainConfig, betas, seeds, MetricSettings, ground truth)."""
+  betas = _numbers("betas", float)
+  seeds = _numbers("seeds", int)
+  for name in ("num_train", "num_eval"):
+    if getattr(FLAGS, name) is not None and getattr(FLAGS, name) < 2:
+      raise UsageError(f"--{name} must be at least 2")
+  if FLAGS.num_reconstruction_images < 1:
+    raise UsageError("--num_reconstruction_images must be at least 1")
+  if FLAGS.steps < 1:
+    raise UsageError(f"--steps must be a positive integer, got {FLAGS.steps}")
+  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  from tf_betavae.visualize import summaries  # pylint: disable=g-import-not-at-top
+  from tf_betavae.visualize import sweep  # pylint: disable=g-import-not-at-top
+  values = training.TrainConfig().to_dict()
+  values.update({name: FLAGS[name].value for name in _PASS_THROUGH
+                 if FLAGS[name].value is not None})
+  values.update(objective="H", steps=FLAGS.steps)
+  for name in ("log_every", "checkpoint_every"):
+    values[name] = max(1, min(values[name], FLAGS.steps))
+  base = training.TrainConfig(**values)
+  try:
+    for beta in betas:  # every run's settings are checked before training
+      training.TrainConfig(**dict(base.to_dict(), beta=beta)).validate()
+    ground_truth = summaries.ground_truth(FLAGS.dataset, FLAGS.data_dir)
+  except (training.ConfigError, data_lib.UnknownDatasetError,
+          data_lib.DatasetUnavailableError) as e:
+    raise UsageError(str(e)) from None
+  settings = sweep.MetricSettings(
+      metric=FLAGS.metric, protocol=FLAGS.protocol, num_train=FLAGS.num_train,
+      num_eval=FLAGS.num_eval, seed=FLAGS.metric_seed,
+      num_reconstruction_images=FLAGS.num_reconstruction_images)
+  return base, betas, seeds, settings, ground_truth
+
+
+def main(argv):
+  if len(argv) > 1:
+    _fail(f"unexpected arguments {argv[1:]}; flags take the form "
+          "--name=value")
+  logging.set_verbosity(logging.INFO)
+  try:
+    base, betas, seeds, settings, ground_truth = _settings()
+  except UsageError as e:
+    _fail(str(e))
+  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  from tf_betavae.visualize import sweep  # pylint: disable=g-import-not-at-top
+  try:
+    os.makedirs(FLAGS.sweep_dir, exist_ok=True)
+  except OSError as e:
+    _fail(f"cannot create --sweep_dir {FLAGS.sweep_dir}: {e.strerror}")
+  try:
+    result = sweep.run_sweep(base, betas, seeds, FLAGS.sweep_dir, settings,
+                             ground_truth)
+  except (training.ConfigError, data_lib.DatasetUnavailableError) as e:
+    _fail(str(e))
+  except training.NonFiniteLossError as e:
+    sys.stderr.write(f"sweep.py: {e}\n")
+    sys.exit(1)
+  print(f"trained {len(result['trained'])} run(s), skipped "
+        f"{len(result['skipped'])} finished run(s)")
+  print(f"wrote {result['csv']} and {result['plot']}")
+  best = result["best"]
+  if best is None:
+    print("no finite score; no best beta")
+  else:
+    print(f"best beta: {sweep.format_beta(best['beta'])} ({settings.metric} "
+          f"score {best['score']:.4f}, mean of {best['num_seeds']} seed(s); "
+          f"reconstruction {best['reconstruction']:.2f} nats)")
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=_parse_flags)

@@ -1,0 +1,175 @@
+"""Ground truth from stored images labelled with factor indices.
+
+``IndexedGroundTruth`` gives a stored dataset (the official dSprites file,
+Shapes3D) the ground-truth interface of the simulator, so that every metric
+runs on it:
+
+* Complete data (one row per combination of the factor grid, stored in
+  row-major factor order, as both official files are): a factor vector is
+  found through the grid strides, no lookup table.
+* A subset (fewer rows, or another order): a sorted table of the rows'
+  flat grid indices; ``sample_factors`` then draws from the combinations
+  present (uniformly over stored rows), and asking for a combination that is
+  not stored raises ``MissingFactorsError`` naming it.
+"""
+
+from absl import logging
+import numpy as np
+
+
+class MissingFactorsError(ValueError):
+  """Factor combinations that the stored data does not hold."""
+
+
+class IndexedGroundTruth:
+  """Ground-truth interface over images indexed by factor classes.
+
+  Attributes:
+    name: str, the dataset name.
+    factor_names: tuple of str.
+    factors_num_values: list of int, values per factor.
+    num_factors: int.
+    observation_shape: (H, W, C).
+    num_rows: int, stored rows (after dropping duplicate combinations).
+    complete: bool, whether every grid combination is stored in grid order.
+  """
+
+  def __init__(self, name, images, factor_classes, factor_names,
+               factors_num_values, observation_shape, decode=None):
+    """Args:
+
+      name: str.
+      images: np.ndarray [N, ...], one stored image per row (any encoding
+        that ``decode`` understands).
+      factor_classes: int np.ndarray [N, K], factor indices of each row.
+      factor_names: K names.
+      factors_num_values: K ints.
+      observation_shape: (H, W, C) of decoded images.
+      decode: callable images[rows] -> float32 [n, H, W, C] in [0, 1];
+        default uint8 / 255.
+    """
+    factor_classes = np.asarray(factor_classes, np.int64)
+    num_values = np.asarray(factors_num_values, np.int64)
+    if factor_classes.ndim != 2 or factor_classes.shape[1] != len(num_values):
+      raise ValueError(f"{name}: factor classes must be [N, {len(num_values)}]"
+                       f", got {factor_classes.shape}")
+    if len(images) != len(factor_classes):
+      raise ValueError(f"{name}: {len(images)} images but "
+                       f"{len(factor_classes)} factor rows")
+    if len(images) == 0:
+      raise ValueError(f"{name}: the data holds no images")
+    if np.any(factor_classes < 0) or np.any(factor_classes >= num_values):
+      raise ValueError(f"{name}: factor classes outside the grid "
+                       f"{list(factors_num_values)}")
+    self.name = name
+    self.factor_names = tuple(factor_names)
+    self.factors_num_values = [int(n) for n in factors_num_values]
+    self.num_factors = len(self.factor_names)
+    self.observation_shape = tuple(int(d) for d in observation_shape)
+    self._num_values = num_values
+    self._images = images
+    self._decode = decode or (lambda x: x.astype(np.float32) / 255.0)
+    keys = np.ravel_multi_index(tuple(factor_classes.T), tuple(num_values))
+    grid_size = int(np.prod(num_values))
+    self.complete = (len(keys) == grid_size and
+                     np.array_equal(keys, np.arange(grid_size)))
+    if self.complete:
+      self._sorted_keys = self._rows_of_sorted = None
+      self._classes = None
+    else:
+      unique_keys, first_rows = np.unique(keys, return_index=True)
+      if len(unique_keys) < len(keys):
+        logging.warning("%s: %d rows repeat a factor combination; the first "
+                        "row of each combination is used",
+                        name, len(keys) - len(unique_keys))
+      self._sorted_keys = unique_keys
+      self._rows_of_sorted = first_rows
+      self._classes = factor_classes[first_rows]
+    self.num_rows = grid_size if self.complete else len(self._sorted_keys)
+
+  @property
+  def images(self):
+    """The stored images array (as given, not decoded)."""
+    return self._images
+
+  def sample_factors(self, num, random_state):
+    """Samples factor indices.
+
+    Complete data: each factor uniformly and independently.  A subset:
+    uniformly over the stored combinations.
+
+    Args:
+      num: int.
+      random_state: np.random.RandomState.
+
+    Returns:
+      int64 np.ndarray [num, K].
+    """
+    if self.complete:
+      return np.stack([random_state.randint(n, size=num)
+                       for n in self.factors_num_values],
+                      axis=1).astype(np.int64)
+    return self._classes[random_state.randint(len(self._classes), size=num)]
+
+  def rows_of_factors(self, factors):
+    """Stored row of each factor vector.
+
+    Args:
+      factors: int np.ndarray [num, K].
+
+    Returns:
+      int64 np.ndarray [num].
+
+    Raises:
+      ValueError: wrong shape or an index out of range.
+      MissingFactorsError: a combination the data does not hold.
+    """
+    factors = np.asarray(factors)
+    if factors.ndim != 2 or factors.shape[1] != self.num_factors:
+      raise ValueError(
+          f"factors must have shape [num, {self.num_factors}] "
+          f"({', '.join(self.factor_names)}), got {factors.shape}")
+    if factors.size and (np.any(factors < 0) or
+                         np.any(factors >= self._num_values)):
+      raise ValueError(
+          "factor index out of range: each column must lie in "
+          f"[0, {self.factors_num_values}) per factor {self.factor_names}")
+    keys = np.ravel_multi_index(tuple(factors.astype(np.int64).T),
+                                tuple(self._num_values))
+    if self.complete:
+      return keys.astype(np.int64)
+    pos = np.searchsorted(self._sorted_keys, keys)
+    pos = np.minimum(pos, len(self._sorted_keys) - 1)
+    found = self._sorted_keys[pos] == keys
+    if not np.all(found):
+      missing = factors[~found]
+      raise MissingFactorsError(
+          f"{self.name}: {len(missing)} requested factor combination(s) are "
+          f"not in the data, e.g. {dict(zip(self.factor_names, missing[0].tolist()))}"
+          f"; it holds {self.num_rows} of the "
+          f"{int(np.prod(self._num_values))} combinations of the grid "
+          f"(a subset), so only combinations from sample_factors are "
+          f"available")
+    return self._rows_of_sorted[pos].astype(np.int64)
+
+  def sample_observations_from_factors(self, factors, random_state=None):
+    """The stored images of given factor vectors.
+
+    Args:
+      factors: int np.ndarray [num, K].
+      random_state: unused (each combination has one image); kept for the
+        interface.
+
+    Returns:
+      float32 np.ndarray [num, H, W, C] in [0, 1].
+    """
+    del random_state
+    rows = self.rows_of_factors(factors)
+    if len(rows) == 0:
+      return np.zeros((0,) + self.observation_shape, np.float32)
+    return self._decode(self._images[rows])
+
+  def sample(self, num, random_state):
+    """Samples factors and their images: (int64 [num, K], float32 images)."""
+    factors = self.sample_factors(num, random_state)
+    return factors, self.sample_observations_from_factors(factors)
