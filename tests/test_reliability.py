@@ -59,10 +59,12 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
       images=tf.zeros([2, 64, 64, 1]))["latent_mean"]
   assert np.all(np.isfinite(z.numpy()))
   # Interrupted or not, the run ends with the same weights.
-  straight = training.train(_config(steps=60, log_every=5, checkpoint_every=5,
-                                    seed=9), str(tmp_path / "straight"))
-  assert summary["metrics"]["loss"] == pytest.approx(
-      straight["metrics"]["loss"], rel=1e-3)
+  training.train(_config(steps=60, log_every=5, checkpoint_every=5, seed=9),
+                 str(tmp_path / "straight"))
+  resumed, _ = training.restore_model(str(tmp_path / "run"))
+  straight, _ = training.restore_model(str(tmp_path / "straight"))
+  for a, b in zip(resumed.trainable_variables, straight.trainable_variables):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4)
 
 
 def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, caplog):

@@ -73,6 +73,7 @@ def test_finished_run_rerun_does_not_retrain_or_reexport(tmp_path):
   first = training.train(config, str(tmp_path / "m"), str(tmp_path / "e"))
   again = training.train(config, str(tmp_path / "m"), str(tmp_path / "e"))
   assert again["steps_this_run"] == 0
+  assert again["metrics"] == first["metrics"]  # kept, not zeroed
   assert again["export_path"] == first["export_path"]
   assert os.listdir(tmp_path / "e" / "dsprites_beta4") == ["1"]
 

@@ -33,19 +33,19 @@ def test_probe_freezes_the_encoder(tiny_run):
                          output_key="nope")
 
 
-def test_trained_encoder_beats_untrained_on_position(tiny_run,
-                                                     untrained_export):
+def test_trained_encoder_beats_untrained_on_position(untrained_export):
+  # The shipped encoder (exported/dsprites/1) is the trained one.
+  shipped = os.path.join(REPO_ROOT, "exported", "dsprites", "1")
   ground_truth = data.ground_truth("dsprites")
-  settings = dict(num_train=2000, num_test=1000, epochs=10, seed=0)
-  trained = transfer.train_probe(tiny_run["summary"]["export_path"],
-                                 ground_truth, "pos_x", **settings)
+  settings = dict(num_train=2000, num_test=1000, epochs=20, seed=0,
+                  hidden_units=32)
+  trained = transfer.train_probe(shipped, ground_truth, "pos_x", **settings)
   untrained = transfer.train_probe(untrained_export, ground_truth, "pos_x",
                                    **settings)
-  # Measured (300 training steps, 2 CPU cores): trained about 0.24, untrained
-  # about 0.04 (chance 1/32 = 0.031).
+  # Chance is 1/32 = 0.031; the untrained encoder stays near it.
   assert trained["chance"] == pytest.approx(1 / 32)
-  assert trained["test_accuracy"] > 2.5 * untrained["test_accuracy"]
-  assert trained["test_accuracy"] > 0.12
+  assert trained["test_accuracy"] > 3 * untrained["test_accuracy"]
+  assert trained["test_accuracy"] > 0.15
 
 
 def test_transfer_script(tiny_run, tmp_path):

@@ -523,6 +523,12 @@ def train(config, model_dir, export_dir=None, export_name=None,
         model, export_dir, model_name=export_name,
         metadata=export_lib.training_metadata(config, step))
     logging.info("exported to %s", export_path)
+  if step == start_step:
+    # Nothing trained in this invocation: the trackers hold nothing, so keep
+    # the values the run ended with (unknown if it was killed before its
+    # summary was written).
+    values = (previous.get("metrics") if previous.get("step") == step
+              else None)
   summary = {
       "step": step,
       "steps_this_run": step - start_step,

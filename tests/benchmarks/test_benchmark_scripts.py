@@ -41,6 +41,7 @@ def _torch_installed():
   return True
 
 
+@pytest.mark.slow  # a minute or more of training on 2 cores
 def test_train_throughput_runs_and_writes_json(tmp_path):
   output = tmp_path / "throughput.json"
   stdout = _run("train_throughput.py", "--steps=3", "--warmup_steps=1",
@@ -72,6 +73,7 @@ def test_torch_and_tf_models_have_equal_parameter_counts():
   assert reconstruction > 0 and kl >= 0
 
 
+@pytest.mark.slow  # a minute or more of training on 2 cores
 def test_run_train_script_returns_summary(tmp_path):
   summary = train_throughput.run_train_script(
       3, str(tmp_path / "run"),
@@ -96,6 +98,7 @@ def test_simulator_throughput_runs_and_writes_json(tmp_path):
   assert "target: stream_graph/64 >= 50000 images/s" in stdout
 
 
+@pytest.mark.slow  # a minute or more of training on 2 cores
 def test_memory_benchmark_runs_and_writes_json(tmp_path):
   output = tmp_path / "memory.json"
   stdout = _run("memory_benchmark.py", "--steps=6", "--early_step=2",

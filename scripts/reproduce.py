@@ -1,0 +1,159 @@
+r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
+
+  python scripts/reproduce.py                      # --preset=cpu, < 2 h
+  python scripts/reproduce.py --preset=quick --output_md=/tmp/r/results.md
+  python scripts/reproduce.py --preset=gpu --dsprites_file=dsprites.npz
+
+Trains the β-VAE recipe (--beta, --learning_rate, --objective,
+--batch_size, --arch, --latent_dim; defaults β = 16, 1e-3, H, 64, conv, 10)
+and the plain VAE (β = 1, otherwise the same) for every seed on the
+dSprites simulator (or the official file, --dsprites_file); scores both and
+the PCA, ICA, raw-pixel and untrained-encoder baselines with the β-VAE
+metric (paper and disentanglement_lib protocols), MIG, FactorVAE, DCI and
+SAP; writes --output_md (one table, mean ± std over seeds, beside the
+paper's Table 1) and the raw results as JSON beside it (results.md ->
+results.json); prints the pass/fail checks of the β-VAE targets.
+
+Presets and their arithmetic: see tf_betavae/reproduce.py.  --steps,
+--seeds/--num_seeds, --num_train, --num_eval and --baseline_num_fit override
+the preset.  Runs and evaluations are kept under --work_dir; a rerun with
+the same settings trains and evaluates nothing.  Usage errors exit with
+status 2 and one line.  Exit status 0 whether or not the targets pass
+(--strict: 3 when a target fails).
+"""
+
+import os
+import shlex
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import flags
+from absl import logging
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+flags.DEFINE_enum("preset", "cpu", ["cpu", "quick", "gpu"],
+                  "Sizes: cpu (< 2 h on 2 cores), quick (minutes), gpu "
+                  "(paper-scale steps, full metric sizes).")
+flags.DEFINE_string("output_md", "docs/results.md",
+                    "Markdown output; the JSON goes beside it (.json).")
+flags.DEFINE_string("work_dir", "reproduce_runs",
+                    "Runs and cached evaluations.")
+flags.DEFINE_string("dsprites_file", None, "The official dSprites .npz or "
+                    ".hdf5; default the built-in simulator.")
+flags.DEFINE_float("beta", 16.0, "β of the β-VAE runs (objective H).")
+flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
+flags.DEFINE_enum("objective", "H", ["H", "B"], "β-VAE objective.")
+flags.DEFINE_integer("batch_size", 64, "Batch size.")
+flags.DEFINE_enum("arch", "conv", ["conv", "mlp"], "Architecture.")
+flags.DEFINE_integer("latent_dim", 10, "Latents (also the PCA/ICA and "
+                     "untrained-encoder dimension).")
+flags.DEFINE_float("gamma", 1000.0, "γ of objective B.")
+flags.DEFINE_float("capacity_max", 25.0, "Final capacity (nats), "
+                   "objective B.")
+flags.DEFINE_integer("capacity_steps", 100000, "Capacity ramp steps, "
+                     "objective B.")
+flags.DEFINE_integer("steps", None, "Training steps (default: the preset's).")
+flags.DEFINE_list("seeds", None, "Seeds (default: 0..num_seeds-1).")
+flags.DEFINE_integer("num_seeds", None, "Number of seeds (default: the "
+                     "preset's, 3 for cpu and gpu).")
+flags.DEFINE_integer("num_train", None, "Training examples/samples of every "
+                     "metric (default: the preset's).")
+flags.DEFINE_integer("num_eval", None, "Evaluation examples/samples of every "
+                     "metric (default: the preset's).")
+flags.DEFINE_integer("baseline_num_fit", None, "Images PCA/ICA are fitted on "
+                     "(default: the preset's).")
+flags.DEFINE_integer("metric_seed", 0, "Metrics of seed s use "
+                     "RandomState(metric_seed + s).")
+flags.DEFINE_list("metrics", None, "Metric keys to evaluate (default all: "
+                  "beta_vae_paper, beta_vae_dl, mig, factor_vae, dci, sap).")
+flags.DEFINE_bool("strict", False, "Exit with status 3 if a target fails.")
+
+FLAGS = flags.FLAGS
+
+
+def _fail(message):
+  sys.stderr.write(f"reproduce.py: error: {message}\n")
+  sys.stderr.flush()
+  sys.exit(2)
+
+
+def _parse_flags(argv):
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    _fail(str(e).splitlines()[0])
+
+
+def _settings():
+  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  seeds = None
+  if FLAGS.seeds is not None:
+    try:
+      seeds = [int(s) for s in FLAGS.seeds]
+    except ValueError:
+      raise reproduce.UsageError(
+          f"--seeds must be comma-separated integers, got "
+          f"{','.join(FLAGS.seeds)!r}") from None
+    if FLAGS.num_seeds is not None:
+      raise reproduce.UsageError("give --seeds or --num_seeds, not both")
+  if FLAGS.steps is not None and FLAGS.steps < 1:
+    raise reproduce.UsageError(f"--steps must be positive, got {FLAGS.steps}")
+  if FLAGS.dsprites_file and not os.path.exists(FLAGS.dsprites_file):
+    raise reproduce.UsageError(f"--dsprites_file {FLAGS.dsprites_file} does "
+                               "not exist")
+  recipe = reproduce.Recipe(
+      beta=FLAGS.beta, learning_rate=FLAGS.learning_rate,
+      objective=FLAGS.objective, batch_size=FLAGS.batch_size,
+      arch=FLAGS.arch, latent_dim=FLAGS.latent_dim, gamma=FLAGS.gamma,
+      capacity_max=FLAGS.capacity_max, capacity_steps=FLAGS.capacity_steps)
+  return reproduce.settings_from_preset(
+      FLAGS.preset, FLAGS.work_dir, recipe=recipe, steps=FLAGS.steps,
+      seeds=seeds, num_seeds=FLAGS.num_seeds, num_train=FLAGS.num_train,
+      num_eval=FLAGS.num_eval, baseline_num_fit=FLAGS.baseline_num_fit,
+      metric_seed=FLAGS.metric_seed,
+      metrics=([m.strip() for m in FLAGS.metrics if m.strip()]
+               if FLAGS.metrics is not None else None),
+      dsprites_file=(os.path.abspath(FLAGS.dsprites_file)
+                     if FLAGS.dsprites_file else None))
+
+
+def main(argv):
+  if len(argv) > 1:
+    _fail(f"unexpected arguments {argv[1:]}; flags take the form "
+          "--name=value")
+  logging.set_verbosity(logging.INFO)
+  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+  try:
+    settings = _settings()
+    results = reproduce.reproduce(settings)
+  except (reproduce.UsageError, training.ConfigError,
+          data_lib.UnknownDatasetError,
+          data_lib.DatasetUnavailableError) as e:
+    _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+  except training.NonFiniteLossError as e:
+    sys.stderr.write(f"reproduce.py: {e}\n")
+    sys.exit(1)
+  md_path = reproduce.write_markdown(results, FLAGS.output_md, command)
+  json_path = reproduce.write_json(results,
+                                   reproduce.json_path_for(FLAGS.output_md))
+  print(f"trained {len(results['trained'])} run(s); evaluations computed "
+        f"{results['evaluations_computed']}, reused "
+        f"{results['evaluations_reused']}; {results['wall_seconds']:.0f} s")
+  print(f"wrote {md_path} and {json_path}")
+  for check in results["checks"]:
+    print(f"{'PASS' if check['passed'] else 'FAIL'}: {check['name']} "
+          f"({check['detail']})")
+  print("all targets passed" if results["passed"]
+        else "some targets failed")
+  if FLAGS.strict and not results["passed"]:
+    sys.exit(3)
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=_parse_flags)

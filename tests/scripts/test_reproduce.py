@@ -1,0 +1,162 @@
+"""scripts/reproduce.py end to end: a tiny reproduction, its rerun, errors.
+
+The fast tests run the quick preset with 1 seed, 20 training steps, metric
+sizes 100 / 50 and three cheap metrics (β-VAE metric, paper protocol; MIG;
+FactorVAE).  The slow test runs every metric (DCI and SAP on raw pixels,
+and the disentanglement_lib β-VAE metric's lbfgs on 4,096 pixel features,
+cost minutes on 2 cores).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "scripts", "reproduce.py")
+TINY = ["--preset=quick", "--num_seeds=1", "--steps=20", "--num_train=100",
+        "--num_eval=50", "--baseline_num_fit=100"]
+FAST_METRICS = "--metrics=beta_vae_paper,mig,factor_vae"
+ROWS = ("β-VAE", "VAE (β = 1)", "PCA", "ICA", "raw pixels",
+        "untrained encoder")
+
+
+def _reproduce(*args):
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True,
+                        text=True, env=env, cwd=ROOT, timeout=1200)
+
+
+def _table_rows(markdown):
+  return {line.split("|")[1].strip(): [c.strip() for c in
+                                       line.split("|")[2:-1]]
+          for line in markdown.splitlines()
+          if line.startswith("| ") and not line.startswith("| model")}
+
+
+def _files(work_dir, suffix):
+  out = {}
+  for root, _, names in os.walk(work_dir):
+    for name in names:
+      if name.endswith(suffix):
+        path = os.path.join(root, name)
+        out[path] = os.stat(path).st_mtime_ns
+  return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+  root = tmp_path_factory.mktemp("reproduce")
+  args = [f"--work_dir={root / 'work'}",
+          f"--output_md={root / 'docs' / 'results.md'}", *TINY, FAST_METRICS]
+  result = _reproduce(*args)
+  return {"root": root, "args": args, "result": result,
+          "md": root / "docs" / "results.md",
+          "json": root / "docs" / "results.json",
+          "work": str(root / "work")}
+
+
+def test_writes_table_with_every_row_and_paper_column(tiny):
+  result = tiny["result"]
+  assert result.returncode == 0, result.stderr[-3000:]
+  markdown = tiny["md"].read_text()
+  header = next(l for l in markdown.splitlines() if l.startswith("| model"))
+  assert "paper (Table 1)" in header
+  for column in ("β-VAE metric (paper protocol)",
+                 "β-VAE metric (disentanglement_lib)", "MIG", "FactorVAE",
+                 "DCI disentanglement", "SAP"):
+    assert column in header
+  rows = _table_rows(markdown)
+  for row in ROWS + ("DC-IGN", "InfoGAN"):
+    assert row in rows, row
+  assert rows["β-VAE"][0] == "99.23%" and rows["VAE (β = 1)"][0] == "61.58%"
+  assert rows["PCA"][0] == "84.90%" and rows["ICA"][0] == "42.03%"
+  assert rows["DC-IGN"][0] == "99.30%" and rows["InfoGAN"][0] == "73.50%"
+  for row in ROWS:
+    assert "±" in rows[row][1], rows[row]  # β-VAE metric, paper protocol
+    assert "±" in rows[row][3] and "±" in rows[row][4]  # MIG, FactorVAE
+    assert rows[row][5] == "not run"  # DCI was not selected
+  assert "FAIL" in rows["β-VAE"][-1] or "PASS" in rows["β-VAE"][-1]
+  assert "tensorflow" in markdown.lower() and "CPUs" in markdown
+  assert "scripts/reproduce.py" in markdown and "--steps=20" in markdown
+  assert "tf_betavae 0." in markdown
+  assert "- β-VAE: seed 0: z" in markdown  # latent -> factor line
+  # The checks are printed at the end.
+  for fragment in ("β-VAE metric (disentanglement_lib) mean ≥ 0.85",
+                   "MIG mean ≥ 0.30", "beats VAE (β = 1)", "beats PCA"):
+    assert fragment in result.stdout
+
+
+def test_json_has_raw_results_and_factors(tiny):
+  results = json.loads(tiny["json"].read_text())
+  assert set(results["models"]) == {"beta_vae", "vae", "pca", "ica",
+                                    "pixels", "untrained"}
+  beta = results["models"]["beta_vae"]
+  assert beta["paper"] == pytest.approx(0.9923)
+  entry = beta["seeds"]["0"]
+  assert entry["training"]["step"] == 20
+  assert entry["training"]["config"]["beta"] == 16.0
+  assert results["models"]["vae"]["seeds"]["0"]["training"]["config"][
+      "beta"] == 1.0
+  assert set(entry["scores"]) == {"beta_vae_paper", "mig", "factor_vae"}
+  assert entry["metric_parameters"]["mig"]["num_train"] == 100
+  latents = entry["factors"]["latents"]
+  assert latents and all(l["factor"] in results["factor_names"]
+                         for l in latents)
+  assert all(0.0 <= l["nmi"] <= 1.0 for l in latents)
+  pixels = results["models"]["pixels"]["seeds"]["0"]["factors"]
+  assert pixels["num_latents"] == 4096 and len(pixels["latents"]) == 10
+  assert results["settings"]["steps"] == 20
+  assert results["machine"]["cpu_count"] >= 1
+  assert [c["passed"] for c in results["checks"]][:1] == [False]
+  assert results["checks"][0]["detail"] == "not evaluated"
+
+
+def test_rerun_trains_and_evaluates_nothing(tiny):
+  assert tiny["result"].returncode == 0
+  summaries = _files(tiny["work"], "train_summary.json")
+  evaluations = _files(os.path.join(tiny["work"], "evaluations"), ".json")
+  assert len(summaries) == 2 and len(evaluations) == 6 * 3
+  rerun = _reproduce(*tiny["args"])
+  assert rerun.returncode == 0, rerun.stderr[-3000:]
+  assert "trained 0 run(s); evaluations computed 0, reused 18" in rerun.stdout
+  assert _files(tiny["work"], "train_summary.json") == summaries
+  assert _files(os.path.join(tiny["work"], "evaluations"),
+                ".json") == evaluations
+  assert "training /" not in rerun.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--preset=huge"], "preset"),
+    (["--seeds=0,x"], "--seeds must be comma-separated integers"),
+    (["--metrics=mig,nope"], "--metrics must be a comma-separated subset"),
+    (["--beta=-1"], "--beta must be >= 0"),
+    (["--dsprites_file=/nonexistent/dsprites.npz"], "does not exist"),
+    (["extra"], "unexpected arguments"),
+])
+def test_usage_errors_exit_2_with_one_line(tmp_path, args, fragment):
+  result = _reproduce(f"--work_dir={tmp_path}/w",
+                      f"--output_md={tmp_path}/r.md", *args)
+  assert result.returncode == 2, result.stderr[-2000:]
+  lines = [l for l in result.stderr.splitlines()
+           if l.startswith("reproduce.py: error:")]
+  assert len(lines) == 1 and fragment in lines[0], result.stderr[-2000:]
+  assert "Traceback" not in result.stderr
+  assert not os.path.exists(f"{tmp_path}/r.md")
+
+
+@pytest.mark.slow
+def test_every_metric_on_every_model(tmp_path):
+  result = _reproduce(f"--work_dir={tmp_path}/w",
+                      f"--output_md={tmp_path}/r.md", *TINY)
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = _table_rows(open(f"{tmp_path}/r.md").read())
+  for row in ROWS:
+    assert all("±" in cell for cell in rows[row][1:7]), rows[row]
+  results = json.load(open(f"{tmp_path}/r.json"))
+  checks = results["checks"]
+  assert len(checks) == 4 and all(c["detail"] != "not evaluated"
+                                  for c in checks)

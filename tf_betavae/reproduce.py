@@ -1,0 +1,840 @@
+"""Reproduces the β-VAE paper's 2D-shapes comparison (Higgins et al. 2017).
+
+``reproduce(settings)`` trains the β-VAE recipe and the plain VAE (β = 1,
+same architecture, steps and seeds) for every seed, scores each trained
+encoder and the PCA, ICA, raw-pixel and untrained-encoder baselines with
+the β-VAE metric under both protocols (``paper`` and
+``disentanglement_lib``), MIG, FactorVAE, DCI and SAP, and returns the raw
+results; ``write_markdown`` renders them as one table (mean ± std over
+seeds) beside the paper's Table 1, with the machine, command, version and
+wall time.
+
+Layout under ``settings.work_dir``::
+
+  runs/<recipe name>/seed<s>/                 a training run (training.train)
+  runs/<recipe name>/seed<s>/exported/model/<version>/   its SavedModel
+  evaluations/<model>/seed<s>/<metric key>.json          one cached result
+
+Resumability: a run whose ``train_summary.json`` says it reached
+``steps`` and whose export exists is not touched (no model is built); an
+evaluation file is reused when its recorded key (metric, protocol, sizes,
+metric seed, dataset and the representation: export path and step, or the
+baseline's settings) equals the current one.  A rerun with the same
+settings therefore trains nothing and evaluates nothing.  Raising
+``steps`` continues every run from its checkpoint and re-evaluates it.
+
+Randomness: run ``s`` trains with seed ``s``; its metrics use
+``RandomState(metric_seed + s)``; baselines of seed ``s`` are fitted with
+``RandomState(s)`` (PCA/ICA image sample, untrained-encoder weights).
+
+Presets (``PRESETS``), with the CPU arithmetic (2-core CPU, idle):
+
+* ``cpu`` (default): 3 seeds x 2 trained models x 14,000 steps = 84,000
+  steps at ~20 steps/s (batch 64) = 4,200 s = 70 min of training (14,000
+  steps: where β = 16, Adam 1e-3 first reached a β-VAE metric of about 0.85
+  on these CPUs; our 20,000-step run of it scored 0.864, docs/results.md).
+  Metrics at reduced sizes: β-VAE metric 2,000 train / 1,000 eval examples
+  per protocol (3,000 x 64 pairs = 384,000 images encoded, ~40 s on a
+  conv encoder, plus the classifier: the paper protocol's Adagrad on 2,000
+  examples, up to 1,000 epochs, ~20 s), MIG 10,000 samples (full, ~2 s),
+  FactorVAE 2,000 train / 1,000 eval (~20 s), DCI 2,000 train / 1,000 test
+  (~30-60 s of gradient boosting), SAP 2,000 / 1,000 (~2 s): ~150 s per
+  model and seed, x 6 models x 3 seeds = 2,700 s = 45 min.  DCI and SAP
+  on raw pixels (4,096 code dimensions, one gradient-boosted model per
+  factor over 4,096 features) use 500 / 250 samples.  Baselines are
+  fitted on 5,000 images.  Total ~115 min (an estimate from short
+  measurements, not a timed run), just under the 2-hour bound.
+* ``quick``: 1 seed x 300 steps, every metric at 300 / 150 samples
+  (raw-pixel DCI and SAP at 100 / 50), baselines fitted on 1,000 images:
+  a few minutes.  Tests shrink it further with overrides.
+* ``gpu``: 3 seeds x 300,000 steps (disentanglement_lib's dSprites
+  length), every metric at its full protocol sizes (β-VAE metric 10,000 /
+  5,000, MIG 10,000, FactorVAE 10,000 / 5,000, DCI and SAP 10,000 /
+  5,000), baselines fitted on 10,000 images.
+"""
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import platform
+import time
+
+from absl import logging
+import numpy as np
+
+from tf_betavae import io_utils
+
+# Higgins et al. 2017, Table 1: β-VAE metric (its own protocol), 2D shapes.
+PAPER_TABLE1 = {
+    "beta_vae": 0.9923, "vae": 0.6158, "pca": 0.849, "ica": 0.4203,
+    "dc_ign": 0.993, "infogan": 0.735,
+}
+PAPER_SOURCE = ("Higgins et al. 2017, Table 1 (β-VAE metric under the "
+                "paper's own protocol)")
+
+# Models of the table, in order: key -> (label, kind).
+MODELS = (
+    ("beta_vae", "β-VAE", "trained"),
+    ("vae", "VAE (β = 1)", "trained"),
+    ("pca", "PCA", "baseline"),
+    ("ica", "ICA", "baseline"),
+    ("pixels", "raw pixels", "baseline"),
+    ("untrained", "untrained encoder", "baseline"),
+)
+PAPER_ONLY = (("dc_ign", "DC-IGN"), ("infogan", "InfoGAN"))
+
+# Metric entries: key -> (metric name, β-VAE metric protocol, column label).
+METRICS = (
+    ("beta_vae_paper", "beta_vae", "paper", "β-VAE metric (paper protocol)"),
+    ("beta_vae_dl", "beta_vae", "disentanglement_lib",
+     "β-VAE metric (disentanglement_lib)"),
+    ("mig", "mig", "disentanglement_lib", "MIG"),
+    ("factor_vae", "factor_vae", "disentanglement_lib", "FactorVAE"),
+    ("dci", "dci", "disentanglement_lib", "DCI disentanglement"),
+    ("sap", "sap", "disentanglement_lib", "SAP"),
+)
+METRIC_KEYS = tuple(m[0] for m in METRICS)
+
+TARGETS = {"beta_vae_dl": 0.85, "mig": 0.30}
+ACTIVE_KL_NATS = 0.1  # a trained latent is active above this KL (nats)
+MAX_LISTED_LATENTS = 10  # latents listed per model for wide codes (pixels)
+
+RESULTS_VERSION = 1
+EXPORT_SUBDIR = "exported"
+EXPORT_NAME = "model"
+
+
+class UsageError(ValueError):
+  """A setting is invalid; the message is one line."""
+
+
+@dataclasses.dataclass
+class Recipe:
+  """How the β-VAE is trained (the plain VAE uses the same with β = 1).
+
+  Attributes mirror tf_betavae.training.TrainConfig.
+  """
+
+  beta: float = 16.0
+  learning_rate: float = 1e-3
+  objective: str = "H"
+  batch_size: int = 64
+  arch: str = "conv"
+  latent_dim: int = 10
+  likelihood: str = "bernoulli"
+  gamma: float = 1000.0
+  capacity_max: float = 25.0
+  capacity_steps: int = 100000
+
+
+@dataclasses.dataclass
+class Preset:
+  """Sizes of a reproduction.
+
+  Attributes:
+    steps: training steps of every run.
+    num_seeds: seeds 0..num_seeds-1.
+    num_train, num_eval: metric sample sizes (None: the metric's full
+      disentanglement_lib size); see tf_betavae.metrics.run_metric.
+    metric_sizes: {metric key: (num_train, num_eval)} for particular
+      metrics (e.g. MIG, which is cheap, at full size).
+    pixel_sizes: {metric key: (num_train, num_eval)} for the raw-pixel
+      baseline (4,096 code dimensions make DCI and SAP slow).
+    baseline_num_fit: images PCA and ICA are fitted on.
+  """
+
+  steps: int
+  num_seeds: int
+  num_train: object
+  num_eval: object
+  metric_sizes: dict
+  pixel_sizes: dict
+  baseline_num_fit: int
+
+
+PRESETS = {
+    "cpu": Preset(steps=14000, num_seeds=3, num_train=2000, num_eval=1000,
+                  metric_sizes={"mig": (10000, None)},
+                  pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
+                  baseline_num_fit=5000),
+    "quick": Preset(steps=300, num_seeds=1, num_train=300, num_eval=150,
+                    metric_sizes={"mig": (2000, None)},
+                    pixel_sizes={"dci": (100, 50), "sap": (100, 50)},
+                    baseline_num_fit=1000),
+    "gpu": Preset(steps=300000, num_seeds=3, num_train=None, num_eval=None,
+                  metric_sizes={}, pixel_sizes={}, baseline_num_fit=10000),
+}
+
+
+@dataclasses.dataclass
+class Settings:
+  """Everything a reproduction depends on.
+
+  Attributes:
+    work_dir: runs and cached evaluations go here.
+    preset: a name of PRESETS (recorded).
+    recipe: Recipe of the β-VAE runs.
+    steps: training steps of every run.
+    seeds: list of int.
+    num_train, num_eval: metric sizes (None: full size).
+    metric_sizes: {metric key: (num_train, num_eval)} for particular metrics.
+    pixel_sizes: {metric key: (num_train, num_eval)} for raw pixels.
+    metrics: metric keys (METRIC_KEYS) to evaluate; the others are "not
+      run" in the table.
+    baseline_num_fit: images PCA/ICA are fitted on.
+    metric_seed: metrics of seed s use RandomState(metric_seed + s).
+    dsprites_file: the official dSprites file, or None for the simulator.
+  """
+
+  work_dir: str
+  preset: str = "cpu"
+  recipe: Recipe = dataclasses.field(default_factory=Recipe)
+  steps: int = 8000
+  seeds: list = dataclasses.field(default_factory=lambda: [0, 1, 2])
+  num_train: object = 2000
+  num_eval: object = 1000
+  metric_sizes: dict = dataclasses.field(default_factory=dict)
+  pixel_sizes: dict = dataclasses.field(default_factory=dict)
+  metrics: list = dataclasses.field(default_factory=lambda: list(METRIC_KEYS))
+  baseline_num_fit: int = 5000
+  metric_seed: int = 0
+  dsprites_file: object = None
+
+  @property
+  def dataset(self):
+    return "dsprites_official" if self.dsprites_file else "dsprites"
+
+  def to_dict(self):
+    return dataclasses.asdict(self)
+
+
+def settings_from_preset(name, work_dir, **overrides):
+  """Settings of a preset; keyword arguments that are not None override it.
+
+  ``seeds`` overrides the preset's seed list; ``num_seeds`` its count.
+
+  Raises:
+    UsageError: unknown preset or a bad value.
+  """
+  if name not in PRESETS:
+    raise UsageError(f"unknown --preset {name!r}; choose one of "
+                     f"{', '.join(PRESETS)}")
+  preset = PRESETS[name]
+  values = dict(preset=name, steps=preset.steps,
+                seeds=list(range(preset.num_seeds)),
+                num_train=preset.num_train, num_eval=preset.num_eval,
+                metric_sizes=dict(preset.metric_sizes),
+                pixel_sizes=dict(preset.pixel_sizes),
+                baseline_num_fit=preset.baseline_num_fit)
+  num_seeds = overrides.pop("num_seeds", None)
+  if num_seeds is not None:
+    if num_seeds < 1:
+      raise UsageError(f"--num_seeds must be at least 1, got {num_seeds}")
+    values["seeds"] = list(range(num_seeds))
+  values.update({k: v for k, v in overrides.items() if v is not None})
+  settings = Settings(work_dir=work_dir, **values)
+  if overrides.get("num_train") is not None or overrides.get(
+      "num_eval") is not None:
+    # Explicit sizes replace per-metric sizes and cap the raw-pixel sizes.
+    settings.metric_sizes = {}
+    settings.pixel_sizes = {
+        key: (_min(n_train, settings.num_train), _min(n_eval,
+                                                      settings.num_eval))
+        for key, (n_train, n_eval) in settings.pixel_sizes.items()}
+  validate(settings)
+  return settings
+
+
+def _min(a, b):
+  return a if b is None else min(a, b)
+
+
+def validate(settings):
+  """Raises UsageError (one line) for the first bad setting."""
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  unknown = [k for k in settings.metrics if k not in METRIC_KEYS]
+  if unknown or not settings.metrics:
+    raise UsageError(f"--metrics must be a comma-separated subset of "
+                     f"{','.join(METRIC_KEYS)}; got {settings.metrics}")
+  if not settings.seeds:
+    raise UsageError("--seeds is empty")
+  if len(set(settings.seeds)) != len(settings.seeds):
+    raise UsageError(f"--seeds has duplicates: {settings.seeds}")
+  if any(not isinstance(s, int) or s < 0 for s in settings.seeds):
+    raise UsageError(f"--seeds must be non-negative integers, got "
+                     f"{settings.seeds}")
+  for name in ("num_train", "num_eval"):
+    value = getattr(settings, name)
+    if value is not None and value < 10:
+      raise UsageError(f"--{name} must be at least 10, got {value}")
+  if settings.baseline_num_fit < 20:
+    raise UsageError(f"--baseline_num_fit must be at least 20, got "
+                     f"{settings.baseline_num_fit}")
+  try:
+    for beta in (settings.recipe.beta, 1.0):
+      train_config(settings, beta, settings.seeds[0]).validate()
+  except training.ConfigError as e:
+    raise UsageError(str(e)) from None
+
+
+def train_config(settings, beta, seed):
+  """The TrainConfig of one run (objective, sizes from the recipe)."""
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  recipe = settings.recipe
+  steps = settings.steps
+  return training.TrainConfig(
+      dataset=settings.dataset, arch=recipe.arch,
+      latent_dim=recipe.latent_dim, likelihood=recipe.likelihood,
+      objective=recipe.objective, beta=float(beta), gamma=recipe.gamma,
+      capacity_max=recipe.capacity_max, capacity_steps=recipe.capacity_steps,
+      batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+      steps=steps, seed=int(seed),
+      checkpoint_every=max(1, min(2000, steps)),
+      log_every=max(1, min(500, steps)), image_summary_every=0,
+      dsprites_file=settings.dsprites_file)
+
+
+def recipe_name(config):
+  """Directory name of a recipe (all but steps and seed), e.g.
+  'beta16-H-lr0.001-bs64-conv-z10-1a2b3c'."""
+  values = config.to_dict()
+  for name in ("steps", "seed", "checkpoint_every", "log_every",
+               "image_summary_every", "jit_compile", "mixed_precision",
+               "data_dir"):
+    values.pop(name, None)
+  digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
+  return (f"beta{config.beta:g}-{config.objective}-lr{config.learning_rate:g}"
+          f"-bs{config.batch_size}-{config.arch}-z{config.latent_dim}"
+          f"-{digest[:6]}")
+
+
+def _read_json(path):
+  return io_utils.read_json(path) if os.path.exists(path) else None
+
+
+def train_or_reuse(config, run_dir):
+  """Trains (or resumes) one run; reuses it untouched when it is finished.
+
+  Returns:
+    (summary, reused): training.train's summary dict (export_path, step,
+    metrics with kl_latent_<j> in nats, wall_seconds) and whether the run
+    was finished already.
+  """
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  summary = _read_json(os.path.join(run_dir, training.SUMMARY_FILE))
+  if (summary and summary.get("step") == config.steps and
+      summary.get("export_path") and os.path.exists(summary["export_path"])):
+    logging.info("%s is trained to step %d; reusing it", run_dir,
+                 config.steps)
+    return summary, True
+  logging.info("training %s (beta %g, seed %d, %d steps)", run_dir,
+               config.beta, config.seed, config.steps)
+  summary = training.train(config, run_dir,
+                           export_dir=os.path.join(run_dir, EXPORT_SUBDIR),
+                           export_name=EXPORT_NAME)
+  return summary, False
+
+
+def metric_sizes(settings, model, metric_key):
+  """(num_train, num_eval) of one metric entry of one model (None = full)."""
+  if model == "pixels" and metric_key in settings.pixel_sizes:
+    return tuple(settings.pixel_sizes[metric_key])
+  if metric_key in settings.metric_sizes:
+    return tuple(settings.metric_sizes[metric_key])
+  return settings.num_train, settings.num_eval
+
+
+def jsonable(value):
+  """numpy scalars/arrays, tuples and dict keys made JSON-friendly."""
+  if isinstance(value, dict):
+    return {str(k): jsonable(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [jsonable(v) for v in value]
+  if isinstance(value, np.ndarray):
+    return jsonable(value.tolist())
+  if isinstance(value, np.generic):
+    return value.item()
+  return value
+
+
+def latent_factors(mig_result, factor_names, active=None):
+  """Which factor each latent captures, from MIG's mutual information.
+
+  NMI(z_j, v_k) = I(z_j; v_k) / H(v_k), with z_j discretised into MIG's
+  histogram bins (disentanglement_lib's MIG normalisation); factors with
+  zero entropy get 0.
+
+  Args:
+    mig_result: dict of tf_betavae.metrics.mig (``mutual_info`` [D][K]
+      nats, ``factor_entropy`` [K] nats).
+    factor_names: K factor names.
+    active: list of latent indices to report, or None for all.
+
+  Returns:
+    dict: ``latents``, a list (best NMI first, at most MAX_LISTED_LATENTS
+    entries when the code has more than 64 dimensions) of {latent, factor,
+    nmi, nmi_per_factor}; ``num_latents`` (D) and ``num_active``.
+  """
+  mutual_info = np.asarray(mig_result["mutual_info"], np.float64)
+  entropy = np.asarray(mig_result["factor_entropy"], np.float64)
+  with np.errstate(divide="ignore", invalid="ignore"):
+    nmi = np.where(entropy[None, :] > 0, mutual_info / entropy[None, :], 0.0)
+  indices = list(range(nmi.shape[0])) if active is None else list(active)
+  entries = []
+  for j in indices:
+    k = int(np.argmax(nmi[j]))
+    entries.append({
+        "latent": int(j), "factor": factor_names[k],
+        "nmi": round(float(nmi[j, k]), 4),
+        "nmi_per_factor": {name: round(float(v), 4)
+                           for name, v in zip(factor_names, nmi[j])},
+    })
+  entries.sort(key=lambda e: -e["nmi"])
+  if nmi.shape[0] > 64:
+    entries = entries[:MAX_LISTED_LATENTS]
+  return {"latents": entries, "num_latents": int(nmi.shape[0]),
+          "num_active": len(indices)}
+
+
+def active_latents(train_metrics):
+  """Indices of latents whose training KL exceeds ACTIVE_KL_NATS (nats)."""
+  kls = {int(k[len("kl_latent_"):]): v for k, v in train_metrics.items()
+         if k.startswith("kl_latent_")}
+  return sorted(j for j, kl in kls.items() if kl > ACTIVE_KL_NATS)
+
+
+class _Evaluator:
+  """Runs or reuses the metric entries of one (model, seed)."""
+
+  def __init__(self, settings, ground_truth, model, seed, source, build_fn):
+    self._settings = settings
+    self._gt = ground_truth
+    self._model = model
+    self._seed = seed
+    self._source = source
+    self._build_fn = build_fn
+    self._fn = None
+    self.computed = []
+    self.reused = []
+    self._dir = os.path.join(settings.work_dir, "evaluations", model,
+                             f"seed{seed}")
+
+  def key(self, metric_key):
+    name, protocol = _METRIC_INFO[metric_key]
+    num_train, num_eval = metric_sizes(self._settings, self._model,
+                                       metric_key)
+    return {"version": RESULTS_VERSION, "metric": name, "protocol": protocol,
+            "num_train": num_train, "num_eval": num_eval,
+            "metric_seed": self._settings.metric_seed + self._seed,
+            "dataset": self._settings.dataset,
+            "dsprites_file": self._settings.dsprites_file,
+            "source": self._source}
+
+  def result(self, metric_key):
+    """The metric's result dict (with ``seconds``), cached on disk."""
+    from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+    path = os.path.join(self._dir, metric_key + ".json")
+    key = self.key(metric_key)
+    cached = _read_json(path)
+    if cached and cached.get("key") == key:
+      self.reused.append(metric_key)
+      return cached["result"]
+    if self._fn is None:
+      self._fn = self._build_fn()
+    logging.info("evaluating %s seed %d: %s", self._model, self._seed,
+                 metric_key)
+    start = time.time()
+    result = metrics.run_metric(
+        key["metric"], self._gt, self._fn,
+        np.random.RandomState(key["metric_seed"]), protocol=key["protocol"],
+        num_train=key["num_train"], num_eval=key["num_eval"])
+    result = jsonable(result)
+    result["seconds"] = round(time.time() - start, 2)
+    os.makedirs(self._dir, exist_ok=True)
+    io_utils.write_json_atomic(path, {"key": key, "result": result})
+    self.computed.append(metric_key)
+    logging.info("%s seed %d: %s = %.4f (%.0f s)", self._model, self._seed,
+                 metric_key, result["score"], result["seconds"])
+    return result
+
+
+_METRIC_INFO = {key: (name, protocol) for key, name, protocol, _ in METRICS}
+
+
+def _trained_fn(export_path, ground_truth):
+  def build():
+    from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+    return metrics.saved_model_representation(
+        export_path, observation_shape=ground_truth.observation_shape)
+  return build
+
+
+def _baseline_fn(name, ground_truth, seed, settings):
+  def build():
+    from tf_betavae.metrics import baselines  # pylint: disable=g-import-not-at-top
+    logging.info("building the %s baseline (seed %d)", name, seed)
+    return baselines.make_baseline(
+        name, ground_truth, np.random.RandomState(seed), seed,
+        settings.recipe.latent_dim, settings.baseline_num_fit)
+  return build
+
+
+def _seed_entry(evaluator, factor_names, active, metric_keys):
+  results = {key: evaluator.result(key) for key in metric_keys}
+  scores = {key: float(r["score"]) for key, r in results.items()}
+
+  def get(key, field):
+    return results[key].get(field) if key in results else None
+
+  details = {
+      "dci_completeness": get("dci", "completeness"),
+      "dci_informativeness_test": get("dci", "informativeness_test"),
+      "beta_vae_dl_train_accuracy": get("beta_vae_dl", "train_accuracy"),
+      "beta_vae_paper_train_accuracy": get("beta_vae_paper",
+                                           "train_accuracy"),
+      "factor_vae_num_active_dims": get("factor_vae", "num_active_dims"),
+  }
+  return {
+      "scores": scores,
+      "details": details,
+      "metric_parameters": {k: r.get("parameters") for k, r in results.items()},
+      "metric_seconds": {k: r.get("seconds") for k, r in results.items()},
+      "factors": (latent_factors(results["mig"], factor_names, active)
+                  if "mig" in results else None),
+      "evaluations_computed": list(evaluator.computed),
+      "evaluations_reused": list(evaluator.reused),
+  }
+
+
+def _summary(seed_entries):
+  """{metric key: mean, std (population), n} over seeds, evaluated keys."""
+  out = {}
+  for key in METRIC_KEYS:
+    values = np.array([e["scores"][key] for e in seed_entries.values()
+                       if key in e["scores"]], np.float64)
+    if len(values):
+      out[key] = {"mean": float(values.mean()), "std": float(values.std()),
+                  "n": int(len(values))}
+  return out
+
+
+def checks(results):
+  """Pass/fail of the β-VAE entries against the targets.
+
+  Returns:
+    list of {name, passed, detail}: mean β-VAE metric (disentanglement_lib)
+    ≥ 0.85, mean MIG ≥ 0.30, and on every seed the β-VAE's β-VAE metric
+    (disentanglement_lib) above the plain VAE's and PCA's.  A check whose
+    metric was not evaluated fails with detail "not evaluated".
+  """
+  models = results["models"]
+  beta = models["beta_vae"]
+  out = []
+  for key, target in TARGETS.items():
+    name = f"{_label(key)} mean ≥ {target:.2f}"
+    if key not in beta["summary"]:
+      out.append({"name": name, "passed": False, "detail": "not evaluated"})
+      continue
+    mean = beta["summary"][key]["mean"]
+    out.append({"name": name, "passed": bool(mean >= target),
+                "detail": f"{mean:.4f} over {beta['summary'][key]['n']} "
+                          "seed(s)"})
+  for other in ("vae", "pca"):
+    name = (f"β-VAE beats {_model_label(other)} on the β-VAE metric "
+            "(disentanglement_lib) on every seed")
+    if "beta_vae_dl" not in beta["summary"]:
+      out.append({"name": name, "passed": False, "detail": "not evaluated"})
+      continue
+    per_seed = []
+    for seed, entry in beta["seeds"].items():
+      mine = entry["scores"]["beta_vae_dl"]
+      theirs = models[other]["seeds"][seed]["scores"]["beta_vae_dl"]
+      per_seed.append((seed, mine, theirs))
+    out.append({
+        "name": name, "passed": all(m > t for _, m, t in per_seed),
+        "detail": ", ".join(f"seed {s}: {m:.4f} vs {t:.4f}"
+                            for s, m, t in per_seed)})
+  return out
+
+
+def _label(metric_key):
+  return next(label for key, _, _, label in METRICS if key == metric_key)
+
+
+def _model_label(model):
+  return next(label for key, label, _ in MODELS if key == model)
+
+
+def machine_info():
+  """Platform, CPU count, TensorFlow version and GPUs of this machine."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  gpus = []
+  for device in tf.config.list_physical_devices("GPU"):
+    try:
+      name = tf.config.experimental.get_device_details(device).get(
+          "device_name", device.name)
+    except Exception:  # pylint: disable=broad-except
+      name = device.name
+    gpus.append(name)
+  return {"platform": platform.platform(), "python": platform.python_version(),
+          "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
+          "gpus": gpus}
+
+
+def reproduce(settings, ground_truth=None):
+  """Trains, evaluates (or reuses both) and returns the raw results.
+
+  Args:
+    settings: Settings.
+    ground_truth: ground-truth object (default: the simulator, or the
+      official dSprites file of settings.dsprites_file).
+
+  Returns:
+    JSON-serialisable dict: settings, models (per model: label, kind,
+    paper (Table 1 value or None), seeds {str(seed): scores, details,
+    factors, training info}, summary {metric key: mean, std, n}),
+    checks, passed, trained (run dirs trained in this call), evaluations
+    computed/reused counts, compute_seconds (training + metric seconds of
+    every run and evaluation, cached or not) and wall_seconds of this call.
+
+  Raises:
+    UsageError, tf_betavae.training.ConfigError,
+    tf_betavae.data.DatasetUnavailableError,
+    tf_betavae.training.NonFiniteLossError.
+  """
+  import tf_betavae  # pylint: disable=g-import-not-at-top
+  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+  start = time.time()
+  validate(settings)
+  if ground_truth is None:
+    ground_truth = data_lib.ground_truth(
+        settings.dataset, dsprites_file=settings.dsprites_file)
+  factor_names = list(ground_truth.factor_names)
+  os.makedirs(settings.work_dir, exist_ok=True)
+  models = {}
+  trained, computed, reused = [], 0, 0
+  compute_seconds = 0.0
+  for model, label, kind in MODELS:
+    seeds = {}
+    for seed in settings.seeds:
+      if kind == "trained":
+        beta = settings.recipe.beta if model == "beta_vae" else 1.0
+        config = train_config(settings, beta, seed)
+        run_dir = os.path.join(settings.work_dir, "runs", recipe_name(config),
+                               f"seed{seed}")
+        summary, was_reused = train_or_reuse(config, run_dir)
+        if not was_reused:
+          trained.append(run_dir)
+        train_metrics = summary.get("metrics", {})
+        source = {"export_path": os.path.abspath(summary["export_path"]),
+                  "step": summary["step"]}
+        has_kl = any(k.startswith("kl_latent_") for k in train_metrics)
+        active = active_latents(train_metrics) if has_kl else None
+        evaluator = _Evaluator(settings, ground_truth, model, seed, source,
+                               _trained_fn(summary["export_path"],
+                                           ground_truth))
+        entry = _seed_entry(evaluator, factor_names, active,
+                             settings.metrics)
+        entry["training"] = {
+            "run_dir": run_dir, "step": summary["step"],
+            "beta": beta, "config": config.to_dict(),
+            "reused": was_reused,
+            "train_seconds": _train_seconds(run_dir, summary,
+                                            not was_reused),
+            "final_metrics": train_metrics,
+            "active_latents": active_latents(train_metrics)}
+        compute_seconds += entry["training"]["train_seconds"] or 0.0
+      else:
+        source = {"baseline": model, "seed": seed,
+                  "dim": settings.recipe.latent_dim,
+                  "num_fit": settings.baseline_num_fit}
+        evaluator = _Evaluator(settings, ground_truth, model, seed, source,
+                               _baseline_fn(model, ground_truth, seed,
+                                            settings))
+        entry = _seed_entry(evaluator, factor_names, None,
+                             settings.metrics)
+      computed += len(evaluator.computed)
+      reused += len(evaluator.reused)
+      compute_seconds += sum(v or 0.0 for v in entry["metric_seconds"].values())
+      seeds[str(seed)] = entry
+    models[model] = {"label": label, "kind": kind,
+                     "paper": PAPER_TABLE1.get(model), "seeds": seeds,
+                     "summary": _summary(seeds)}
+  results = {
+      "settings": jsonable(settings.to_dict()),
+      "package_version": tf_betavae.__version__,
+      "machine": machine_info(),
+      "paper": {"source": PAPER_SOURCE, "values": dict(PAPER_TABLE1)},
+      "factor_names": factor_names,
+      "models": models,
+      "trained": trained,
+      "evaluations_computed": computed,
+      "evaluations_reused": reused,
+      "compute_seconds": round(compute_seconds, 1),
+  }
+  results["checks"] = checks(results)
+  results["passed"] = all(c["passed"] for c in results["checks"])
+  results["wall_seconds"] = round(time.time() - start, 1)
+  return results
+
+
+def _train_seconds(run_dir, summary, trained_now):
+  """Training wall seconds of a run summed over this script's invocations
+  (recorded in <run_dir>/reproduce_train_seconds.json)."""
+  path = os.path.join(run_dir, "reproduce_train_seconds.json")
+  record = _read_json(path) or {"seconds": 0.0}
+  if trained_now:
+    record["seconds"] += float(summary.get("wall_seconds") or 0.0)
+    io_utils.write_json_atomic(path, record)
+  return round(record["seconds"], 1)
+
+
+def _fmt(summary, key, percent=False):
+  entry = summary.get(key)
+  if not entry or entry["n"] == 0 or not math.isfinite(entry["mean"]):
+    return "—"
+  if percent:
+    return f"{100 * entry['mean']:.1f} ± {100 * entry['std']:.1f}%"
+  return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+
+
+def _factor_line(entry):
+  factors = entry["factors"]
+  if factors is None:
+    return "MIG not evaluated"
+  parts = [f"z{e['latent']}→{e['factor']} {e['nmi']:.2f}"
+           for e in factors["latents"]]
+  more = ""
+  if factors["num_latents"] > 64:
+    more = f" (top {len(parts)} of {factors['num_latents']} dimensions)"
+  elif factors["num_active"] != factors["num_latents"]:
+    more = f" ({factors['num_active']} of {factors['num_latents']} active)"
+  return (", ".join(parts) or "no active latent") + more
+
+
+def write_markdown(results, path, command):
+  """Writes the results as markdown (one table plus context); returns path.
+
+  Args:
+    results: reproduce()'s dict.
+    path: output .md path (directories are created).
+    command: the exact command line, a str.
+  """
+  settings = results["settings"]
+  machine = results["machine"]
+  beta_metrics = [k for k in METRIC_KEYS if k.startswith("beta_vae")]
+  lines = ["# Reproduction: β-VAE on 2D shapes (dSprites)", ""]
+  lines.append(
+      f"Preset `{settings['preset']}`: {settings['steps']:,} training steps "
+      f"per run, seeds {', '.join(map(str, settings['seeds']))}, dataset "
+      f"`{'official file ' + settings['dsprites_file'] if settings['dsprites_file'] else 'dsprites simulator'}`. "
+      "Every number is mean ± std over seeds (population std). β-VAE "
+      "metric columns are accuracies; the paper column is "
+      f"{PAPER_SOURCE}.")
+  lines.append("")
+  header = (["model", "paper (Table 1)"] +
+            [label for _, _, _, label in METRICS] + ["targets"])
+  lines.append("| " + " | ".join(header) + " |")
+  lines.append("|" + "---|" * len(header))
+  check_list = results["checks"]
+  for model, _, kind in MODELS:
+    entry = results["models"][model]
+    paper = (f"{100 * entry['paper']:.2f}%" if entry["paper"] is not None
+             else "—")
+    cells = [entry["label"], paper]
+    for key in METRIC_KEYS:
+      cells.append(_fmt(entry["summary"], key, percent=key in beta_metrics)
+                   if key in settings["metrics"] else "not run")
+    if model == "beta_vae":
+      cells.append("; ".join(
+          f"{'PASS' if c['passed'] else 'FAIL'}: {c['name']}"
+          for c in check_list))
+    else:
+      cells.append("")
+    del kind
+    lines.append("| " + " | ".join(cells) + " |")
+  for key, label in PAPER_ONLY:
+    cells = [label, f"{100 * PAPER_TABLE1[key]:.2f}%"] + [
+        "not run"] * len(METRIC_KEYS) + [""]
+    lines.append("| " + " | ".join(cells) + " |")
+  lines.append("")
+  lines.append("Targets (β-VAE): " + ("**all passed**" if results["passed"]
+                                       else "**not all passed**") + ".")
+  for c in check_list:
+    lines.append(f"- {'PASS' if c['passed'] else 'FAIL'} — {c['name']}: "
+                 f"{c['detail']}")
+  lines.append("")
+  lines.append("## Which factor each latent captures")
+  lines.append("")
+  lines.append("Normalised mutual information NMI = I(z_j; v_k) / H(v_k) "
+               "between each latent (means, discretised into MIG's 20 "
+               "histogram bins) and each factor, from the MIG evaluation; "
+               "`zj→factor nmi` lists each active latent's best factor "
+               f"(trained models: latents with training KL > "
+               f"{ACTIVE_KL_NATS} nats; baselines: every dimension).")
+  lines.append("")
+  for model, label, _ in MODELS:
+    seeds = results["models"][model]["seeds"]
+    lines.append(f"- {label}: " + "; ".join(
+        f"seed {s}: {_factor_line(e)}" for s, e in seeds.items()))
+  lines.append("")
+  lines.append("## Settings")
+  lines.append("")
+  recipe = settings["recipe"]
+  lines.append(
+      f"- β-VAE recipe: β = {recipe['beta']:g}, objective "
+      f"{recipe['objective']}, learning rate {recipe['learning_rate']:g}, "
+      f"batch {recipe['batch_size']}, {recipe['arch']} architecture, "
+      f"{recipe['latent_dim']} latents, {recipe['likelihood']} likelihood; "
+      "the VAE is the same with β = 1.")
+  sizes = f"{settings['num_train'] or 'full'} / {settings['num_eval'] or 'full'}"
+  pixel = ", ".join(f"{k} {v[0]} / {v[1]}"
+                    for k, v in sorted(settings["pixel_sizes"].items()))
+  special = ", ".join(f"{k} {v[0] or 'full'} / {v[1] or 'full'}"
+                      for k, v in sorted(settings["metric_sizes"].items()))
+  lines.append(
+      f"- Metric sizes (train / eval examples or samples): {sizes}" +
+      (f"; {special}" if special else "") +
+      (f"; raw pixels: {pixel}" if pixel else "") +
+      f"; metric seed of run s: {settings['metric_seed']} + s; PCA/ICA "
+      f"fitted on {settings['baseline_num_fit']} images. The exact "
+      "parameters of every evaluation are in the JSON.")
+  gpus = ", ".join(machine["gpus"]) or "none"
+  lines.append(f"- Machine: {machine['platform']}, {machine['cpu_count']} "
+               f"CPUs, Python {machine['python']}, TensorFlow "
+               f"{machine['tensorflow']}, GPU: {gpus}.")
+  lines.append(f"- Package: tf_betavae {results['package_version']}.")
+  lines.append(
+      f"- Wall time of the command that wrote this file: "
+      f"{results['wall_seconds']:.0f} s; compute time of all runs and "
+      f"evaluations (including reused ones): "
+      f"{results['compute_seconds']:.0f} s; trained in that command: "
+      f"{len(results['trained'])} run(s); evaluations computed / reused: "
+      f"{results['evaluations_computed']} / {results['evaluations_reused']}.")
+  lines.append("")
+  lines.append("Command:")
+  lines.append("")
+  lines.append("```")
+  lines.append(command)
+  lines.append("```")
+  lines.append("")
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.write("\n".join(lines))
+  os.replace(tmp, path)
+  return path
+
+
+def json_path_for(markdown_path):
+  """The raw-results JSON beside a markdown path: results.md -> results.json."""
+  root, _ = os.path.splitext(markdown_path)
+  return root + ".json"
+
+
+def write_json(results, path):
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  io_utils.write_json_atomic(path, results)
+  return path
