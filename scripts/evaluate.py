@@ -26,6 +26,10 @@ from absl import flags
 from absl import logging
 import numpy as np
 
+# scripts/_cli.py: the usage-error convention shared by these programs.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
 
 flags.DEFINE_string("saved_model", None, "SavedModel directory to evaluate.")
@@ -67,9 +71,7 @@ class UsageError(Exception):
 
 
 def _fail(message):
-  sys.stderr.write(f"evaluate.py: error: {message}\n")
-  sys.stderr.flush()
-  sys.exit(2)
+  _cli.usage_error("evaluate.py", message)
 
 
 def _ground_truth(name):
@@ -171,11 +173,7 @@ def run():
   return results
 
 
-def _parse_flags(argv):
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    _fail(str(e).splitlines()[0])
+_parse_flags = _cli.flags_parser("evaluate.py")
 
 
 def main(argv):

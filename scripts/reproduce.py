@@ -32,6 +32,10 @@ from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-positio
 from absl import flags
 from absl import logging
 
+# scripts/_cli.py: the usage-error convention shared by these programs.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 flags.DEFINE_enum("preset", "cpu", ["cpu", "quick", "gpu"],
@@ -75,16 +79,10 @@ FLAGS = flags.FLAGS
 
 
 def _fail(message):
-  sys.stderr.write(f"reproduce.py: error: {message}\n")
-  sys.stderr.flush()
-  sys.exit(2)
+  _cli.usage_error("reproduce.py", message)
 
 
-def _parse_flags(argv):
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    _fail(str(e).splitlines()[0])
+_parse_flags = _cli.flags_parser("reproduce.py")
 
 
 def _settings():

@@ -27,6 +27,10 @@ from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-positio
 from absl import flags
 from absl import logging
 
+# scripts/_cli.py: the usage-error convention shared by these programs.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
@@ -86,16 +90,10 @@ class UsageError(Exception):
 
 
 def _fail(message):
-  sys.stderr.write(f"sweep.py: error: {message}\n")
-  sys.stderr.flush()
-  sys.exit(2)
+  _cli.usage_error("sweep.py", message)
 
 
-def _parse_flags(argv):
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    _fail(str(e).splitlines()[0])
+_parse_flags = _cli.flags_parser("sweep.py")
 
 
 def _numbers(name, convert):

@@ -26,6 +26,10 @@ from absl import app
 from absl import flags
 from absl import logging
 
+# scripts/_cli.py: the usage-error convention shared by these programs.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 # The library lives next to this script when run from a checkout.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -135,16 +139,10 @@ _CONFIG_FLAGS = ("dataset", "arch", "latent_dim", "likelihood",
 
 
 def _usage_error(message):
-  """One line on stderr, exit code 2 (CLI misuse), no traceback."""
-  sys.stderr.write(f"train.py: error: {message}\n")
-  sys.exit(2)
+  _cli.usage_error("train.py", message)
 
 
-def _parse_flags(argv):
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    _usage_error(str(e).splitlines()[0])
+_parse_flags = _cli.flags_parser("train.py")
 
 
 def _mixed_precision_policy():

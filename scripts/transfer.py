@@ -17,6 +17,10 @@ import sys
 from absl import app
 from absl import flags
 
+# scripts/_cli.py: the usage-error convention shared by these programs.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 flags.DEFINE_string("saved_model", None, "SavedModel version directory.")
@@ -35,15 +39,10 @@ FLAGS = flags.FLAGS
 
 
 def _usage_error(message):
-  sys.stderr.write(f"transfer.py: error: {message}\n")
-  sys.exit(2)
+  _cli.usage_error("transfer.py", message)
 
 
-def _parse_flags(argv):
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    _usage_error(str(e).splitlines()[0])
+_parse_flags = _cli.flags_parser("transfer.py")
 
 
 def main(argv):

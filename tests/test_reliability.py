@@ -30,27 +30,36 @@ def _config(**overrides):
 
 
 def test_kill_9_at_random_moments_then_resume(tmp_path):
-  args = [sys.executable, TRAIN, "--steps=60", "--log_every=5",
-          "--checkpoint_every=5", "--batch_size=32", "--learning_rate=1e-3",
+  steps = 240
+  args = [sys.executable, TRAIN, f"--steps={steps}", "--log_every=10",
+          "--checkpoint_every=10", "--batch_size=32", "--learning_rate=1e-3",
           "--seed=9", f"--model_dir={tmp_path}/run",
           f"--export_dir={tmp_path}/exp"]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  state_file = tmp_path / "run" / "checkpoints" / "checkpoint"
   rng = random.Random(1234)
   kills = 0
   for _ in range(3):  # bounded: three kills at most
+    before = state_file.read_text() if state_file.exists() else ""
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    time.sleep(rng.uniform(6.0, 14.0))
+    # Wait (bounded) until this process has written a new checkpoint, so the
+    # kill lands mid-training, then kill at a random moment after it.
+    deadline = time.time() + 120
+    while (time.time() < deadline and process.poll() is None and
+           (not state_file.exists() or state_file.read_text() == before)):
+      time.sleep(0.05)
+    time.sleep(rng.uniform(0.0, 1.5))
     if process.poll() is None:
       process.kill()
       kills += 1
     process.wait()
-  assert kills >= 1
+  assert kills >= 2
   final = subprocess.run(args, env=env, capture_output=True, text=True,
                          timeout=600)
   assert final.returncode == 0, final.stderr[-3000:]
   summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
-  assert summary["step"] == 60
+  assert summary["step"] == steps
   # The export is complete and loads; no staging directories are left.
   versions = os.listdir(tmp_path / "exp" / "dsprites_beta4")
   assert versions == ["1"]
@@ -59,8 +68,8 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
       images=tf.zeros([2, 64, 64, 1]))["latent_mean"]
   assert np.all(np.isfinite(z.numpy()))
   # Interrupted or not, the run ends with the same weights.
-  training.train(_config(steps=60, log_every=5, checkpoint_every=5, seed=9),
-                 str(tmp_path / "straight"))
+  training.train(_config(steps=steps, log_every=10, checkpoint_every=10,
+                         seed=9), str(tmp_path / "straight"))
   resumed, _ = training.restore_model(str(tmp_path / "run"))
   straight, _ = training.restore_model(str(tmp_path / "straight"))
   for a, b in zip(resumed.trainable_variables, straight.trainable_variables):
@@ -180,3 +189,22 @@ def test_concurrent_calls_match_sequential(serving_fn):
     t.join(timeout=60)
   assert not errors, errors[:3]
   assert all(c > 0 for c in calls)
+
+
+def test_disk_full_mid_run_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+  model_dir = str(tmp_path / "run")
+  real_save = tf.train.CheckpointManager.save
+
+  def failing_save(self, checkpoint_number=None, **kwargs):
+    if checkpoint_number == 20:
+      raise OSError(28, "No space left on device")
+    return real_save(self, checkpoint_number=checkpoint_number, **kwargs)
+  monkeypatch.setattr(tf.train.CheckpointManager, "save", failing_save)
+  with pytest.raises(OSError, match="No space left"):
+    training.train(_config(), model_dir)
+  monkeypatch.setattr(tf.train.CheckpointManager, "save", real_save)
+  assert tf.train.latest_checkpoint(
+      os.path.join(model_dir, "checkpoints")).endswith("ckpt-10")
+  # Space is back: the rerun resumes from step 10 and finishes.
+  summary = training.train(_config(), model_dir)
+  assert summary["step"] == 30 and summary["steps_this_run"] == 20
