@@ -155,3 +155,27 @@ def test_bad_settings_are_refused():
     models.build_model(latent_dim=0)
   with pytest.raises(ValueError, match="64x64"):
     models.build_model("conv", image_shape=(32, 32, 1))
+
+
+def test_mixed_float16_loss_scaler_skips_overflowing_steps():
+  keras.mixed_precision.set_dtype_policy("mixed_float16")
+  try:
+    model = _model()
+  finally:
+    keras.mixed_precision.set_dtype_policy("float32")
+  optimizer = model.optimizer  # compile wrapped it in a LossScaleOptimizer
+  assert type(optimizer).__name__ == "LossScaleOptimizer"
+  images = tf.constant(_images(4))
+  step_fn = tf.function(model.train_step)
+  before = [v.numpy().copy() for v in model.trainable_variables]
+  optimizer.dynamic_scale.assign(2.0 ** 40)  # scaled gradients overflow
+  step_fn(images)
+  assert all(np.array_equal(a, v.numpy())
+             for a, v in zip(before, model.trainable_variables))
+  assert float(optimizer.dynamic_scale) == 2.0 ** 39  # halved, step skipped
+  assert int(optimizer.iterations.numpy()) == 0
+  optimizer.dynamic_scale.assign(1.0)  # no overflow: the step applies
+  step_fn(images)
+  assert not all(np.array_equal(a, v.numpy())
+                 for a, v in zip(before, model.trainable_variables))
+  assert int(optimizer.iterations.numpy()) == 1
