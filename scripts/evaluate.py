@@ -58,6 +58,12 @@ flags.DEFINE_integer("num_eval", None,
                      "Overrides the evaluation/test examples of every metric.")
 flags.DEFINE_integer("seed", 0, "Seed; each metric uses RandomState(seed).")
 flags.DEFINE_integer("batch_size", 2048, "Images per SavedModel call.")
+flags.DEFINE_enum("code_table", "auto", ["auto", "always", "never"],
+                  "Encode every distinct image of the dataset once and look "
+                  "codes up (scores unchanged; see "
+                  "tf_betavae/metrics/code_table.py). auto: when the metrics "
+                  "would encode at least half as many images as the dataset "
+                  "has and the table fits in 2 GiB.")
 flags.DEFINE_string("output", None, "Where to write the results JSON.")
 flags.DEFINE_bool("write_beside_model", True,
                   "Also write metrics.json beside saved_model.pb of a project "
@@ -121,6 +127,7 @@ def run():
   from tf_betavae import metrics
   from tf_betavae.metrics import baselines
   from tf_betavae.metrics import representation
+  from tf_betavae.data.indexed import MissingFactorsError
 
   if bool(FLAGS.saved_model) == bool(FLAGS.baseline):
     raise UsageError("give exactly one of --saved_model DIR or --baseline "
@@ -149,16 +156,30 @@ def run():
         FLAGS.baseline_dim)
     source = {"baseline": FLAGS.baseline, "dim": FLAGS.baseline_dim}
 
+  try:
+    fn, table_info = metrics.prepare_representation(
+        gt, fn, names, protocol=FLAGS.protocol, num_train=FLAGS.num_train,
+        num_eval=FLAGS.num_eval, code_table=FLAGS.code_table)
+  except metrics.CodeTableError as e:
+    raise UsageError(f"--code_table=always: {e}") from e
+  if table_info["used"]:
+    logging.info("Code table: %d observations encoded once in %.1f s.",
+                 table_info["observations"], table_info["build_seconds"])
   results = {}
   for name in names:
     logging.info("Computing %s.", name)
     start = time.time()
-    result = metrics.run_metric(
-        name, gt, fn, np.random.RandomState(FLAGS.seed),
-        protocol=FLAGS.protocol, num_train=FLAGS.num_train,
-        num_eval=FLAGS.num_eval)
+    try:
+      result = metrics.run_metric(
+          name, gt, fn, np.random.RandomState(FLAGS.seed),
+          protocol=FLAGS.protocol, num_train=FLAGS.num_train,
+          num_eval=FLAGS.num_eval)
+    except MissingFactorsError as e:
+      raise UsageError(f"metric {name}: {e}; this metric needs every "
+                       "combination of the grid (use the complete file)") from e
     result.update(representation=source, dataset=FLAGS.dataset,
-                  seed=FLAGS.seed, seconds=round(time.time() - start, 2))
+                  seed=FLAGS.seed, seconds=round(time.time() - start, 2),
+                  code_table=table_info)
     results[name] = _to_json(result)
 
   text = json.dumps(results, indent=2, sort_keys=True)

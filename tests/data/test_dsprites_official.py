@@ -159,3 +159,26 @@ def test_tfds_dsprites_mock():
         "mig", gt, lambda x: x.reshape(len(x), -1)[:, ::400],
         np.random.RandomState(0), num_train=100)
     assert 0.0 <= result["score"] <= 1.0
+
+
+def test_code_table_interface_on_a_subset(subset_npz):
+  path, rows, _ = subset_npz
+  gt = data.ground_truth("dsprites_official", dsprites_file=path)
+  assert gt.num_observations == len(rows)
+  factors = gt.sample_factors(40, np.random.RandomState(2))
+  index = gt.observation_index(factors)
+  assert index.min() >= 0 and index.max() < gt.num_observations
+  np.testing.assert_array_equal(gt.observations_at(index),
+                                gt.sample_observations_from_factors(factors))
+  # A metric from a code table of the file equals the sampled one.
+  fn = lambda images: images.reshape(len(images), -1)[:, ::512]
+  built, info = metrics.prepare_representation(gt, fn, ["mig"],
+                                               num_train=300,
+                                               code_table="always")
+  assert isinstance(built, metrics.CodeTable) and info["used"]
+  assert built.codes.shape == (len(rows), 8)
+  direct = metrics.run_metric("mig", gt, fn, np.random.RandomState(0),
+                              num_train=300)
+  looked_up = metrics.run_metric("mig", gt, built, np.random.RandomState(0),
+                                 num_train=300)
+  assert looked_up == direct

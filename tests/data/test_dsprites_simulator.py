@@ -133,3 +133,21 @@ def test_registry_names():
   dataset, shape = data.training_dataset("dsprites", 8, 0)
   assert shape == (64, 64, 1)
   assert next(iter(dataset)).shape == (8, 64, 64, 1)
+
+
+def test_observation_index_is_the_official_row_order(simulator):
+  assert simulator.num_observations == 3 * 6 * 40 * 32 * 32
+  factors = np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 1, 0],
+                      [1, 0, 0, 0, 0], [2, 5, 39, 31, 31]])
+  np.testing.assert_array_equal(
+      simulator.observation_index(factors),
+      [0, 1, 32, 6 * 40 * 32 * 32, simulator.num_observations - 1])
+  rs = np.random.RandomState(4)
+  factors = simulator.sample_factors(50, rs)
+  np.testing.assert_array_equal(
+      simulator.observations_at(simulator.observation_index(factors)),
+      simulator.sample_observations_from_factors(factors))
+  with pytest.raises(ValueError, match="out of range"):
+    simulator.observations_at([simulator.num_observations])
+  with pytest.raises(ValueError, match="factors must have shape"):
+    simulator.observation_index(factors[:, :4])

@@ -123,3 +123,56 @@ def test_flag_errors(tmp_path):
                   "--metrics")
   _one_line_error(_evaluate("--baseline", "pixels", "--seed", "x"),
                   "flag --seed=x")
+
+
+def _official_subset_file(tmp_path):
+  """An official-layout dSprites npz of 600 random combinations."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  spec = importlib.util.spec_from_file_location(
+      "data_test_utils_eval", os.path.join(ROOT, "tests", "data",
+                                           "data_test_utils.py"))
+  utils = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(utils)
+  rs = np.random.RandomState(5)
+  rows = np.stack([rs.randint(n, size=600) for n in (3, 6, 40, 32, 32)], 1)
+  rows = np.unique(rows, axis=0)
+  path = tmp_path / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+  np.savez_compressed(path, **utils.official_dsprites_subset(rows))
+  return str(path)
+
+
+def test_code_table_gives_the_same_scores(export_dir, tmp_path):
+  data_file = _official_subset_file(tmp_path)
+  common = ["--saved_model", str(export_dir), "--dataset",
+            "dsprites_official", "--dsprites_file", data_file,
+            "--metrics", "mig,sap,dci", "--num_train", "200",
+            "--num_eval", "100", "--seed", "2", "--write_beside_model=false"]
+  results = {}
+  for mode in ("always", "never", "auto"):
+    out = tmp_path / f"{mode}.json"
+    result = _evaluate(*common, "--code_table", mode, "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    results[mode] = json.loads(out.read_text())
+  always, never = results["always"], results["never"]
+  assert always["mig"]["code_table"]["used"]
+  assert always["mig"]["code_table"]["observations"] > 500
+  assert not never["mig"]["code_table"]["used"]
+  # MIG 200 + SAP 300 + DCI 300 images > half of the ~600 stored: a table.
+  assert results["auto"]["mig"]["code_table"]["used"]
+  assert results["auto"]["mig"]["code_table"]["planned_images"] == 800
+  for name in ("mig", "sap", "dci"):
+    for key in ("score", "completeness", "informativeness_test"):
+      if key in never[name]:
+        assert always[name][key] == pytest.approx(never[name][key],
+                                                  abs=1e-6), (name, key)
+  # The β-VAE metric needs pairs that differ in all but one factor, which a
+  # subset of the grid does not hold: a usage error, not a traceback.
+  _one_line_error(_evaluate(*common[:6], "--metrics", "beta_vae"),
+                  "beta_vae", "not in the data")
+
+
+def test_code_table_too_large_is_a_usage_error():
+  # Raw pixels: 737,280 x 4,096 float32 codes would need 11 GiB.
+  _one_line_error(_evaluate("--baseline", "pixels", "--metrics", "mig",
+                            "--code_table", "always"),
+                  "--code_table=always", "MiB")

@@ -237,6 +237,53 @@ class DSpritesSimulator:
         [random_state.randint(n, size=num) for n in self.factors_num_values],
         axis=1).astype(np.int64)
 
+  num_observations = int(np.prod(FACTORS_NUM_VALUES))  # 737,280
+
+  def observation_index(self, factors):
+    """Row-major index of each factor vector in the factor grid.
+
+    Args:
+      factors: int np.ndarray [num, 5].
+
+    Returns:
+      int64 np.ndarray [num] in [0, 737280) (the official file's row order).
+    """
+    factors = self._check_factors(factors)
+    return np.ravel_multi_index(tuple(factors.T.astype(np.int64)),
+                                tuple(self.factors_num_values)).astype(
+                                    np.int64)
+
+  def observations_at(self, index):
+    """Images of grid indices (see ``observation_index``).
+
+    Args:
+      index: int np.ndarray [num] in [0, 737280).
+
+    Returns:
+      float32 np.ndarray [num, 64, 64, 1].
+    """
+    index = np.asarray(index, np.int64)
+    if index.size and (index.min() < 0 or
+                       index.max() >= self.num_observations):
+      raise ValueError(f"observation index out of range [0, "
+                       f"{self.num_observations})")
+    factors = np.stack(np.unravel_index(index, self.factors_num_values),
+                       axis=1) if index.size else np.zeros((0, 5), np.int64)
+    return self.sample_observations_from_factors(factors)
+
+  def _check_factors(self, factors):
+    factors = np.asarray(factors)
+    if factors.ndim != 2 or factors.shape[1] != self.num_factors:
+      raise ValueError(
+          f"factors must have shape [num, {self.num_factors}] "
+          f"({', '.join(self.factor_names)}), got {factors.shape}")
+    if factors.size and (np.any(factors < 0) or np.any(
+        factors >= np.asarray(self.factors_num_values))):
+      raise ValueError(
+          "factor index out of range: each column must lie in "
+          f"[0, {self.factors_num_values}) per factor {self.factor_names}")
+    return factors
+
   def sample_observations_from_factors(self, factors, random_state=None):
     """Renders the images of given factor indices (deterministic).
 
@@ -252,17 +299,7 @@ class DSpritesSimulator:
       ValueError: if factors has the wrong shape or an index is out of range.
     """
     del random_state
-    factors = np.asarray(factors)
-    if factors.ndim != 2 or factors.shape[1] != self.num_factors:
-      raise ValueError(
-          f"factors must have shape [num, {self.num_factors}] "
-          f"({', '.join(self.factor_names)}), got {factors.shape}")
-    if factors.size and (np.any(factors < 0) or np.any(
-        factors >= np.asarray(self.factors_num_values))):
-      raise ValueError(
-          "factor index out of range: each column must lie in "
-          f"[0, {self.factors_num_values}) per factor {self.factor_names}")
-    factors = factors.astype(np.int32)
+    factors = self._check_factors(factors).astype(np.int32)
     images = np.empty((len(factors),) + self.observation_shape, np.float32)
     for start in range(0, len(factors), self._render_batch_size):
       stop = start + self._render_batch_size

@@ -152,6 +152,22 @@ class IndexedGroundTruth:
           f"available")
     return self._rows_of_sorted[pos].astype(np.int64)
 
+  @property
+  def num_observations(self):
+    """Stored rows: the range of ``observation_index`` (for code tables)."""
+    return len(self._images)
+
+  def observation_index(self, factors):
+    """The stored row of each factor vector (see ``rows_of_factors``)."""
+    return self.rows_of_factors(factors)
+
+  def observations_at(self, index):
+    """Decoded images of stored rows: float32 [n, H, W, C] in [0, 1]."""
+    index = np.asarray(index, np.int64)
+    if len(index) == 0:
+      return np.zeros((0,) + self.observation_shape, np.float32)
+    return self._decode(self._images[index])
+
   def sample_observations_from_factors(self, factors, random_state=None):
     """The stored images of given factor vectors.
 

@@ -7,9 +7,14 @@ large batches.  ``METRICS`` maps the names used by scripts/evaluate.py to
 those wrappers.
 """
 
+import numpy as np
+
+from tf_betavae.metrics import code_table as code_table_lib
 from tf_betavae.metrics.baselines import BASELINES
 from tf_betavae.metrics.baselines import make_baseline
 from tf_betavae.metrics.beta_vae import compute_beta_vae
+from tf_betavae.metrics.code_table import CodeTable
+from tf_betavae.metrics.code_table import CodeTableError
 from tf_betavae.metrics.beta_vae import PROTOCOLS
 from tf_betavae.metrics.dci import compute_dci
 from tf_betavae.metrics.factor_vae import compute_factor_vae
@@ -25,6 +30,92 @@ METRICS = {
     "dci": compute_dci,
     "sap": compute_sap,
 }
+
+
+def metric_sizes(name, protocol="disentanglement_lib", num_train=None,
+                 num_eval=None):
+  """The sample sizes ``run_metric`` uses for a metric.
+
+  Args:
+    name: a key of ``METRICS``.
+    protocol, num_train, num_eval: as in ``run_metric``.
+
+  Returns:
+    dict of sizes (see ``code_table.planned_images``).
+  """
+  from tf_betavae.metrics import dci  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import factor_vae  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import mig  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import sap  # pylint: disable=g-import-not-at-top
+  if name == "beta_vae":
+    sizes = dict(PROTOCOLS[protocol])
+    sizes.update({k: v for k, v in (("num_train", num_train),
+                                    ("num_eval", num_eval)) if v is not None})
+    return sizes
+  if name == "factor_vae":
+    sizes = dict(factor_vae.DEFAULTS)
+    if num_train is not None:
+      sizes.update(num_train=num_train, num_variance_estimate=num_train)
+    if num_eval is not None:
+      sizes["num_eval"] = num_eval
+    return sizes
+  if name == "mig":
+    sizes = dict(mig.DEFAULTS)
+    if num_train is not None:
+      sizes["num_train"] = num_train
+    return sizes
+  if name in ("dci", "sap"):
+    sizes = dict((dci if name == "dci" else sap).DEFAULTS)
+    if num_train is not None:
+      sizes["num_train"] = num_train
+    if num_eval is not None:
+      sizes["num_test"] = num_eval
+    return sizes
+  raise ValueError(f"unknown metric {name!r}; choose from {sorted(METRICS)}")
+
+
+def prepare_representation(ground_truth, representation_fn, names,
+                           protocol="disentanglement_lib", num_train=None,
+                           num_eval=None, code_table="auto",
+                           max_table_bytes=code_table_lib.DEFAULT_MAX_BYTES):
+  """Wraps a representation in a CodeTable when that saves encoding.
+
+  ``code_table="auto"`` tabulates when the metrics in ``names`` would
+  together encode at least half as many images as the ground truth has
+  distinct observations, and the table fits ``max_table_bytes``.  Scores
+  do not change (see ``code_table``).
+
+  Args:
+    ground_truth: ground-truth object.
+    representation_fn: callable images -> codes.
+    names: metric names to be run with this representation.
+    protocol, num_train, num_eval: as in ``run_metric``.
+    code_table: "auto", "always" or "never".
+    max_table_bytes: int.
+
+  Returns:
+    (representation_fn or a CodeTable, info dict: ``used``, ``reason``,
+    ``planned_images`` and, when used, the table's ``describe()``).
+
+  Raises:
+    code_table.CodeTableError: "always" and the table cannot be built.
+  """
+  planned = sum(code_table_lib.planned_images(
+      n, metric_sizes(n, protocol, num_train, num_eval)) for n in names)
+  code_dim = None
+  if code_table != "never" and code_table_lib.supports_code_table(
+      ground_truth):
+    probe = ground_truth.observations_at([0])
+    code_dim = int(np.asarray(representation_fn(probe)).shape[-1])
+  use, reason = code_table_lib.should_build(
+      code_table, ground_truth, planned, code_dim, max_table_bytes)
+  info = {"used": use, "reason": reason, "planned_images": int(planned)}
+  if not use:
+    return representation_fn, info
+  table = code_table_lib.build_code_table(ground_truth, representation_fn,
+                                          max_bytes=max_table_bytes)
+  info.update(table.describe())
+  return table, info
 
 
 def run_metric(name, ground_truth, representation_fn, random_state,

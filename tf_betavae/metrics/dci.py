@@ -1,10 +1,12 @@
 """DCI: disentanglement, completeness, informativeness (Eastwood & Williams 2018).
 
-As in disentanglement_lib: for every factor a
-``sklearn.ensemble.GradientBoostingClassifier()`` with default settings is
+As in disentanglement_lib: for every factor a gradient-boosted classifier
+with ``sklearn.ensemble.GradientBoostingClassifier()``'s default settings is
 trained to predict the factor index from the code on ``num_train`` (10,000)
-samples; ``|feature_importances_|`` form the column of that factor in the
-importance matrix R [D, K].  With ``P[j, k] = R[j, k] / sum_k R[j, k]``:
+samples (by default our vectorised implementation of that same model,
+``gbt.py``; ``classifier="sklearn"`` runs scikit-learn's own);
+``|feature_importances_|`` form the column of that factor in the importance
+matrix R [D, K].  With ``P[j, k] = R[j, k] / sum_k R[j, k]``:
 
 * disentanglement of code j: ``1 - H_K(P[j, :])`` (entropy with log base K);
   the score weights codes by their share of the total importance;
@@ -16,13 +18,15 @@ importance matrix R [D, K].  With ``P[j, k] = R[j, k] / sum_k R[j, k]``:
 
 ``1e-11`` is added to R inside the entropies, like disentanglement_lib, so an
 all-zero row or column has entropy 1 (score 0).  The factors are fitted in
-parallel threads (``n_jobs``); scikit-learn's tree building releases the GIL.
+parallel (``n_jobs``): threads for scikit-learn and for small fits, worker
+processes for gbt.py on 2,000 samples or more.
 """
 
 from absl import logging
 import numpy as np
 import scipy.stats
 
+from tf_betavae.metrics import gbt
 from tf_betavae.metrics import sampling
 
 DEFAULTS = {"num_train": 10000, "num_test": 5000}
@@ -72,9 +76,22 @@ def completeness(importance):
   return float(np.sum(per_factor * weights))
 
 
-def _fit_factor(codes_train, y_train, codes_test, y_test, seed):
-  from sklearn.ensemble import GradientBoostingClassifier
-  model = GradientBoostingClassifier(random_state=seed)
+CLASSIFIERS = ("gbt", "sklearn")
+# gbt fits on at least this many samples run in worker processes.
+PROCESSES_FROM_SAMPLES = 2000
+CLASSIFIER_NAMES = {
+    "gbt": ("tf_betavae.metrics.gbt.GradientBoostedTrees (= sklearn "
+            "GradientBoostingClassifier defaults)"),
+    "sklearn": "sklearn.ensemble.GradientBoostingClassifier(defaults)",
+}
+
+
+def _fit_factor(codes_train, y_train, codes_test, y_test, seed, classifier):
+  if classifier == "sklearn":
+    from sklearn.ensemble import GradientBoostingClassifier  # pylint: disable=g-import-not-at-top
+    model = GradientBoostingClassifier(random_state=seed)
+  else:
+    model = gbt.GradientBoostedTrees()
   model.fit(codes_train, y_train)
   return (np.abs(model.feature_importances_),
           float(np.mean(model.predict(codes_train) == y_train)),
@@ -82,7 +99,7 @@ def _fit_factor(codes_train, y_train, codes_test, y_test, seed):
 
 
 def importance_gbt(codes_train, factors_train, codes_test, factors_test,
-                   random_state, n_jobs=-1):
+                   random_state, n_jobs=-1, classifier="gbt"):
   """Importance matrix and accuracies from one GBT classifier per factor.
 
   Args:
@@ -92,20 +109,34 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
     factors_test: int [M, K].
     random_state: np.random.RandomState, seeds the classifiers (tie-breaking
       only: subsample=1 and all features are used).
-    n_jobs: int, parallel threads (-1: all cores).
+    n_jobs: int, parallel workers (-1: all cores).
+    classifier: "gbt" (tf_betavae.metrics.gbt, the same model as
+      scikit-learn's GradientBoostingClassifier defaults, several times
+      faster) or "sklearn" (GradientBoostingClassifier itself, the code
+      disentanglement_lib runs).
 
   Returns:
     importance [D, K], per-factor train accuracy [K], test accuracy [K].
   """
-  import joblib
+  import joblib  # pylint: disable=g-import-not-at-top
+  if classifier not in CLASSIFIERS:
+    raise ValueError(f"classifier must be one of {CLASSIFIERS}, got "
+                     f"{classifier!r}")
   num_factors = factors_train.shape[1]
   seeds = random_state.randint(2**31 - 1, size=num_factors)
   # Most classes first, so the slowest fits start first.
   order = np.argsort([-len(np.unique(factors_train[:, k]))
                       for k in range(num_factors)], kind="stable")
-  fits = joblib.Parallel(n_jobs=n_jobs, prefer="threads")(
+  # scikit-learn's trees release the GIL, so threads run them in parallel;
+  # gbt.py is many numpy calls on cache-sized arrays and holds the GIL
+  # between them, so large fits go to worker processes.
+  processes = (classifier == "gbt" and
+               len(codes_train) >= PROCESSES_FROM_SAMPLES)
+  fits = joblib.Parallel(n_jobs=n_jobs,
+                         prefer="processes" if processes else "threads")(
       joblib.delayed(_fit_factor)(codes_train, factors_train[:, k],
-                                  codes_test, factors_test[:, k], seeds[k])
+                                  codes_test, factors_test[:, k], seeds[k],
+                                  classifier)
       for k in order)
   importance = np.zeros((codes_train.shape[1], num_factors))
   train_acc = np.zeros(num_factors)
@@ -116,7 +147,8 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
 
 
 def compute_dci_from_codes(codes_train, factors_train, codes_test,
-                           factors_test, random_state, n_jobs=-1):
+                           factors_test, random_state, n_jobs=-1,
+                           classifier="gbt"):
   """Pure core of DCI.
 
   Args:
@@ -125,7 +157,8 @@ def compute_dci_from_codes(codes_train, factors_train, codes_test,
     codes_test: float [M, D].
     factors_test: int [M, K].
     random_state: np.random.RandomState.
-    n_jobs: int, parallel threads.
+    n_jobs: int, parallel workers.
+    classifier: "gbt" or "sklearn" (see ``importance_gbt``).
 
   Returns:
     dict: ``score`` (= disentanglement), ``disentanglement``,
@@ -136,7 +169,7 @@ def compute_dci_from_codes(codes_train, factors_train, codes_test,
   importance, train_acc, test_acc = importance_gbt(
       np.asarray(codes_train, np.float64), np.asarray(factors_train),
       np.asarray(codes_test, np.float64), np.asarray(factors_test),
-      random_state, n_jobs)
+      random_state, n_jobs, classifier)
   d = disentanglement(importance)
   return {
       "score": d,
@@ -153,7 +186,7 @@ def compute_dci_from_codes(codes_train, factors_train, codes_test,
 def compute_dci(ground_truth, representation_fn, random_state,
                 num_train=DEFAULTS["num_train"], num_test=DEFAULTS["num_test"],
                 n_jobs=-1, chunk_images=sampling.DEFAULT_CHUNK_IMAGES,
-                prefetch=True):
+                prefetch=True, classifier="gbt"):
   """DCI of a representation.
 
   Args:
@@ -162,9 +195,10 @@ def compute_dci(ground_truth, representation_fn, random_state,
     random_state: np.random.RandomState.
     num_train: int, training samples (10,000).
     num_test: int, test samples (5,000).
-    n_jobs: int, parallel threads for the classifiers.
+    n_jobs: int, parallel workers for the classifiers.
     chunk_images: int, images rendered and encoded per call.
     prefetch: see ``sampling.map_chunks``.
+    classifier: "gbt" (default) or "sklearn" (see ``importance_gbt``).
 
   Returns:
     dict of ``compute_dci_from_codes`` plus ``parameters``.
@@ -178,8 +212,9 @@ def compute_dci(ground_truth, representation_fn, random_state,
       ground_truth, representation_fn, num_test, random_state, chunk_images,
       prefetch)
   result = compute_dci_from_codes(codes_train, factors_train, codes_test,
-                                  factors_test, random_state, n_jobs)
+                                  factors_test, random_state, n_jobs,
+                                  classifier)
   result["parameters"] = {
       "num_train": int(num_train), "num_test": int(num_test),
-      "classifier": "sklearn.ensemble.GradientBoostingClassifier(defaults)"}
+      "classifier": CLASSIFIER_NAMES[classifier]}
   return result

@@ -14,7 +14,8 @@ chunk, the chunk is rendered in one call and encoded in one call (the
 representation function batches internally).  While a chunk is being encoded
 the next one is rendered in a background thread (``prefetch``); the random
 state is still consumed in exactly the sequential order, so results do not
-depend on ``prefetch``.
+depend on ``prefetch``.  A representation function with ``codes_of_factors``
+(a ``code_table.CodeTable``) skips rendering and encoding: codes are looked up.
 """
 
 import concurrent.futures
@@ -64,6 +65,12 @@ def map_chunks(ground_truth, representation_fn, factor_chunks, random_state,
   Yields:
     float64 np.ndarray [n_i, D], the codes of each chunk, in order.
   """
+  lookup = getattr(representation_fn, "codes_of_factors", None)
+  if lookup is not None:
+    # A CodeTable (code_table.py): every observation is already encoded.
+    for factors in factor_chunks:
+      yield np.asarray(lookup(factors), np.float64)
+    return
   render = ground_truth.sample_observations_from_factors
   if not prefetch:
     for factors in factor_chunks:

@@ -1,0 +1,239 @@
+"""The codes of every observation of a finite ground truth, encoded once.
+
+The metrics sample factor vectors with replacement from a finite grid: the
+β-VAE metric at disentanglement_lib's sizes asks for 1.92 million images of
+dSprites, which has 737,280 distinct images, so most of its encoding work
+repeats itself (the expected number of distinct images among 1.92 million
+uniform draws is about 683,000).  A ``CodeTable`` encodes each distinct image
+once, in large batches, and then answers every metric's requests by lookup.
+
+This changes no result: the random state is consumed in the same order (the
+ground truths it accepts render deterministically and never touch the random
+state), and the code of an image is the same value the representation
+function returns for it in any batch (up to the last bits of float32
+arithmetic, which can differ between batch compositions of some kernels).
+
+A ground truth can be tabulated when it has:
+
+* ``num_observations``: int, the number of distinct observations;
+* ``observation_index(factors)``: int64 [n] in [0, num_observations), the
+  observation of each factor vector (int [n, K]);
+* ``observations_at(index)``: float32 [n, H, W, C], the observations.
+
+The simulator (tf_betavae.data.dsprites_simulator) and the file-backed
+datasets (tf_betavae.data.indexed: official dSprites, Shapes3D) have them.
+"""
+
+import concurrent.futures
+import math
+
+import numpy as np
+
+from tf_betavae.metrics import sampling
+
+# Largest table built by default: 2 GiB of float32 codes (dSprites with 10
+# latents needs 29.5 MB; raw pixels, 4,096 "latents", would need 12 GB).
+DEFAULT_MAX_BYTES = 2 * 2**30
+# "auto" builds a table when the metrics will encode at least this fraction
+# of the number of distinct observations (the table encodes each once).
+AUTO_MIN_FRACTION = 0.5
+
+CODE_TABLE_MODES = ("auto", "always", "never")
+
+
+class CodeTableError(ValueError):
+  """A table was requested that cannot be built; the message says why."""
+
+
+def supports_code_table(ground_truth):
+  """Whether ``ground_truth`` has the interface a CodeTable needs."""
+  return all(hasattr(ground_truth, name) for name in
+             ("num_observations", "observation_index", "observations_at"))
+
+
+class CodeTable:
+  """A representation function backed by the codes of every observation.
+
+  Call it like the representation function it wraps (images -> codes; this
+  path encodes as usual).  The metrics' samplers (``sampling.map_chunks``)
+  see ``codes_of_factors`` and look codes up instead of rendering and
+  encoding.
+
+  Attributes:
+    codes: float32 np.ndarray [num_observations, D].
+    encoded_images: int, images encoded to build the table.
+    build_seconds: float, wall seconds to build it.
+  """
+
+  def __init__(self, ground_truth, representation_fn, codes,
+               build_seconds=0.0):
+    self._ground_truth = ground_truth
+    self._representation_fn = representation_fn
+    self.codes = codes
+    self.encoded_images = len(codes)
+    self.build_seconds = build_seconds
+
+  def __call__(self, images):
+    return self._representation_fn(images)
+
+  def codes_of_factors(self, factors):
+    """Codes of factor vectors by lookup.
+
+    Args:
+      factors: int np.ndarray [n, K].
+
+    Returns:
+      float32 np.ndarray [n, D].
+    """
+    return self.codes[self._ground_truth.observation_index(factors)]
+
+  def describe(self):
+    """JSON-able summary recorded in the metric results."""
+    return {"observations": int(len(self.codes)),
+            "latent_dim": int(self.codes.shape[1]),
+            "megabytes": round(self.codes.nbytes / 2**20, 1),
+            "build_seconds": round(self.build_seconds, 2)}
+
+
+def build_code_table(ground_truth, representation_fn,
+                     chunk_images=sampling.DEFAULT_CHUNK_IMAGES,
+                     max_bytes=DEFAULT_MAX_BYTES, prefetch=True, clock=None):
+  """Encodes every observation of ``ground_truth`` once.
+
+  Observations are rendered ``chunk_images`` at a time (the next chunk in a
+  background thread while the current one is encoded) and encoded in one
+  call per chunk.
+
+  Args:
+    ground_truth: a ground truth with the CodeTable interface.
+    representation_fn: callable images [N, H, W, C] -> codes [N, D].
+    chunk_images: int, observations rendered and encoded per call.
+    max_bytes: int, the largest table (float32 codes) allowed.
+    prefetch: render the next chunk while encoding the current one.
+    clock: callable returning seconds (default time.perf_counter).
+
+  Returns:
+    CodeTable.
+
+  Raises:
+    CodeTableError: the ground truth lacks the interface, or the table
+      would exceed ``max_bytes`` (the message gives both sizes).
+  """
+  import time  # pylint: disable=g-import-not-at-top
+  clock = clock or time.perf_counter
+  if not supports_code_table(ground_truth):
+    raise CodeTableError(
+        f"{type(ground_truth).__name__} cannot be tabulated: it needs "
+        "num_observations, observation_index and observations_at (finite, "
+        "deterministic observations); use code_table='never'")
+  start = clock()
+  total = int(ground_truth.num_observations)
+  if total < 1:
+    raise CodeTableError("the ground truth has no observations")
+  bounds = [(s, min(s + chunk_images, total))
+            for s in range(0, total, chunk_images)]
+  render = lambda b: ground_truth.observations_at(np.arange(b[0], b[1]))
+  codes = None
+
+  def store(index, chunk_codes):
+    nonlocal codes
+    if codes is None:
+      dim = chunk_codes.shape[1]
+      needed = total * dim * 4
+      if needed > max_bytes:
+        raise CodeTableError(
+            f"a code table of {total} observations x {dim} dimensions needs "
+            f"{needed / 2**20:.0f} MiB, more than the {max_bytes / 2**20:.0f} "
+            "MiB allowed; use code_table='never' (sample and encode instead)")
+      codes = np.empty((total, dim), np.float32)
+    start_row, stop_row = bounds[index]
+    codes[start_row:stop_row] = chunk_codes
+
+  if not prefetch:
+    for i, b in enumerate(bounds):
+      store(i, sampling.encode(representation_fn, render(b)))
+  else:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+      future = pool.submit(render, bounds[0])
+      for i in range(len(bounds)):
+        images = future.result()
+        if i + 1 < len(bounds):
+          future = pool.submit(render, bounds[i + 1])
+        store(i, sampling.encode(representation_fn, images))
+  return CodeTable(ground_truth, representation_fn, codes,
+                   build_seconds=clock() - start)
+
+
+def planned_images(name, params):
+  """Images a metric encodes when sampling (no table).
+
+  Args:
+    name: "beta_vae", "mig", "factor_vae", "dci" or "sap".
+    params: dict of the metric's sizes: num_train, num_eval (β-VAE,
+      FactorVAE), num_test (DCI, SAP), num_pairs (β-VAE), batch_size and
+      num_variance_estimate (FactorVAE).
+
+  Returns:
+    int.
+  """
+  if name == "beta_vae":
+    return (params["num_train"] + params["num_eval"]) * params["num_pairs"] * 2
+  if name == "factor_vae":
+    return ((params["num_train"] + params["num_eval"]) * params["batch_size"]
+            + params["num_variance_estimate"])
+  if name == "mig":
+    return params["num_train"]
+  if name in ("dci", "sap"):
+    return params["num_train"] + params["num_test"]
+  raise ValueError(f"unknown metric {name!r}")
+
+
+def should_build(mode, ground_truth, num_images, code_dim=None,
+                 max_bytes=DEFAULT_MAX_BYTES):
+  """Decides whether to build a table.
+
+  Args:
+    mode: "auto", "always" or "never".
+    ground_truth: the ground truth.
+    num_images: int, images the metrics would encode without a table.
+    code_dim: int or None, code dimensions if known (for the size check).
+    max_bytes: int.
+
+  Returns:
+    (bool, reason str).
+
+  Raises:
+    CodeTableError: mode "always" and the table cannot be built.
+    ValueError: unknown mode.
+  """
+  if mode not in CODE_TABLE_MODES:
+    raise ValueError(f"code_table must be one of {CODE_TABLE_MODES}, got "
+                     f"{mode!r}")
+  if mode == "never":
+    return False, "disabled"
+  supported = supports_code_table(ground_truth)
+  total = int(ground_truth.num_observations) if supported else 0
+  too_big = (code_dim is not None and supported and
+             total * code_dim * 4 > max_bytes)
+  if mode == "always":
+    if not supported:
+      raise CodeTableError(
+          f"{type(ground_truth).__name__} cannot be tabulated (it needs "
+          "num_observations, observation_index and observations_at); use "
+          "code_table='never' or 'auto'")
+    if too_big:
+      raise CodeTableError(
+          f"a code table of {total} x {code_dim} float32 codes needs "
+          f"{total * code_dim * 4 / 2**20:.0f} MiB, more than the "
+          f"{max_bytes / 2**20:.0f} MiB allowed; use code_table='never'")
+    return True, "requested"
+  if not supported:
+    return False, "the ground truth cannot be tabulated"
+  if too_big:
+    return False, (f"a table of {total} x {code_dim} codes would exceed "
+                   f"{max_bytes / 2**20:.0f} MiB")
+  if num_images < math.ceil(AUTO_MIN_FRACTION * total):
+    return False, (f"{num_images} sampled images are fewer than "
+                   f"{AUTO_MIN_FRACTION:g} x {total} observations")
+  return True, (f"{num_images} sampled images >= {AUTO_MIN_FRACTION:g} x "
+                f"{total} observations")
