@@ -158,5 +158,32 @@ def test_every_metric_on_every_model(tmp_path):
     assert all("±" in cell for cell in rows[row][1:7]), rows[row]
   results = json.load(open(f"{tmp_path}/r.json"))
   checks = results["checks"]
-  assert len(checks) == 4 and all(c["detail"] != "not evaluated"
+  assert len(checks) == 5 and all(c["detail"] != "not evaluated"
                                   for c in checks)
+
+
+def _factors_entry(pairs):
+  """latent_factors-like entry from (factor, nmi) pairs."""
+  return {"latents": [{"latent": i, "factor": f, "nmi": n}
+                      for i, (f, n) in enumerate(pairs)]}
+
+
+def test_coverage_check_needs_a_factor_beyond_position_and_scale():
+  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  position_scale = _factors_entry([("pos_x", 0.8), ("pos_y", 0.8),
+                                   ("scale", 0.6), ("shape", 0.1)])
+  with_shape = _factors_entry([("pos_x", 0.8), ("shape", 0.3)])
+  assert reproduce.captured_factors(position_scale) == ["pos_x", "pos_y",
+                                                        "scale"]
+  assert reproduce.captured_factors(with_shape) == ["pos_x", "shape"]
+
+  def check(*entries):
+    beta = {"seeds": {str(i): {"factors": e} for i, e in enumerate(entries)}}
+    return reproduce._coverage_check(beta)  # pylint: disable=protected-access
+
+  assert check(with_shape, with_shape)["passed"]
+  failed = check(with_shape, position_scale)
+  assert not failed["passed"]
+  assert failed["detail"] == ("seed 0: pos_x, shape; seed 1: pos_x, pos_y, "
+                              "scale")
+  assert check(with_shape, None)["detail"] == "not evaluated"

@@ -227,18 +227,18 @@ class GradientBoostedTrees:
     num_trees, n = residual.shape
     slots = width + 1
     row_offset = (np.arange(num_trees) * n)[:, None]
-    if width == 1 and np.all(local == 0):
+    root = width == 1 and np.all(local == 0)
+    if root:
       # The root of every tree: the feature order is the node order.
-      within = np.broadcast_to(np.arange(n), (num_trees, n))
-      position = np.broadcast_to(order, (num_trees, n))
+      flat_position = (order[None, :] + row_offset).ravel()
+      values_flat = np.tile(values, num_trees)
     else:
       # A stable sort of the node slots along the feature order keeps the
       # values sorted within each node (small integers: a radix sort).
       slot_in_order = np.take(local, order, axis=1).astype(np.int16)
       within = np.argsort(slot_in_order, axis=1, kind="stable")
-      position = order[within]
-    value_sorted = values[within]  # [T, N]
-    flat_position = (position + row_offset).ravel()
+      flat_position = (order[within] + row_offset).ravel()
+      values_flat = values[within].ravel()
     res_sorted = np.take(residual.ravel(), flat_position).reshape(num_trees, n)
     cum = np.cumsum(res_sorted, axis=1).ravel()
     # Runs: (tree, slot) in order; run r spans [run_start[r], run_end[r]).
@@ -248,36 +248,39 @@ class GradientBoostedTrees:
     run_start = run_end - run_count
     nonempty = run_count > 0
     rep = lambda a: np.repeat(a, run_count)  # per run -> per position
-    start_of = rep(run_start)
-    prefix = np.where(run_start > 0,
-                      cum[np.maximum(run_start - 1, 0)], 0.0)
-    # Prefixes of a run start at 0 at each row (cumsum along rows).
-    first_in_row = (run_start % n) == 0
-    prefix = np.where(first_in_row, 0.0, prefix)
+    # Sum of the residuals before each run within its row (cumsum is per row).
+    prefix = np.where(run_start % n > 0, cum[np.maximum(run_start - 1, 0)],
+                      0.0)
     index = np.arange(num_trees * n)
     s_left = cum - rep(prefix)
-    n_left = (index - start_of + 1).astype(np.float64)
-    n_node = rep(counts.ravel())
-    n_right = n_node - n_left
-    total = rep(sums.ravel())
-    growing = rep(np.tile(np.arange(slots) < width, num_trees))
-    values_flat = value_sorted.ravel()
-    gap = np.zeros(num_trees * n, bool)
-    gap[:-1] = values_flat[1:] > values_flat[:-1] + FEATURE_THRESHOLD
-    valid = growing & (n_right >= 1) & gap
+    n_left = (index - rep(run_start) + 1).astype(np.float64)
+    n_right = (rep(run_end) - index - 1).astype(np.float64)
+    s_right = rep(sums.ravel()) - s_left
+    # Valid split after a position: a next sample in the same growing node
+    # whose value exceeds this one by more than FEATURE_THRESHOLD.  The
+    # non-growing slot is the last run of each row.
+    last_run = run_start.reshape(num_trees, slots)[:, width] - row_offset[:, 0]
+    valid = (np.arange(n)[None, :] < last_run[:, None]).ravel()
+    valid[:-1] &= values_flat[1:] > values_flat[:-1] + FEATURE_THRESHOLD
+    valid &= n_right >= 1
     with np.errstate(invalid="ignore", divide="ignore"):
-      gain = s_left * s_left / n_left + (total - s_left) ** 2 / n_right
-    gain = np.where(valid, gain, -np.inf)
+      s_left *= s_left
+      s_left /= n_left
+      s_right *= s_right
+      s_right /= n_right
+      gain = s_left
+      gain += s_right
+    gain[~valid] = -np.inf
     best = np.full(num_trees * slots, -np.inf)
     starts = run_start[nonempty]
     best[nonempty] = np.maximum.reduceat(gain, starts)
+    found = np.isfinite(best)
     # The first position of the best gain in each run (ties: the lowest
     # value, like scikit-learn's strict comparison in increasing order).
     big = num_trees * n
-    candidate = np.where((gain == rep(best)) & valid, index, big)
+    candidate = np.where(gain == rep(best), index, big)
     first = np.full(num_trees * slots, big)
     first[nonempty] = np.minimum.reduceat(candidate, starts)
-    found = first < big
     pos = np.where(found, first, 0)
     following = np.minimum(pos + 1, big - 1)
     thr = values_flat[pos] / 2.0 + values_flat[following] / 2.0
