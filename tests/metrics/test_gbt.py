@@ -104,3 +104,15 @@ def test_dci_worker_processes_give_the_same_matrix():
   for a, b in zip(parallel, serial):
     np.testing.assert_array_equal(a, b)
   assert parallel[0][0, 0] > 0.5 and parallel[0][1, 1] > 0.5  # the right codes
+
+
+def test_auto_classifier_by_code_width():
+  assert dci.resolve_classifier("auto", dci.GBT_MAX_DIMENSIONS) == "gbt"
+  assert dci.resolve_classifier("auto", 4096) == "sklearn"  # raw pixels
+  assert dci.resolve_classifier("sklearn", 3) == "sklearn"
+  rs = np.random.RandomState(0)
+  wide = rs.randn(60, dci.GBT_MAX_DIMENSIONS + 1)
+  factors = (wide[:, :1] > 0).astype(int)
+  result = dci.compute_dci_from_codes(wide, factors, wide, factors,
+                                      np.random.RandomState(0))
+  assert result["informativeness_train"] == 1.0

@@ -3,8 +3,9 @@
 As in disentanglement_lib: for every factor a gradient-boosted classifier
 with ``sklearn.ensemble.GradientBoostingClassifier()``'s default settings is
 trained to predict the factor index from the code on ``num_train`` (10,000)
-samples (by default our vectorised implementation of that same model,
-``gbt.py``; ``classifier="sklearn"`` runs scikit-learn's own);
+samples (by default, for codes of up to 64 dimensions, our vectorised
+implementation of that same model, ``gbt.py``; wider codes such as raw pixels
+and ``classifier="sklearn"`` use scikit-learn's own);
 ``|feature_importances_|`` form the column of that factor in the importance
 matrix R [D, K].  With ``P[j, k] = R[j, k] / sum_k R[j, k]``:
 
@@ -76,7 +77,11 @@ def completeness(importance):
   return float(np.sum(per_factor * weights))
 
 
-CLASSIFIERS = ("gbt", "sklearn")
+CLASSIFIERS = ("auto", "gbt", "sklearn")
+# "auto" uses gbt.py up to this many code dimensions and scikit-learn above
+# (gbt.py loops over dimensions in Python; scikit-learn is faster on wide
+# inputs such as raw pixels).  Both fit the same model.
+GBT_MAX_DIMENSIONS = 64
 # gbt fits on at least this many samples run in worker processes.
 PROCESSES_FROM_SAMPLES = 2000
 CLASSIFIER_NAMES = {
@@ -84,6 +89,14 @@ CLASSIFIER_NAMES = {
             "GradientBoostingClassifier defaults)"),
     "sklearn": "sklearn.ensemble.GradientBoostingClassifier(defaults)",
 }
+
+
+def resolve_classifier(classifier, num_dimensions):
+  """"auto" -> "gbt" for at most GBT_MAX_DIMENSIONS code dimensions, else
+  "sklearn"; other names are returned as they are."""
+  if classifier != "auto":
+    return classifier
+  return "gbt" if num_dimensions <= GBT_MAX_DIMENSIONS else "sklearn"
 
 
 def _fit_factor(codes_train, y_train, codes_test, y_test, seed, classifier):
@@ -99,7 +112,7 @@ def _fit_factor(codes_train, y_train, codes_test, y_test, seed, classifier):
 
 
 def importance_gbt(codes_train, factors_train, codes_test, factors_test,
-                   random_state, n_jobs=-1, classifier="gbt"):
+                   random_state, n_jobs=-1, classifier="auto"):
   """Importance matrix and accuracies from one GBT classifier per factor.
 
   Args:
@@ -111,9 +124,10 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
       only: subsample=1 and all features are used).
     n_jobs: int, parallel workers (-1: all cores).
     classifier: "gbt" (tf_betavae.metrics.gbt, the same model as
-      scikit-learn's GradientBoostingClassifier defaults, several times
-      faster) or "sklearn" (GradientBoostingClassifier itself, the code
-      disentanglement_lib runs).
+      scikit-learn's GradientBoostingClassifier defaults, about twice as
+      fast on codes), "sklearn" (GradientBoostingClassifier itself, the code
+      disentanglement_lib runs) or "auto" (gbt up to GBT_MAX_DIMENSIONS code
+      dimensions, sklearn above).
 
   Returns:
     importance [D, K], per-factor train accuracy [K], test accuracy [K].
@@ -122,6 +136,7 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
   if classifier not in CLASSIFIERS:
     raise ValueError(f"classifier must be one of {CLASSIFIERS}, got "
                      f"{classifier!r}")
+  classifier = resolve_classifier(classifier, codes_train.shape[1])
   num_factors = factors_train.shape[1]
   seeds = random_state.randint(2**31 - 1, size=num_factors)
   # Most classes first, so the slowest fits start first.
@@ -148,7 +163,7 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
 
 def compute_dci_from_codes(codes_train, factors_train, codes_test,
                            factors_test, random_state, n_jobs=-1,
-                           classifier="gbt"):
+                           classifier="auto"):
   """Pure core of DCI.
 
   Args:
@@ -158,7 +173,7 @@ def compute_dci_from_codes(codes_train, factors_train, codes_test,
     factors_test: int [M, K].
     random_state: np.random.RandomState.
     n_jobs: int, parallel workers.
-    classifier: "gbt" or "sklearn" (see ``importance_gbt``).
+    classifier: "auto", "gbt" or "sklearn" (see ``importance_gbt``).
 
   Returns:
     dict: ``score`` (= disentanglement), ``disentanglement``,
@@ -186,7 +201,7 @@ def compute_dci_from_codes(codes_train, factors_train, codes_test,
 def compute_dci(ground_truth, representation_fn, random_state,
                 num_train=DEFAULTS["num_train"], num_test=DEFAULTS["num_test"],
                 n_jobs=-1, chunk_images=sampling.DEFAULT_CHUNK_IMAGES,
-                prefetch=True, classifier="gbt"):
+                prefetch=True, classifier="auto"):
   """DCI of a representation.
 
   Args:
@@ -198,7 +213,8 @@ def compute_dci(ground_truth, representation_fn, random_state,
     n_jobs: int, parallel workers for the classifiers.
     chunk_images: int, images rendered and encoded per call.
     prefetch: see ``sampling.map_chunks``.
-    classifier: "gbt" (default) or "sklearn" (see ``importance_gbt``).
+    classifier: "auto" (default), "gbt" or "sklearn" (see
+      ``importance_gbt``).
 
   Returns:
     dict of ``compute_dci_from_codes`` plus ``parameters``.
@@ -216,5 +232,6 @@ def compute_dci(ground_truth, representation_fn, random_state,
                                   classifier)
   result["parameters"] = {
       "num_train": int(num_train), "num_test": int(num_test),
-      "classifier": CLASSIFIER_NAMES[classifier]}
+      "classifier": CLASSIFIER_NAMES[resolve_classifier(
+          classifier, codes_train.shape[1])]}
   return result
