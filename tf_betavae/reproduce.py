@@ -673,6 +673,9 @@ def reproduce(settings, ground_truth=None):
         train_metrics = summary.get("metrics", {})
         source = {"export_path": os.path.abspath(summary["export_path"]),
                   "step": summary["step"]}
+        # Recorded before evaluating, so an interrupted evaluation does not
+        # lose the training time of a run trained by this call.
+        train_seconds = _train_seconds(run_dir, summary, not was_reused)
         has_kl = any(k.startswith("kl_latent_") for k in train_metrics)
         active = active_latents(train_metrics) if has_kl else None
         evaluator = _Evaluator(settings, ground_truth, model, seed, source,
@@ -684,8 +687,7 @@ def reproduce(settings, ground_truth=None):
             "run_dir": run_dir, "step": summary["step"],
             "beta": beta, "config": config.to_dict(),
             "reused": was_reused,
-            "train_seconds": _train_seconds(run_dir, summary,
-                                            not was_reused),
+            "train_seconds": train_seconds,
             "final_metrics": train_metrics,
             "active_latents": active_latents(train_metrics)}
         compute_seconds += entry["training"]["train_seconds"] or 0.0
