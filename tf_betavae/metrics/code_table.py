@@ -45,6 +45,21 @@ class CodeTableError(ValueError):
   """A table was requested that cannot be built; the message says why."""
 
 
+def _unsupported_error(ground_truth):
+  return CodeTableError(
+      f"{type(ground_truth).__name__} cannot be tabulated: it needs "
+      "num_observations, observation_index and observations_at (finite, "
+      "deterministic observations); use code_table='never'")
+
+
+def _too_large_error(total, dim, max_bytes):
+  return CodeTableError(
+      f"a code table of {total} observations x {dim} dimensions needs "
+      f"{total * dim * 4 / 2**20:.0f} MiB, more than the "
+      f"{max_bytes / 2**20:.0f} MiB allowed; use code_table='never' (sample "
+      "and encode instead)")
+
+
 def supports_code_table(ground_truth):
   """Whether ``ground_truth`` has the interface a CodeTable needs."""
   return all(hasattr(ground_truth, name) for name in
@@ -122,10 +137,7 @@ def build_code_table(ground_truth, representation_fn,
   import time  # pylint: disable=g-import-not-at-top
   clock = clock or time.perf_counter
   if not supports_code_table(ground_truth):
-    raise CodeTableError(
-        f"{type(ground_truth).__name__} cannot be tabulated: it needs "
-        "num_observations, observation_index and observations_at (finite, "
-        "deterministic observations); use code_table='never'")
+    raise _unsupported_error(ground_truth)
   start = clock()
   total = int(ground_truth.num_observations)
   if total < 1:
@@ -139,12 +151,8 @@ def build_code_table(ground_truth, representation_fn,
     nonlocal codes
     if codes is None:
       dim = chunk_codes.shape[1]
-      needed = total * dim * 4
-      if needed > max_bytes:
-        raise CodeTableError(
-            f"a code table of {total} observations x {dim} dimensions needs "
-            f"{needed / 2**20:.0f} MiB, more than the {max_bytes / 2**20:.0f} "
-            "MiB allowed; use code_table='never' (sample and encode instead)")
+      if total * dim * 4 > max_bytes:
+        raise _too_large_error(total, dim, max_bytes)
       codes = np.empty((total, dim), np.float32)
     start_row, stop_row = bounds[index]
     codes[start_row:stop_row] = chunk_codes
@@ -217,15 +225,9 @@ def should_build(mode, ground_truth, num_images, code_dim=None,
              total * code_dim * 4 > max_bytes)
   if mode == "always":
     if not supported:
-      raise CodeTableError(
-          f"{type(ground_truth).__name__} cannot be tabulated (it needs "
-          "num_observations, observation_index and observations_at); use "
-          "code_table='never' or 'auto'")
+      raise _unsupported_error(ground_truth)
     if too_big:
-      raise CodeTableError(
-          f"a code table of {total} x {code_dim} float32 codes needs "
-          f"{total * code_dim * 4 / 2**20:.0f} MiB, more than the "
-          f"{max_bytes / 2**20:.0f} MiB allowed; use code_table='never'")
+      raise _too_large_error(total, code_dim, max_bytes)
     return True, "requested"
   if not supported:
     return False, "the ground truth cannot be tabulated"
