@@ -96,6 +96,22 @@ def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, caplog):
     training.train(_config(steps=40), model_dir)
 
 
+def test_state_file_without_timestamps_still_resumes(tmp_path):
+  # Checkpoints copied in with a hand-written state file (no timestamps):
+  # CheckpointManager.checkpoints is then empty, and training used to start
+  # from scratch silently.
+  model_dir = tmp_path / "run"
+  training.train(_config(steps=20), str(model_dir))
+  copy = tmp_path / "copy" / "checkpoints"
+  copy.mkdir(parents=True)
+  for path in glob.glob(str(model_dir / "checkpoints" / "ckpt-20.*")):
+    shutil.copy(path, copy)
+  (copy / "checkpoint").write_text('model_checkpoint_path: "ckpt-20"\n'
+                                   'all_model_checkpoint_paths: "ckpt-20"\n')
+  summary = training.train(_config(steps=30), str(tmp_path / "copy"))
+  assert summary["step"] == 30 and summary["steps_this_run"] == 10
+
+
 def test_nan_batch_stops_training_naming_the_step(tmp_path, monkeypatch):
   real = data_lib.training_dataset
 

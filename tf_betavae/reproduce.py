@@ -147,6 +147,9 @@ class Preset:
     pixel_sizes: {metric key: (num_train, num_eval)} for the raw-pixel
       baseline (4,096 code dimensions make DCI and SAP slow).
     baseline_num_fit: images PCA and ICA are fitted on.
+    parallel_runs: trainings (then evaluations) run at once, each in its
+      own process pinned to its share of the CPUs
+      (tf_betavae.pinned_workers); 1 runs everything in this process.
   """
 
   steps: int
@@ -156,13 +159,14 @@ class Preset:
   metric_sizes: dict
   pixel_sizes: dict
   baseline_num_fit: int
+  parallel_runs: int = 1
 
 
 PRESETS = {
     "cpu": Preset(steps=14000, num_seeds=3, num_train=2000, num_eval=1000,
                   metric_sizes={"mig": (10000, None)},
                   pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
-                  baseline_num_fit=5000),
+                  baseline_num_fit=5000, parallel_runs=2),
     "quick": Preset(steps=300, num_seeds=1, num_train=300, num_eval=150,
                     metric_sizes={"mig": (2000, None)},
                     pixel_sizes={"dci": (100, 50), "sap": (100, 50)},
@@ -190,6 +194,9 @@ class Settings:
     baseline_num_fit: images PCA/ICA are fitted on.
     metric_seed: metrics of seed s use RandomState(metric_seed + s).
     dsprites_file: the official dSprites file, or None for the simulator.
+    parallel_runs: trainings and evaluations run at once in pinned worker
+      processes (see Preset); changes how fast they run, not what they
+      are (neither run directories nor evaluation keys depend on it).
   """
 
   work_dir: str
@@ -205,6 +212,7 @@ class Settings:
   baseline_num_fit: int = 5000
   metric_seed: int = 0
   dsprites_file: object = None
+  parallel_runs: int = 1
 
   @property
   def dataset(self):
@@ -231,7 +239,8 @@ def settings_from_preset(name, work_dir, **overrides):
                 num_train=preset.num_train, num_eval=preset.num_eval,
                 metric_sizes=dict(preset.metric_sizes),
                 pixel_sizes=dict(preset.pixel_sizes),
-                baseline_num_fit=preset.baseline_num_fit)
+                baseline_num_fit=preset.baseline_num_fit,
+                parallel_runs=preset.parallel_runs)
   num_seeds = overrides.pop("num_seeds", None)
   if num_seeds is not None:
     if num_seeds < 1:
@@ -273,6 +282,9 @@ def validate(settings):
     value = getattr(settings, name)
     if value is not None and value < 10:
       raise UsageError(f"--{name} must be at least 10, got {value}")
+  if not isinstance(settings.parallel_runs, int) or settings.parallel_runs < 1:
+    raise UsageError(f"--parallel_runs must be a positive integer, got "
+                     f"{settings.parallel_runs}")
   if settings.baseline_num_fit < 20:
     raise UsageError(f"--baseline_num_fit must be at least 20, got "
                      f"{settings.baseline_num_fit}")
@@ -318,6 +330,17 @@ def _read_json(path):
   return io_utils.read_json(path) if os.path.exists(path) else None
 
 
+def finished_summary(config, run_dir):
+  """The run's training summary if it reached config.steps and its export
+  exists, else None."""
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  summary = _read_json(os.path.join(run_dir, training.SUMMARY_FILE))
+  if (summary and summary.get("step") == config.steps and
+      summary.get("export_path") and os.path.exists(summary["export_path"])):
+    return summary
+  return None
+
+
 def train_or_reuse(config, run_dir):
   """Trains (or resumes) one run; reuses it untouched when it is finished.
 
@@ -327,9 +350,8 @@ def train_or_reuse(config, run_dir):
     was finished already.
   """
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  summary = _read_json(os.path.join(run_dir, training.SUMMARY_FILE))
-  if (summary and summary.get("step") == config.steps and
-      summary.get("export_path") and os.path.exists(summary["export_path"])):
+  summary = finished_summary(config, run_dir)
+  if summary:
     logging.info("%s is trained to step %d; reusing it", run_dir,
                  config.steps)
     return summary, True
@@ -436,15 +458,22 @@ class _Evaluator:
             "dsprites_file": self._settings.dsprites_file,
             "source": self._source}
 
+  def cached(self, metric_key):
+    """The cached result dict of a metric entry, or None."""
+    cached = _read_json(os.path.join(self._dir, metric_key + ".json"))
+    if cached and cached.get("key") == self.key(metric_key):
+      return cached["result"]
+    return None
+
   def result(self, metric_key):
     """The metric's result dict (with ``seconds``), cached on disk."""
     from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
     path = os.path.join(self._dir, metric_key + ".json")
     key = self.key(metric_key)
-    cached = _read_json(path)
-    if cached and cached.get("key") == key:
+    cached = self.cached(metric_key)
+    if cached is not None:
       self.reused.append(metric_key)
-      return cached["result"]
+      return cached
     if self._fn is None:
       self._fn = self._build_fn()
     logging.info("evaluating %s seed %d: %s", self._model, self._seed,
@@ -651,6 +680,7 @@ def reproduce(settings, ground_truth=None):
   from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
   start = time.time()
   validate(settings)
+  given_ground_truth = ground_truth is not None
   if ground_truth is None:
     ground_truth = data_lib.ground_truth(
         settings.dataset, dsprites_file=settings.dsprites_file)
@@ -659,15 +689,16 @@ def reproduce(settings, ground_truth=None):
   models = {}
   trained, computed, reused = [], 0, 0
   compute_seconds = 0.0
-  for model, label, kind in MODELS:
-    seeds = {}
+  runs = train_all(settings)
+  jobs = []  # (model, seed, source, export_path, active)
+  training_entries = {}
+  for model, _, kind in MODELS:
     for seed in settings.seeds:
       if kind == "trained":
         beta = settings.recipe.beta if model == "beta_vae" else 1.0
         config = train_config(settings, beta, seed)
-        run_dir = os.path.join(settings.work_dir, "runs", recipe_name(config),
-                               f"seed{seed}")
-        summary, was_reused = train_or_reuse(config, run_dir)
+        run_dir = run_directory(settings, config)
+        summary, was_reused = runs[run_dir]
         if not was_reused:
           trained.append(run_dir)
         train_metrics = summary.get("metrics", {})
@@ -678,30 +709,29 @@ def reproduce(settings, ground_truth=None):
         train_seconds = _train_seconds(run_dir, summary, not was_reused)
         has_kl = any(k.startswith("kl_latent_") for k in train_metrics)
         active = active_latents(train_metrics) if has_kl else None
-        evaluator = _Evaluator(settings, ground_truth, model, seed, source,
-                               _trained_fn(summary["export_path"],
-                                           ground_truth))
-        entry = _seed_entry(evaluator, factor_names, active,
-                             settings.metrics)
-        entry["training"] = {
+        jobs.append((model, seed, source, summary["export_path"], active))
+        training_entries[(model, seed)] = {
             "run_dir": run_dir, "step": summary["step"],
             "beta": beta, "config": config.to_dict(),
             "reused": was_reused,
             "train_seconds": train_seconds,
             "final_metrics": train_metrics,
             "active_latents": active_latents(train_metrics)}
-        compute_seconds += entry["training"]["train_seconds"] or 0.0
+        compute_seconds += train_seconds or 0.0
       else:
         source = {"baseline": model, "seed": seed,
                   "dim": settings.recipe.latent_dim,
                   "num_fit": settings.baseline_num_fit}
-        evaluator = _Evaluator(settings, ground_truth, model, seed, source,
-                               _baseline_fn(model, ground_truth, seed,
-                                            settings))
-        entry = _seed_entry(evaluator, factor_names, None,
-                             settings.metrics)
-      computed += len(evaluator.computed)
-      reused += len(evaluator.reused)
+        jobs.append((model, seed, source, None, None))
+  entries = _evaluate_all(settings, ground_truth, given_ground_truth, jobs)
+  for model, label, kind in MODELS:
+    seeds = {}
+    for seed in settings.seeds:
+      entry = entries[(model, seed)]
+      if kind == "trained":
+        entry["training"] = training_entries[(model, seed)]
+      computed += len(entry["evaluations_computed"])
+      reused += len(entry["evaluations_reused"])
       compute_seconds += sum(v or 0.0 for v in entry["metric_seconds"].values())
       seeds[str(seed)] = entry
     models[model] = {"label": label, "kind": kind,
@@ -723,6 +753,118 @@ def reproduce(settings, ground_truth=None):
   results["passed"] = all(c["passed"] for c in results["checks"])
   results["wall_seconds"] = round(time.time() - start, 1)
   return results
+
+
+# Raw-pixel evaluations cost the most (gradient boosting over 4,096
+# features): they are handed out first so that workers finish together.
+_EVALUATION_ORDER = {"pixels": 0, "beta_vae": 1, "vae": 1}
+
+
+def _evaluate_all(settings, ground_truth, given_ground_truth, jobs):
+  """Evaluates (or reuses) every (model, seed) of ``jobs``.
+
+  With ``settings.parallel_runs`` > 1 and more than one (model, seed) left
+  to compute, they run in pinned worker processes that rebuild the ground
+  truth from the settings (not possible for a ground truth handed in by
+  the caller: that runs here).
+
+  Returns:
+    {(model, seed): _seed_entry dict}.
+  """
+  from tf_betavae import pinned_workers  # pylint: disable=g-import-not-at-top
+  pending = [job for job in jobs
+             if not _all_cached(settings, job[0], job[1], job[2])]
+  parallel = (settings.parallel_runs > 1 and len(pending) > 1 and
+              not given_ground_truth)
+  entries = {}
+  if parallel:
+    pending.sort(key=lambda job: _EVALUATION_ORDER.get(job[0], 2))
+    logging.info("evaluating %d models, %d at a time in pinned processes",
+                 len(pending), settings.parallel_runs)
+    outcomes = pinned_workers.run_pinned(
+        evaluate_job, [(settings, None) + tuple(job) for job in pending],
+        settings.parallel_runs)
+    for job, entry in zip(pending, outcomes):
+      entries[(job[0], job[1])] = entry
+  for job in jobs:
+    if (job[0], job[1]) not in entries:
+      entries[(job[0], job[1])] = evaluate_job(settings, ground_truth, *job)
+  return entries
+
+
+_JOB_GROUND_TRUTHS = {}
+
+
+def evaluate_job(settings, ground_truth, model, seed, source, export_path,
+                 active):
+  """The _seed_entry of one (model, seed); ground_truth None: built from
+  the settings (once per process)."""
+  if ground_truth is None:
+    key = (settings.dataset, settings.dsprites_file)
+    if key not in _JOB_GROUND_TRUTHS:
+      from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+      _JOB_GROUND_TRUTHS[key] = data_lib.ground_truth(
+          settings.dataset, dsprites_file=settings.dsprites_file)
+    ground_truth = _JOB_GROUND_TRUTHS[key]
+  if export_path is not None:
+    build = _trained_fn(export_path, ground_truth)
+  else:
+    build = _baseline_fn(model, ground_truth, seed, settings)
+  evaluator = _Evaluator(settings, ground_truth, model, seed, source, build)
+  return _seed_entry(evaluator, list(ground_truth.factor_names), active,
+                     settings.metrics)
+
+
+def _all_cached(settings, model, seed, source):
+  evaluator = _Evaluator(settings, None, model, seed, source, None)
+  return all(evaluator.cached(key) for key in settings.metrics)
+
+
+def run_directory(settings, config):
+  """<work_dir>/runs/<recipe name>/seed<s> of one run."""
+  return os.path.join(settings.work_dir, "runs", recipe_name(config),
+                      f"seed{config.seed}")
+
+
+def train_all(settings):
+  """Trains (or reuses) the β-VAE and VAE runs of every seed.
+
+  With ``settings.parallel_runs`` > 1, the runs that still need training
+  are trained ``parallel_runs`` at a time in worker processes pinned to
+  disjoint CPUs (tf_betavae.pinned_workers); finished runs are reused
+  without starting a worker.
+
+  Returns:
+    {run_dir: (summary, reused)} as ``train_or_reuse`` returns them.
+  """
+  from tf_betavae import pinned_workers  # pylint: disable=g-import-not-at-top
+  jobs = []
+  for model, _, kind in MODELS:
+    if kind != "trained":
+      continue
+    for seed in settings.seeds:
+      beta = settings.recipe.beta if model == "beta_vae" else 1.0
+      config = train_config(settings, beta, seed)
+      jobs.append((config, run_directory(settings, config)))
+  runs = {}
+  to_train = []
+  for config, run_dir in jobs:
+    summary = finished_summary(config, run_dir)
+    if summary:
+      runs[run_dir] = train_or_reuse(config, run_dir)
+    else:
+      to_train.append((config, run_dir))
+  if settings.parallel_runs > 1 and len(to_train) > 1:
+    logging.info("training %d runs, %d at a time in pinned processes",
+                 len(to_train), settings.parallel_runs)
+    outcomes = pinned_workers.run_pinned(train_or_reuse, to_train,
+                                         settings.parallel_runs)
+  else:
+    outcomes = [train_or_reuse(config, run_dir)
+                for config, run_dir in to_train]
+  for (_, run_dir), outcome in zip(to_train, outcomes):
+    runs[run_dir] = outcome
+  return runs
 
 
 def _train_seconds(run_dir, summary, trained_now):
@@ -855,8 +997,11 @@ def write_markdown(results, path, command):
       f"- Wall time of the command that wrote this file: "
       f"{results['wall_seconds']:.0f} s; compute time of all runs and "
       f"evaluations (including reused ones): "
-      f"{results['compute_seconds']:.0f} s; trained in that command: "
-      f"{len(results['trained'])} run(s); evaluations computed / reused: "
+      f"{results['compute_seconds']:.0f} s (runs trained in parallel "
+      f"count once each); trained in that command: "
+      f"{len(results['trained'])} run(s), "
+      f"{results['settings'].get('parallel_runs', 1)} at a time; "
+      f"evaluations computed / reused: "
       f"{results['evaluations_computed']} / {results['evaluations_reused']}.")
   lines.append("")
   lines.append("Command:")

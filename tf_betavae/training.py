@@ -331,6 +331,11 @@ def _restore_latest_good(checkpoint, manager):
     path of the restored checkpoint, or None when there is none at all.
   """
   candidates = list(reversed(manager.checkpoints))
+  if not candidates and manager.latest_checkpoint:
+    # A state file without timestamps (written by hand, by other tools, or
+    # by checkpoints copied in) lists no checkpoints in the manager, but
+    # still names the newest one: resume from it rather than start afresh.
+    candidates = [manager.latest_checkpoint]
   if not candidates:
     return None
   errors = []

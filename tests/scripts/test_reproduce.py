@@ -129,11 +129,39 @@ def test_rerun_trains_and_evaluates_nothing(tiny):
   assert "training /" not in rerun.stderr
 
 
+def test_parallel_runs_train_in_pinned_workers_then_are_reused(tmp_path):
+  args = [f"--work_dir={tmp_path}/w", f"--output_md={tmp_path}/r.md", *TINY,
+          "--metrics=mig"]
+  result = _reproduce(*args, "--parallel_runs=2")
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "training 2 runs, 2 at a time in pinned processes" in result.stderr
+  assert "evaluating 6 models, 2 at a time" in result.stderr
+  results = json.load(open(f"{tmp_path}/r.json"))
+  assert results["settings"]["parallel_runs"] == 2
+  assert len(results["trained"]) == 2
+  for model in ("beta_vae", "vae"):
+    training = results["models"][model]["seeds"]["0"]["training"]
+    assert training["step"] == 20 and not training["reused"]
+    assert training["train_seconds"] > 0
+  assert "2 run(s), 2 at a time" in open(f"{tmp_path}/r.md").read()
+  # How runs were trained is not part of what they are: a serial rerun
+  # reuses them.
+  rerun = _reproduce(*args, "--parallel_runs=1")
+  assert rerun.returncode == 0, rerun.stderr[-3000:]
+  assert "trained 0 run(s); evaluations computed 0, reused 6" in rerun.stdout
+  def scores(models):
+    return {m: {s: e["scores"] for s, e in v["seeds"].items()}
+            for m, v in models.items()}
+  rerun_models = json.load(open(f"{tmp_path}/r.json"))["models"]
+  assert scores(rerun_models) == scores(results["models"])
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--preset=huge"], "preset"),
     (["--seeds=0,x"], "--seeds must be comma-separated integers"),
     (["--metrics=mig,nope"], "--metrics must be a comma-separated subset"),
     (["--beta=-1"], "--beta must be >= 0"),
+    (["--parallel_runs=0"], "--parallel_runs must be a positive integer"),
     (["--dsprites_file=/nonexistent/dsprites.npz"], "does not exist"),
     (["extra"], "unexpected arguments"),
 ])

@@ -1,0 +1,121 @@
+"""Runs jobs in worker processes, each pinned to its own share of the CPUs.
+
+TensorFlow's CPU kernels of a small conv β-VAE do not keep two cores busy
+with one batch of 64: on the 2-core development machine one training on
+both cores makes about 22 steps/s, while two trainings pinned to one core
+each make about 14 steps/s apiece, 28 together (measured with
+scripts/train.py, docs/results.md).  ``run_pinned`` gives each worker a
+disjoint set of CPUs before TensorFlow is imported there (TensorFlow sizes
+its thread pools from the CPUs a process may run on), so workers do not
+oversubscribe the cores.
+
+Workers are started with the "spawn" method: each is a fresh interpreter,
+so no TensorFlow state of the parent is inherited.  A job is a picklable
+top-level function and its arguments; its return value must be picklable.
+"""
+
+import concurrent.futures
+import multiprocessing
+import os
+import queue
+import threading
+
+from absl import logging
+
+
+def available_cpus():
+  """Sorted CPU ids this process may run on."""
+  if hasattr(os, "sched_getaffinity"):
+    return sorted(os.sched_getaffinity(0))
+  return list(range(os.cpu_count() or 1))
+
+
+def cpu_shares(num_workers, cpus=None):
+  """Splits CPUs into contiguous, disjoint, near-equal shares.
+
+  Args:
+    num_workers: int >= 1, wanted number of shares.
+    cpus: list of CPU ids (default: ``available_cpus()``).
+
+  Returns:
+    list of ``min(num_workers, len(cpus))`` lists of CPU ids; together they
+    hold every CPU once, and their sizes differ by at most one.
+  """
+  if num_workers < 1:
+    raise ValueError(f"num_workers must be >= 1, got {num_workers}")
+  cpus = list(available_cpus() if cpus is None else cpus)
+  if not cpus:
+    raise ValueError("no CPUs to share")
+  count = min(num_workers, len(cpus))
+  base, extra = divmod(len(cpus), count)
+  shares, start = [], 0
+  for i in range(count):
+    size = base + (1 if i < extra else 0)
+    shares.append(cpus[start:start + size])
+    start += size
+  return shares
+
+
+def _init_worker(cpus, verbosity):
+  if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, cpus)
+  logging.set_verbosity(verbosity)
+
+
+def run_pinned(fn, args_list, num_workers):
+  """Calls ``fn(*args)`` for every ``args`` in pinned worker processes.
+
+  Jobs are handed out in order to whichever worker is free.  After the
+  first failure no new job starts; jobs already running finish, and then
+  the first exception is raised here.
+
+  Args:
+    fn: picklable top-level function.
+    args_list: list of argument tuples.
+    num_workers: int >= 1; at most one worker per CPU and per job.
+
+  Returns:
+    list of return values, in the order of ``args_list``.
+  """
+  args_list = list(args_list)
+  if not args_list:
+    return []
+  shares = cpu_shares(min(num_workers, len(args_list)))
+  context = multiprocessing.get_context("spawn")
+  verbosity = logging.get_verbosity()
+  executors = [
+      concurrent.futures.ProcessPoolExecutor(
+          max_workers=1, mp_context=context, initializer=_init_worker,
+          initargs=(share, verbosity))
+      for share in shares]
+  pending = queue.Queue()
+  for index, args in enumerate(args_list):
+    pending.put((index, args))
+  results = [None] * len(args_list)
+  errors = []
+
+  def serve(executor):
+    while not errors:
+      try:
+        index, args = pending.get_nowait()
+      except queue.Empty:
+        return
+      try:
+        results[index] = executor.submit(fn, *args).result()
+      except BaseException as e:  # pylint: disable=broad-except
+        errors.append(e)
+        return
+
+  threads = [threading.Thread(target=serve, args=(executor,), daemon=True)
+             for executor in executors]
+  try:
+    for thread in threads:
+      thread.start()
+    for thread in threads:
+      thread.join()
+  finally:
+    for executor in executors:
+      executor.shutdown(wait=True, cancel_futures=True)
+  if errors:
+    raise errors[0]
+  return results
