@@ -126,7 +126,7 @@ def test_two_workers_match_one_and_only_the_chief_writes(tmp_path):
   assert summary["checkpoint"].endswith("ckpt-8")
   # Only the chief's files: no worker temp checkpoints, one export.
   assert not [d for d in os.listdir(model_dir) if d.startswith(".worker")]
-  assert os.listdir(tmp_path / "exported" / "dsprites_beta4") == ["1"]
+  assert os.listdir(tmp_path / "exported" / "dsprites_beta8") == ["1"]
   single = subprocess.run(
       [sys.executable, TRAIN, "--steps=8", "--log_every=2",
        "--checkpoint_every=4", "--batch_size=16", "--learning_rate=1e-3",

@@ -33,7 +33,7 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
   steps = 240
   args = [sys.executable, TRAIN, f"--steps={steps}", "--log_every=10",
           "--checkpoint_every=10", "--batch_size=32", "--learning_rate=1e-3",
-          "--seed=9", f"--model_dir={tmp_path}/run",
+          "--beta=4", "--seed=9", f"--model_dir={tmp_path}/run",
           f"--export_dir={tmp_path}/exp"]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   state_file = tmp_path / "run" / "checkpoints" / "checkpoint"

@@ -29,21 +29,22 @@ Randomness: run ``s`` trains with seed ``s``; its metrics use
 
 Presets (``PRESETS``), with the CPU arithmetic (2-core CPU, idle):
 
-* ``cpu`` (default): 3 seeds x 2 trained models x 14,000 steps = 84,000
-  steps at ~20 steps/s (batch 64) = 4,200 s = 70 min of training (14,000
-  steps: where β = 16, Adam 1e-3 first reached a β-VAE metric of about 0.85
-  on these CPUs; our 20,000-step run of it scored 0.864, docs/results.md).
-  Metrics at reduced sizes: β-VAE metric 2,000 train / 1,000 eval examples
+* ``cpu`` (default): the CPU recipe (β = 8, Adam 1e-3, batch 64, conv, 10
+  latents; tf_betavae.presets) for 3 seeds x 2 trained models x 20,000
+  steps = 120,000 steps, trained 2 at a time in processes pinned to one
+  core each (~14 steps/s each, 28 together) = ~71 min of training; the
+  evaluations then also run 2 at a time.  Metrics at reduced sizes: β-VAE metric 2,000 train / 1,000 eval examples
   per protocol (3,000 x 64 pairs = 384,000 images encoded, ~40 s on a
   conv encoder, plus the classifier: the paper protocol's Adagrad on 2,000
   examples, up to 1,000 epochs, ~20 s), MIG 10,000 samples (full, ~2 s),
   FactorVAE 2,000 train / 1,000 eval (~20 s), DCI 2,000 train / 1,000 test
   (~30-60 s of gradient boosting), SAP 2,000 / 1,000 (~2 s): ~150 s per
-  model and seed, x 6 models x 3 seeds = 2,700 s = 45 min.  DCI and SAP
+  model and seed, x 6 models x 3 seeds = 2,700 s = 45 min serially (~25
+  min 2 at a time).  DCI and SAP
   on raw pixels (4,096 code dimensions, one gradient-boosted model per
   factor over 4,096 features) use 500 / 250 samples.  Baselines are
-  fitted on 5,000 images.  Total ~115 min (an estimate from short
-  measurements, not a timed run), just under the 2-hour bound.
+  fitted on 5,000 images.  Total ~100 min; measured wall times are in
+  docs/results.md.
 * ``quick``: 1 seed x 300 steps, every metric at 300 / 150 samples
   (raw-pixel DCI and SAP at 100 / 50), baselines fitted on 1,000 images:
   a few minutes.  Tests shrink it further with overrides.
@@ -65,6 +66,7 @@ from absl import logging
 import numpy as np
 
 from tf_betavae import io_utils
+from tf_betavae import presets
 
 # Higgins et al. 2017, Table 1: β-VAE metric (its own protocol), 2D shapes.
 PAPER_TABLE1 = {
@@ -121,8 +123,8 @@ class Recipe:
   Attributes mirror tf_betavae.training.TrainConfig.
   """
 
-  beta: float = 16.0
-  learning_rate: float = 1e-3
+  beta: float = presets.CPU_RECIPE["beta"]
+  learning_rate: float = presets.CPU_RECIPE["learning_rate"]
   objective: str = "H"
   batch_size: int = 64
   arch: str = "conv"
@@ -163,7 +165,7 @@ class Preset:
 
 
 PRESETS = {
-    "cpu": Preset(steps=14000, num_seeds=3, num_train=2000, num_eval=1000,
+    "cpu": Preset(steps=20000, num_seeds=3, num_train=2000, num_eval=1000,
                   metric_sizes={"mig": (10000, None)},
                   pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
                   baseline_num_fit=5000, parallel_runs=2),

@@ -98,7 +98,7 @@ def test_json_has_raw_results_and_factors(tiny):
   assert beta["paper"] == pytest.approx(0.9923)
   entry = beta["seeds"]["0"]
   assert entry["training"]["step"] == 20
-  assert entry["training"]["config"]["beta"] == 16.0
+  assert entry["training"]["config"]["beta"] == 8.0
   assert results["models"]["vae"]["seeds"]["0"]["training"]["config"][
       "beta"] == 1.0
   assert set(entry["scores"]) == {"beta_vae_paper", "mig", "factor_vae"}

@@ -91,7 +91,10 @@ def test_train_resume_and_export(tmp_path):
   assert "steps/s" in first.stderr
   summary = json.load(open(tmp_path / "run" / "train_summary.json"))
   assert summary["step"] == 20
-  assert os.path.exists(tmp_path / "exp" / "dsprites_beta4" / "1" /
+  # On dsprites the default run is the CPU recipe (β = 8, Adam 1e-3).
+  config = json.load(open(tmp_path / "run" / "run_config.json"))
+  assert config["beta"] == 8.0 and config["learning_rate"] == 1e-3
+  assert os.path.exists(tmp_path / "exp" / "dsprites_beta8" / "1" /
                         "saved_model.pb")
   assert glob.glob(str(tmp_path / "run" / "train" / "events.out.tfevents.*"))
   second = _run(["--steps=30"] + common, cwd=tmp_path)
@@ -99,7 +102,7 @@ def test_train_resume_and_export(tmp_path):
   assert "resumed from" in second.stderr and "ckpt-20" in second.stderr
   summary = json.load(open(tmp_path / "run" / "train_summary.json"))
   assert summary["step"] == 30 and summary["steps_this_run"] == 10
-  assert sorted(os.listdir(tmp_path / "exp" / "dsprites_beta4")) == ["1", "2"]
+  assert sorted(os.listdir(tmp_path / "exp" / "dsprites_beta8")) == ["1", "2"]
 
 
 def test_flagfile_and_preset(tmp_path):
@@ -119,3 +122,4 @@ def test_help_states_the_default_run_length():
   result = subprocess.run([sys.executable, TRAIN, "--helpfull"],
                           capture_output=True, text=True, timeout=120)
   assert "Default 6000" in result.stdout and "--preset" in result.stdout
+  assert "on dsprites 10,000" in " ".join(result.stdout.split())
