@@ -1,9 +1,9 @@
 r"""Exports a trained run as a SavedModel, or describes an export.
 
-  python scripts/export.py --model_dir=runs/dsprites_beta4
+  python scripts/export.py --model_dir=runs/dsprites_beta8
   python scripts/export.py --model_dir=runs/x --export_dir=exported \
       --model_name=dsprites --version=1 --overwrite
-  python scripts/export.py --describe=exported/dsprites_beta4/1
+  python scripts/export.py --describe=exported/dsprites_beta8/1
 
 The export has the TF Serving layout <export_dir>/<model_name>/<version>
 and the signatures serving_default, encode, decode and reconstruct (see

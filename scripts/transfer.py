@@ -1,7 +1,7 @@
 r"""Trains a small head on a frozen exported encoder (transfer / linear probe).
 
   python scripts/transfer.py --saved_model=exported/dsprites/1 --factor=pos_x
-  python scripts/transfer.py --saved_model=exported/dsprites_beta4/1 \
+  python scripts/transfer.py --saved_model=exported/dsprites_beta8/1 \
       --factor=shape --hidden_units=64 --num_train=20000
 
 Loads the SavedModel's serving_default signature as a frozen Keras layer

@@ -1,7 +1,7 @@
 r"""Pictures of a trained β-VAE: traversals, reconstructions, KL, factors.
 
-  python scripts/traverse.py --model_dir runs/dsprites_beta4
-  python scripts/traverse.py --export exported/dsprites_beta4 --output_dir pics
+  python scripts/traverse.py --model_dir runs/dsprites_beta8
+  python scripts/traverse.py --export exported/dsprites_beta8 --output_dir pics
   python scripts/traverse.py --model_dir runs/b4 --index 5 --limit 2.5
 
 Works from a training run (its latest checkpoint) or from a SavedModel
