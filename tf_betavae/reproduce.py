@@ -362,6 +362,9 @@ def train_or_reuse(config, run_dir):
   summary = training.train(config, run_dir,
                            export_dir=os.path.join(run_dir, EXPORT_SUBDIR),
                            export_name=EXPORT_NAME)
+  # Recorded here, in the process that trained the run, so the time of a
+  # run finished by a worker survives an interruption of the other runs.
+  _add_train_seconds(run_dir, summary.get("wall_seconds"))
   return summary, False
 
 
@@ -706,9 +709,7 @@ def reproduce(settings, ground_truth=None):
         train_metrics = summary.get("metrics", {})
         source = {"export_path": os.path.abspath(summary["export_path"]),
                   "step": summary["step"]}
-        # Recorded before evaluating, so an interrupted evaluation does not
-        # lose the training time of a run trained by this call.
-        train_seconds = _train_seconds(run_dir, summary, not was_reused)
+        train_seconds = _train_seconds(run_dir)
         has_kl = any(k.startswith("kl_latent_") for k in train_metrics)
         active = active_latents(train_metrics) if has_kl else None
         jobs.append((model, seed, source, summary["export_path"], active))
@@ -869,15 +870,22 @@ def train_all(settings):
   return runs
 
 
-def _train_seconds(run_dir, summary, trained_now):
-  """Training wall seconds of a run summed over this script's invocations
-  (recorded in <run_dir>/reproduce_train_seconds.json)."""
-  path = os.path.join(run_dir, "reproduce_train_seconds.json")
+TRAIN_SECONDS_FILE = "reproduce_train_seconds.json"
+
+
+def _add_train_seconds(run_dir, seconds):
+  """Adds one training invocation's wall seconds to the run's record."""
+  path = os.path.join(run_dir, TRAIN_SECONDS_FILE)
   record = _read_json(path) or {"seconds": 0.0}
-  if trained_now:
-    record["seconds"] += float(summary.get("wall_seconds") or 0.0)
-    io_utils.write_json_atomic(path, record)
-  return round(record["seconds"], 1)
+  record["seconds"] += float(seconds or 0.0)
+  io_utils.write_json_atomic(path, record)
+
+
+def _train_seconds(run_dir):
+  """Training wall seconds of a run summed over this script's invocations
+  (recorded in <run_dir>/reproduce_train_seconds.json by train_or_reuse)."""
+  record = _read_json(os.path.join(run_dir, TRAIN_SECONDS_FILE))
+  return round(record["seconds"], 1) if record else 0.0
 
 
 def _fmt(summary, key, percent=False):

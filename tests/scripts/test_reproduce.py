@@ -156,6 +156,32 @@ def test_parallel_runs_train_in_pinned_workers_then_are_reused(tmp_path):
   assert scores(rerun_models) == scores(results["models"])
 
 
+def test_train_seconds_are_recorded_by_the_process_that_trains(
+    tmp_path, monkeypatch):
+  # A run finished by a pinned worker must keep its training time even if
+  # the command is killed before it evaluates (it used to be recorded only
+  # then, so a rerun reported 0 s for it).
+  from tf_betavae import reproduce, training  # pylint: disable=g-import-not-at-top
+  invocations = []
+
+  def fake_train(config, run_dir, export_dir, export_name):
+    del export_dir, export_name
+    invocations.append(run_dir)
+    return {"step": config.steps, "wall_seconds": 12.5, "metrics": {}}
+
+  monkeypatch.setattr(training, "train", fake_train)
+  run_dir = str(tmp_path / "run")
+  os.makedirs(run_dir)
+  config = training.TrainConfig(steps=5, seed=0)
+  assert reproduce.train_or_reuse(config, run_dir)[1] is False
+  assert reproduce._train_seconds(run_dir) == 12.5  # pylint: disable=protected-access
+  # Not finished (no summary on disk): a rerun resumes it and adds its time.
+  reproduce.train_or_reuse(config, run_dir)
+  assert len(invocations) == 2
+  assert reproduce._train_seconds(run_dir) == 25.0  # pylint: disable=protected-access
+  assert reproduce._train_seconds(str(tmp_path)) == 0.0  # pylint: disable=protected-access
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--preset=huge"], "preset"),
     (["--seeds=0,x"], "--seeds must be comma-separated integers"),
