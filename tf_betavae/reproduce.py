@@ -13,6 +13,8 @@ Layout under ``settings.work_dir``::
 
   runs/<recipe name>/seed<s>/                 a training run (training.train)
   runs/<recipe name>/seed<s>/exported/model/<version>/   its SavedModel
+  runs/<recipe name>/seed<s>/reproduce_train_seconds.json  its training
+      wall seconds, summed over invocations by the process that trained it
   evaluations/<model>/seed<s>/<metric key>.json          one cached result
 
 Resumability: a run whose ``train_summary.json`` says it reached
