@@ -48,7 +48,7 @@ def _time_variant(mixed_precision, jit_compile, steps, warmup, batch_size):
     keras.mixed_precision.set_dtype_policy(config.mixed_precision)
   try:
     model = training.build_model(config, (64, 64, 1))
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    model.compile(optimizer=training.make_optimizer(config))
     model.optimizer.build(model.trainable_variables)
   finally:
     keras.mixed_precision.set_dtype_policy("float32")

@@ -52,6 +52,11 @@ flags.DEFINE_string("dsprites_file", None, "The official dSprites .npz or "
                     ".hdf5; default the built-in simulator.")
 flags.DEFINE_float("beta", 8.0, "β of the β-VAE runs (objective H).")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
+flags.DEFINE_integer("lr_warmup_steps", 0, "Steps of a linear learning-rate "
+                     "warm-up (0 = none); see scripts/train.py.")
+flags.DEFINE_enum("lr_decay", "constant", ["constant", "cosine"],
+                  "Learning rate after the warm-up: constant, or cosine "
+                  "decay to 0 at the last step.")
 flags.DEFINE_enum("objective", "H", ["H", "B"], "β-VAE objective.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_enum("arch", "conv", ["conv", "mlp"], "Architecture.")
@@ -111,6 +116,7 @@ def _settings():
                                "not exist")
   recipe = reproduce.Recipe(
       beta=FLAGS.beta, learning_rate=FLAGS.learning_rate,
+      lr_warmup_steps=FLAGS.lr_warmup_steps, lr_decay=FLAGS.lr_decay,
       objective=FLAGS.objective, batch_size=FLAGS.batch_size,
       arch=FLAGS.arch, latent_dim=FLAGS.latent_dim, gamma=FLAGS.gamma,
       capacity_max=FLAGS.capacity_max, capacity_steps=FLAGS.capacity_steps)

@@ -80,7 +80,13 @@ flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size,
                      "Global batch size (paper: 64).")
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate,
                    "Adam learning rate. Default on dsprites: 1e-3 (the CPU "
-                   "recipe).")
+                   "recipe). The peak rate when a schedule is on.")
+flags.DEFINE_integer("lr_warmup_steps", _DEFAULTS.lr_warmup_steps,
+                     "Steps of a linear learning-rate warm-up from "
+                     "learning_rate/N to learning_rate (0 = none).")
+flags.DEFINE_enum("lr_decay", _DEFAULTS.lr_decay, ["constant", "cosine"],
+                  "Learning rate after the warm-up: constant, or a cosine "
+                  "decay that reaches 0 at --steps.")
 flags.DEFINE_integer("steps", _DEFAULTS.steps,
                      "Total optimizer steps. Default 6000 (on dsprites "
                      "10,000: about 8 minutes on a 2-core CPU). "
@@ -140,7 +146,8 @@ FLAGS = flags.FLAGS
 _CONFIG_FLAGS = ("dataset", "arch", "latent_dim", "likelihood",
                  "gaussian_stddev", "objective", "beta", "gamma",
                  "capacity_max", "capacity_steps", "batch_size",
-                 "learning_rate", "steps", "seed", "checkpoint_every",
+                 "learning_rate", "lr_warmup_steps", "lr_decay", "steps",
+                 "seed", "checkpoint_every",
                  "log_every", "image_summary_every", "jit_compile",
                  "data_dir")
 

@@ -97,6 +97,10 @@ def test_resume_into_a_different_run_is_refused(tmp_path):
     ({"arch": "resnet"}, "unknown --arch"),
     ({"objective": "C"}, "unknown --objective"),
     ({"likelihood": "poisson"}, "unknown --likelihood"),
+    ({"lr_warmup_steps": -1}, "--lr_warmup_steps must be an integer >= 0"),
+    ({"lr_decay": "step"}, "unknown --lr_decay 'step'"),
+    ({"lr_decay": "cosine", "lr_warmup_steps": 20},
+     r"--lr_decay=cosine needs --lr_warmup_steps \(20\) < --steps \(20\)"),
 ])
 def test_bad_settings_are_refused(overrides, message):
   with pytest.raises(training.ConfigError, match=message):

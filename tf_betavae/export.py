@@ -66,6 +66,8 @@ def training_metadata(config, steps):
       "training_steps": int(steps),
       "batch_size": config.batch_size,
       "learning_rate": config.learning_rate,
+      "lr_warmup_steps": config.lr_warmup_steps,
+      "lr_decay": config.lr_decay,
       "seed": config.seed,
   }
 

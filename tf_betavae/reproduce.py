@@ -127,6 +127,8 @@ class Recipe:
 
   beta: float = presets.CPU_RECIPE["beta"]
   learning_rate: float = presets.CPU_RECIPE["learning_rate"]
+  lr_warmup_steps: int = 0
+  lr_decay: str = "constant"
   objective: str = "H"
   batch_size: int = 64
   arch: str = "conv"
@@ -310,6 +312,7 @@ def train_config(settings, beta, seed):
       objective=recipe.objective, beta=float(beta), gamma=recipe.gamma,
       capacity_max=recipe.capacity_max, capacity_steps=recipe.capacity_steps,
       batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+      lr_warmup_steps=recipe.lr_warmup_steps, lr_decay=recipe.lr_decay,
       steps=steps, seed=int(seed),
       checkpoint_every=max(1, min(2000, steps)),
       log_every=max(1, min(500, steps)), image_summary_every=0,
@@ -318,16 +321,33 @@ def train_config(settings, beta, seed):
 
 def recipe_name(config):
   """Directory name of a recipe (all but steps and seed), e.g.
-  'beta16-H-lr0.001-bs64-conv-z10-1a2b3c'."""
+  'beta16-H-lr0.001-bs64-conv-z10-1a2b3c', or with a learning-rate schedule
+  'beta16-H-lr0.001-warmup2000-cosine20000-bs64-conv-z10-4d5e6f' (a cosine
+  decay's length is part of its recipe).
+
+  A constant rate without warm-up leaves the schedule settings out of the
+  name and its digest, so work dirs written before schedules existed keep
+  their names (and are reused).
+  """
   values = config.to_dict()
-  for name in ("steps", "seed", "checkpoint_every", "log_every",
-               "image_summary_every", "jit_compile", "mixed_precision",
-               "data_dir"):
+  cosine = config.lr_decay == "cosine"
+  # A cosine schedule depends on the run's length: its steps are part of the
+  # recipe, so --steps=N never resumes a run made for another length.
+  for name in (() if cosine else ("steps",)) + (
+      "seed", "checkpoint_every", "log_every", "image_summary_every",
+      "jit_compile", "mixed_precision", "data_dir"):
     values.pop(name, None)
+  schedule = ""
+  if config.lr_warmup_steps == 0 and not cosine:
+    values.pop("lr_warmup_steps", None)
+    values.pop("lr_decay", None)
+  else:
+    schedule = (f"-warmup{config.lr_warmup_steps}"
+                + (f"-cosine{config.steps}" if cosine else ""))
   digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
   return (f"beta{config.beta:g}-{config.objective}-lr{config.learning_rate:g}"
-          f"-bs{config.batch_size}-{config.arch}-z{config.latent_dim}"
-          f"-{digest[:6]}")
+          f"{schedule}-bs{config.batch_size}-{config.arch}"
+          f"-z{config.latent_dim}-{digest[:6]}")
 
 
 def _read_json(path):
@@ -913,6 +933,19 @@ def _factor_line(entry):
   return (", ".join(parts) or "no active latent") + more
 
 
+def _schedule_words(recipe):
+  """' (2000-step warm-up, then cosine decay to 0)' or '' for a constant
+  rate (also for results written before schedules existed)."""
+  warmup = recipe.get("lr_warmup_steps", 0)
+  decay = recipe.get("lr_decay", "constant")
+  if warmup == 0 and decay == "constant":
+    return ""
+  parts = [f"{warmup}-step linear warm-up"] if warmup else []
+  if decay == "cosine":
+    parts.append("cosine decay to 0 at the last step")
+  return " (" + ", then ".join(parts) + ")"
+
+
 def write_markdown(results, path, command):
   """Writes the results as markdown (one table plus context); returns path.
 
@@ -984,7 +1017,8 @@ def write_markdown(results, path, command):
   recipe = settings["recipe"]
   lines.append(
       f"- β-VAE recipe: β = {recipe['beta']:g}, objective "
-      f"{recipe['objective']}, learning rate {recipe['learning_rate']:g}, "
+      f"{recipe['objective']}, learning rate {recipe['learning_rate']:g}"
+      f"{_schedule_words(recipe)}, "
       f"batch {recipe['batch_size']}, {recipe['arch']} architecture, "
       f"{recipe['latent_dim']} latents, {recipe['likelihood']} likelihood; "
       "the VAE is the same with β = 1.")

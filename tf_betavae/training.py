@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from tf_betavae import data as data_lib
 from tf_betavae import io_utils
+from tf_betavae import learning_rate as learning_rate_lib
 from tf_betavae import models
 
 RUN_CONFIG_FILE = "run_config.json"
@@ -64,7 +65,10 @@ class TrainConfig:
     capacity_max: final capacity C of objective B, nats.
     capacity_steps: steps over which C rises from 0 to capacity_max.
     batch_size: global batch size (split over replicas).
-    learning_rate: Adam learning rate.
+    learning_rate: Adam learning rate (the peak rate when a schedule is on).
+    lr_warmup_steps: steps of a linear learning-rate warm-up (0 = none).
+    lr_decay: 'constant' or 'cosine' (to 0 at `steps`) after the warm-up;
+      see tf_betavae.learning_rate.
     steps: total optimizer steps of the run.
     seed: seeds weights, the data stream and the latent samples.
     checkpoint_every: steps between checkpoints.
@@ -90,6 +94,8 @@ class TrainConfig:
   capacity_steps: int = 100000
   batch_size: int = 64
   learning_rate: float = 5e-4
+  lr_warmup_steps: int = 0
+  lr_decay: str = "constant"
   steps: int = 6000
   seed: int = 0
   checkpoint_every: int = 1000
@@ -117,6 +123,17 @@ class TrainConfig:
          f"--capacity_max must be >= 0 nats, got {self.capacity_max}")
     need(self.learning_rate > 0,
          f"--learning_rate must be > 0, got {self.learning_rate}")
+    need(isinstance(self.lr_warmup_steps, int) and self.lr_warmup_steps >= 0,
+         f"--lr_warmup_steps must be an integer >= 0, got "
+         f"{self.lr_warmup_steps!r}")
+    need(self.lr_decay in learning_rate_lib.DECAYS,
+         f"unknown --lr_decay {self.lr_decay!r}; choose one of "
+         f"{', '.join(learning_rate_lib.DECAYS)}")
+    need(self.lr_decay != "cosine" or
+         not isinstance(self.steps, int) or self.lr_warmup_steps < self.steps,
+         f"--lr_decay=cosine needs --lr_warmup_steps "
+         f"({self.lr_warmup_steps}) < --steps ({self.steps}); shorten the "
+         f"warm-up or train longer")
     need(self.gaussian_stddev > 0,
          f"--gaussian_stddev must be > 0, got {self.gaussian_stddev}")
     for name in ("latent_dim", "batch_size", "steps", "capacity_steps",
@@ -377,6 +394,11 @@ def _locate_nonfinite_step(model, runner, config, strategy, checkpoint,
   return None
 
 
+def make_optimizer(config):
+  """Adam with the run's learning rate or schedule (tf_betavae.learning_rate)."""
+  return keras.optimizers.Adam(learning_rate_lib.schedule(config))
+
+
 def train(config, model_dir, export_dir=None, export_name=None,
           strategy=None):
   """Trains (or resumes) a run; optionally exports it at the end.
@@ -425,7 +447,7 @@ def train(config, model_dir, export_dir=None, export_name=None,
   try:
     with strategy.scope():
       model = build_model(config, image_shape)
-      model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+      model.compile(optimizer=make_optimizer(config))
       model.optimizer.build(model.trainable_variables)
   finally:
     keras.mixed_precision.set_dtype_policy(previous_policy)
@@ -614,7 +636,7 @@ def restore_model(model_dir):
                             f"({RUN_CONFIG_FILE} is missing)")
   config = TrainConfig(**io_utils.read_json(config_path))
   model = build_model(config, data_lib.image_shape(config.dataset))
-  model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+  model.compile(optimizer=make_optimizer(config))
   model.optimizer.build(model.trainable_variables)
   latest = tf.train.latest_checkpoint(os.path.join(model_dir,
                                                    CHECKPOINT_SUBDIR))

@@ -182,8 +182,50 @@ def test_train_seconds_are_recorded_by_the_process_that_trains(
   assert reproduce._train_seconds(str(tmp_path)) == 0.0  # pylint: disable=protected-access
 
 
+def test_recipe_names_keep_old_work_dirs_and_separate_schedules(tmp_path):
+  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  cpu = reproduce.settings_from_preset("cpu", str(tmp_path))
+  # The names of the cpu preset's runs written before learning-rate
+  # schedules existed (docs/results.md's work dir): a rerun must reuse them.
+  assert (reproduce.recipe_name(reproduce.train_config(cpu, 8.0, 0))
+          == "beta8-H-lr0.001-bs64-conv-z10-a4eef6")
+  assert (reproduce.recipe_name(reproduce.train_config(cpu, 1.0, 2))
+          == "beta1-H-lr0.001-bs64-conv-z10-a7dc96")
+  scheduled = reproduce.settings_from_preset(
+      "cpu", str(tmp_path), recipe=reproduce.Recipe(
+          beta=16.0, lr_warmup_steps=2000, lr_decay="cosine"))
+  config = reproduce.train_config(scheduled, 16.0, 0)
+  assert (config.lr_warmup_steps, config.lr_decay) == (2000, "cosine")
+  name = reproduce.recipe_name(config)
+  assert name.startswith("beta16-H-lr0.001-warmup2000-cosine20000-bs64-")
+  # A cosine run's length is part of its recipe; a warm-up alone is not.
+  longer = reproduce.settings_from_preset(
+      "cpu", str(tmp_path), steps=30000, recipe=scheduled.recipe)
+  assert reproduce.recipe_name(reproduce.train_config(longer, 16.0, 0)) != name
+  warm = reproduce.Recipe(lr_warmup_steps=500)
+  names = {reproduce.recipe_name(reproduce.train_config(
+      reproduce.settings_from_preset("cpu", str(tmp_path), steps=steps,
+                                     recipe=warm), 8.0, 0))
+           for steps in (20000, 30000)}
+  assert len(names) == 1 and "-warmup500-bs64-" in names.pop()
+
+
+def test_settings_line_names_the_schedule():
+  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  words = reproduce._schedule_words  # pylint: disable=protected-access
+  assert words({"lr_warmup_steps": 0, "lr_decay": "constant"}) == ""
+  assert words({}) == ""  # results written before schedules existed
+  assert words({"lr_warmup_steps": 2000, "lr_decay": "cosine"}) == (
+      " (2000-step linear warm-up, then cosine decay to 0 at the last step)")
+  assert words({"lr_warmup_steps": 0, "lr_decay": "cosine"}) == (
+      " (cosine decay to 0 at the last step)")
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--preset=huge"], "preset"),
+    (["--lr_decay=cosine", "--lr_warmup_steps=30", "--preset=quick",
+      "--steps=30"], "--lr_decay=cosine needs --lr_warmup_steps (30) < "
+                     "--steps (30)"),
     (["--seeds=0,x"], "--seeds must be comma-separated integers"),
     (["--metrics=mig,nope"], "--metrics must be a comma-separated subset"),
     (["--beta=-1"], "--beta must be >= 0"),

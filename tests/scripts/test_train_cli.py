@@ -70,6 +70,9 @@ def test_usage_errors_in_a_real_process(args, message, tmp_path):
     (["--steps=-1"], "--steps must be a positive integer"),
     (["--dataset=mnist"], "unknown --dataset 'mnist'; valid names:"),
     (["--arch=resnet"], "flag --arch=resnet"),
+    (["--lr_decay=step"], "flag --lr_decay=step"),
+    (["--lr_decay=cosine", "--lr_warmup_steps=10", "--steps=10"],
+     "--lr_decay=cosine needs --lr_warmup_steps (10) < --steps (10)"),
     (["--beta=250", "--dataset=celeb_a"], "tensorflow-datasets"),
     (["positional"], "unexpected arguments"),
 ])
