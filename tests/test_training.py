@@ -86,6 +86,21 @@ def test_resume_into_a_different_run_is_refused(tmp_path):
                    str(tmp_path / "m"))
 
 
+def test_resume_with_another_schedule_is_refused_and_old_runs_resume(
+    tmp_path):
+  training.train(_config(steps=10), str(tmp_path / "m"))
+  with pytest.raises(training.ConfigError,
+                     match=r"lr_decay: 'constant' there, 'cosine' now"):
+    training.train(_config(steps=20, lr_decay="cosine"), str(tmp_path / "m"))
+  # A run_config.json written before schedules existed lacks the fields:
+  # it is a constant-rate run and resumes as one.
+  path = tmp_path / "m" / training.RUN_CONFIG_FILE
+  stored = io_utils.read_json(str(path))
+  del stored["lr_warmup_steps"], stored["lr_decay"]
+  io_utils.write_json_atomic(str(path), stored)
+  assert training.train(_config(steps=20), str(tmp_path / "m"))["step"] == 20
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"beta": -1.0}, "--beta must be >= 0"),
     ({"beta": float("nan")}, "--beta must be a finite number"),

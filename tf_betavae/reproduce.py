@@ -934,7 +934,8 @@ def _factor_line(entry):
 
 
 def _schedule_words(recipe):
-  """' (2000-step warm-up, then cosine decay to 0)' or '' for a constant
+  """' (2000-step linear warm-up, then cosine decay to 0 at the last step)'
+  or '' for a constant
   rate (also for results written before schedules existed)."""
   warmup = recipe.get("lr_warmup_steps", 0)
   decay = recipe.get("lr_decay", "constant")

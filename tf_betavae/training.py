@@ -31,10 +31,11 @@ RUN_CONFIG_FILE = "run_config.json"
 SUMMARY_FILE = "train_summary.json"
 CHECKPOINT_SUBDIR = "checkpoints"
 
-# Settings that fix the variables' shapes or meaning: resuming into a
-# model_dir whose run differs in any of them is refused.
+# Settings that fix the variables' shapes or meaning (a learning-rate
+# schedule replaces Adam's rate variable): resuming into a model_dir whose
+# run differs in any of them is refused.
 _RESUME_MUST_MATCH = ("dataset", "arch", "latent_dim", "likelihood",
-                      "objective")
+                      "objective", "lr_warmup_steps", "lr_decay")
 
 
 class ConfigError(ValueError):
@@ -172,11 +173,12 @@ def _check_resume_compatible(config, model_dir):
   path = os.path.join(model_dir, RUN_CONFIG_FILE)
   if not os.path.exists(path):
     return
-  previous = io_utils.read_json(path)
+  # Runs written before a setting existed have its default.
+  previous = {**TrainConfig().to_dict(), **io_utils.read_json(path)}
   differences = [
-      f"{key}: {previous.get(key)!r} there, {getattr(config, key)!r} now"
+      f"{key}: {previous[key]!r} there, {getattr(config, key)!r} now"
       for key in _RESUME_MUST_MATCH
-      if previous.get(key) != getattr(config, key)
+      if previous[key] != getattr(config, key)
   ]
   if differences:
     raise ConfigError(
