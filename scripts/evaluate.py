@@ -62,7 +62,7 @@ flags.DEFINE_enum("code_table", "auto", ["auto", "always", "never"],
                   "Encode every distinct image of the dataset once and look "
                   "codes up (scores unchanged; see "
                   "tf_betavae/metrics/code_table.py). auto: when the metrics "
-                  "would encode at least half as many images as the dataset "
+                  "would encode at least as many images as the dataset "
                   "has and the table fits in 2 GiB.")
 flags.DEFINE_string("output", None, "Where to write the results JSON.")
 flags.DEFINE_bool("write_beside_model", True,

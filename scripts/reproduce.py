@@ -85,6 +85,11 @@ flags.DEFINE_integer("parallel_runs", None, "Trainings (then evaluations) "
                      "run at once, each in a worker process pinned to its "
                      "share of the CPUs (default: the preset's; 1 runs "
                      "everything in this process).")
+flags.DEFINE_enum("code_table", "auto", ["auto", "never"],
+                  "auto: a model whose metrics would encode more images "
+                  "than the dataset's distinct observations encodes "
+                  "each observation once and looks codes up (scores do not "
+                  "change); never: always encode the sampled images.")
 flags.DEFINE_bool("strict", False, "Exit with status 3 if a target fails.")
 
 FLAGS = flags.FLAGS
@@ -125,6 +130,7 @@ def _settings():
       seeds=seeds, num_seeds=FLAGS.num_seeds, num_train=FLAGS.num_train,
       num_eval=FLAGS.num_eval, baseline_num_fit=FLAGS.baseline_num_fit,
       metric_seed=FLAGS.metric_seed, parallel_runs=FLAGS.parallel_runs,
+      code_table=FLAGS.code_table,
       metrics=([m.strip() for m in FLAGS.metrics if m.strip()]
                if FLAGS.metrics is not None else None),
       dsprites_file=(os.path.abspath(FLAGS.dsprites_file)

@@ -110,6 +110,8 @@ ACTIVE_KL_NATS = 0.1  # a trained latent is active above this KL (nats)
 MAX_LISTED_LATENTS = 10  # latents listed per model for wide codes (pixels)
 
 RESULTS_VERSION = 1
+# "always" is left out: raw pixels (4,096 dims) cannot be tabulated.
+CODE_TABLE_MODES = ("auto", "never")
 EXPORT_SUBDIR = "exported"
 EXPORT_NAME = "model"
 
@@ -203,6 +205,10 @@ class Settings:
     parallel_runs: trainings and evaluations run at once in pinned worker
       processes (see Preset); changes how fast they run, not what they
       are (neither run directories nor evaluation keys depend on it).
+    code_table: "auto", "always" or "never": whether a model's metrics
+      look codes up in a table of every observation encoded once
+      (tf_betavae.metrics.code_table); like parallel_runs, changes speed,
+      not scores, and is not part of evaluation keys.
   """
 
   work_dir: str
@@ -219,6 +225,7 @@ class Settings:
   metric_seed: int = 0
   dsprites_file: object = None
   parallel_runs: int = 1
+  code_table: str = "auto"
 
   @property
   def dataset(self):
@@ -291,6 +298,10 @@ def validate(settings):
   if not isinstance(settings.parallel_runs, int) or settings.parallel_runs < 1:
     raise UsageError(f"--parallel_runs must be a positive integer, got "
                      f"{settings.parallel_runs}")
+  if settings.code_table not in CODE_TABLE_MODES:
+    raise UsageError(f"--code_table must be one of "
+                     f"{', '.join(CODE_TABLE_MODES)}, got "
+                     f"{settings.code_table!r}")
   if settings.baseline_num_fit < 20:
     raise UsageError(f"--baseline_num_fit must be at least 20, got "
                      f"{settings.baseline_num_fit}")
@@ -469,10 +480,40 @@ class _Evaluator:
     self._source = source
     self._build_fn = build_fn
     self._fn = None
+    self._table_info = None
     self.computed = []
     self.reused = []
     self._dir = os.path.join(settings.work_dir, "evaluations", model,
                              f"seed{seed}")
+
+  def planned_images(self, metric_keys):
+    """Images the metrics of ``metric_keys`` would encode without a table."""
+    from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+    total = 0
+    for metric_key in metric_keys:
+      name, protocol = _METRIC_INFO[metric_key]
+      num_train, num_eval = metric_sizes(self._settings, self._model,
+                                         metric_key)
+      total += metrics.code_table_lib.planned_images(
+          name, metrics.metric_sizes(name, protocol, num_train, num_eval))
+    return total
+
+  def _representation(self):
+    """(representation fn, code-table info): the built representation,
+    tabulated (every observation encoded once) when the metrics still to
+    compute would encode more images than that; see
+    tf_betavae.metrics.tabulate_if_worth_it.  Scores do not depend on it."""
+    from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+    fn = self._build_fn()
+    pending = [k for k in self._settings.metrics if self.cached(k) is None]
+    fn, info = metrics.tabulate_if_worth_it(
+        self._gt, fn, self.planned_images(pending),
+        code_table=self._settings.code_table)
+    if info["used"]:
+      logging.info("%s seed %d: code table of %d observations built in "
+                   "%.0f s", self._model, self._seed, info["observations"],
+                   info["build_seconds"])
+    return fn, info
 
   def key(self, metric_key):
     name, protocol = _METRIC_INFO[metric_key]
@@ -501,8 +542,11 @@ class _Evaluator:
     if cached is not None:
       self.reused.append(metric_key)
       return cached
+    setup_seconds = None
     if self._fn is None:
-      self._fn = self._build_fn()
+      setup_start = time.time()
+      self._fn, self._table_info = self._representation()
+      setup_seconds = round(time.time() - setup_start, 2)
     logging.info("evaluating %s seed %d: %s", self._model, self._seed,
                  metric_key)
     start = time.time()
@@ -512,6 +556,11 @@ class _Evaluator:
         num_train=key["num_train"], num_eval=key["num_eval"])
     result = jsonable(result)
     result["seconds"] = round(time.time() - start, 2)
+    result["code_table"] = jsonable(self._table_info)
+    if setup_seconds is not None:
+      # Loading the model (or fitting the baseline) and building the code
+      # table, paid once by the first metric computed in this process.
+      result["setup_seconds"] = setup_seconds
     os.makedirs(self._dir, exist_ok=True)
     io_utils.write_json_atomic(path, {"key": key, "result": result})
     self.computed.append(metric_key)
@@ -561,6 +610,8 @@ def _seed_entry(evaluator, factor_names, active, metric_keys):
       "details": details,
       "metric_parameters": {k: r.get("parameters") for k, r in results.items()},
       "metric_seconds": {k: r.get("seconds") for k, r in results.items()},
+      "setup_seconds": sum(r.get("setup_seconds") or 0.0
+                           for r in results.values()),
       "factors": (latent_factors(results["mig"], factor_names, active)
                   if "mig" in results else None),
       "evaluations_computed": list(evaluator.computed),
@@ -758,6 +809,7 @@ def reproduce(settings, ground_truth=None):
       computed += len(entry["evaluations_computed"])
       reused += len(entry["evaluations_reused"])
       compute_seconds += sum(v or 0.0 for v in entry["metric_seconds"].values())
+      compute_seconds += entry.get("setup_seconds") or 0.0
       seeds[str(seed)] = entry
     models[model] = {"label": label, "kind": kind,
                      "paper": PAPER_TABLE1.get(model), "seeds": seeds,
@@ -1033,7 +1085,8 @@ def write_markdown(results, path, command):
       (f"; {special}" if special else "") +
       (f"; raw pixels: {pixel}" if pixel else "") +
       f"; metric seed of run s: {settings['metric_seed']} + s; PCA/ICA "
-      f"fitted on {settings['baseline_num_fit']} images. The exact "
+      f"fitted on {settings['baseline_num_fit']} images; code table: "
+      f"{settings.get('code_table', 'auto')}. The exact "
       "parameters of every evaluation are in the JSON.")
   gpus = ", ".join(machine["gpus"]) or "none"
   lines.append(f"- Machine: {machine['platform']}, {machine['cpu_count']} "

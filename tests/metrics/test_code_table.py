@@ -89,9 +89,10 @@ def test_table_refuses_what_would_not_fit(tab_gt):
 
 
 def test_auto_decision(tab_gt):
-  build, reason = code_table.should_build("auto", tab_gt, 120, code_dim=4)
+  # The break-even: as many sampled images as observations (240).
+  build, reason = code_table.should_build("auto", tab_gt, 240, code_dim=4)
   assert build and "240" in reason
-  build, reason = code_table.should_build("auto", tab_gt, 119, code_dim=4)
+  build, reason = code_table.should_build("auto", tab_gt, 239, code_dim=4)
   assert not build and "fewer" in reason
   build, reason = code_table.should_build("auto", tab_gt, 10**6,
                                           code_dim=10**9)

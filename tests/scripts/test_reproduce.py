@@ -221,7 +221,7 @@ def test_settings_line_names_the_schedule():
       " (cosine decay to 0 at the last step)")
 
 
-@pytest.mark.parametrize("args, fragment", [
+USAGE_ERRORS = [
     (["--preset=huge"], "preset"),
     (["--lr_decay=cosine", "--lr_warmup_steps=30", "--preset=quick",
       "--steps=30"], "--lr_decay=cosine needs --lr_warmup_steps (30) < "
@@ -230,18 +230,46 @@ def test_settings_line_names_the_schedule():
     (["--metrics=mig,nope"], "--metrics must be a comma-separated subset"),
     (["--beta=-1"], "--beta must be >= 0"),
     (["--parallel_runs=0"], "--parallel_runs must be a positive integer"),
+    (["--code_table=always"], "flag --code_table=always"),
     (["--dsprites_file=/nonexistent/dsprites.npz"], "does not exist"),
     (["extra"], "unexpected arguments"),
-])
-def test_usage_errors_exit_2_with_one_line(tmp_path, args, fragment):
-  result = _reproduce(f"--work_dir={tmp_path}/w",
-                      f"--output_md={tmp_path}/r.md", *args)
-  assert result.returncode == 2, result.stderr[-2000:]
-  lines = [l for l in result.stderr.splitlines()
+]
+
+
+def _case_args(root, index, args):
+  return [f"--work_dir={root}/case{index}/w",
+          f"--output_md={root}/case{index}/r.md", *args]
+
+
+@pytest.fixture(scope="module")
+def usage_outcomes(tmp_path_factory, cases_in_one_process):
+  root = tmp_path_factory.mktemp("usage")
+  cases = [_case_args(root, i, args)
+           for i, (args, _) in enumerate(USAGE_ERRORS)]
+  return root, cases_in_one_process(SCRIPT, cases, root)
+
+
+def _assert_one_error_line(code, stderr, fragment):
+  assert code == 2, stderr[-2000:]
+  lines = [l for l in stderr.splitlines()
            if l.startswith("reproduce.py: error:")]
-  assert len(lines) == 1 and fragment in lines[0], result.stderr[-2000:]
-  assert "Traceback" not in result.stderr
-  assert not os.path.exists(f"{tmp_path}/r.md")
+  assert len(lines) == 1 and fragment in lines[0], stderr[-2000:]
+  assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
+def test_usage_errors_exit_2_with_one_line(usage_outcomes, index):
+  root, outcomes = usage_outcomes
+  code, stderr = outcomes[index]
+  _assert_one_error_line(code, stderr, USAGE_ERRORS[index][1])
+  assert not os.path.exists(f"{root}/case{index}/r.md")
+
+
+def test_usage_error_in_a_real_process(tmp_path):
+  result = _reproduce(*_case_args(tmp_path, 0, ["--seeds=0,x"]))
+  _assert_one_error_line(result.returncode, result.stderr,
+                         "--seeds must be comma-separated integers")
+  assert not os.path.exists(f"{tmp_path}/case0/r.md")
 
 
 @pytest.mark.slow

@@ -71,18 +71,44 @@ def test_rerun_skips_finished_runs(sweep_dir):
   assert _rows(sweep_dir) == rows_before
 
 
-@pytest.mark.parametrize("args, fragment", [
+USAGE_ERRORS = [
     (["--betas=1,abc"], "--betas must be a comma-separated list of numbers"),
     (["--betas=-1"], "--beta must be >= 0"),
     (["--seeds=x"], "--seeds must be a comma-separated list of integers"),
     (["--dataset=celeb_a"], "celeb_a"),
     (["--metric=nope"], "metric"),
-])
-def test_usage_errors(args, fragment, tmp_path):
-  result = _sweep(f"--sweep_dir={tmp_path}", *args)
-  assert result.returncode == 2, result.stderr
-  assert "Traceback" not in result.stderr
-  lines = [l for l in result.stderr.splitlines() if "sweep.py: error" in l]
-  assert len(lines) == 1, result.stderr
+]
+
+
+def _assert_one_error_line(code, stderr, fragment):
+  assert code == 2, stderr
+  assert "Traceback" not in stderr
+  lines = [l for l in stderr.splitlines() if "sweep.py: error" in l]
+  assert len(lines) == 1, stderr
   assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def usage_outcomes(tmp_path_factory, cases_in_one_process):
+  root = tmp_path_factory.mktemp("usage")
+  dirs = [root / f"case{i}" for i in range(len(USAGE_ERRORS))]
+  for d in dirs:
+    d.mkdir()
+  outcomes = cases_in_one_process(
+      SCRIPT, [[f"--sweep_dir={d}", *args]
+               for d, (args, _) in zip(dirs, USAGE_ERRORS)], root)
+  return dirs, outcomes
+
+
+@pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
+def test_usage_errors(usage_outcomes, index):
+  dirs, outcomes = usage_outcomes
+  _assert_one_error_line(*outcomes[index], USAGE_ERRORS[index][1])
+  assert not os.listdir(dirs[index])
+
+
+def test_usage_error_in_a_real_process(tmp_path):
+  result = _sweep(f"--sweep_dir={tmp_path}", "--betas=1,abc")
+  _assert_one_error_line(result.returncode, result.stderr,
+                         "--betas must be a comma-separated list of numbers")
   assert not os.listdir(tmp_path)

@@ -84,7 +84,7 @@ def test_from_export(run, tmp_path):
     assert picture.size[1] == 14 + 2 * 64 + 3 * 2
 
 
-@pytest.mark.parametrize("args, fragment", [
+USAGE_ERRORS = [
     ([], "exactly one of --model_dir"),
     (["--model_dir=a", "--export=b"], "exactly one of --model_dir"),
     (["--model_dir=/nonexistent/run"], "does not exist"),
@@ -95,18 +95,30 @@ def test_from_export(run, tmp_path):
     (["--model_dir=x", "--limit=0"], "--limit must be > 0"),
     (["--model_dir=x", "--num_steps=abc"], "num_steps"),
     (["--model_dir=x", "extra"], "unexpected arguments"),
-])
-def test_usage_errors(args, fragment):
-  result = _traverse(*args)
-  assert result.returncode == 2, result.stderr
-  assert "Traceback" not in result.stderr
-  lines = [l for l in result.stderr.splitlines() if "traverse.py: error" in l]
-  assert len(lines) == 1, result.stderr
+]
+
+
+@pytest.fixture(scope="module")
+def usage_outcomes(tmp_path_factory, cases_in_one_process):
+  return cases_in_one_process(SCRIPT, [args for args, _ in USAGE_ERRORS],
+                              tmp_path_factory.mktemp("usage"))
+
+
+def _assert_one_error_line(code, stderr, fragment):
+  assert code == 2, stderr
+  assert "Traceback" not in stderr
+  lines = [l for l in stderr.splitlines() if "traverse.py: error" in l]
+  assert len(lines) == 1, stderr
   assert fragment in lines[0], lines[0]
 
 
+@pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
+def test_usage_errors(usage_outcomes, index):
+  _assert_one_error_line(*usage_outcomes[index], USAGE_ERRORS[index][1])
+
+
 def test_bad_run_dir_is_a_usage_error(tmp_path):
+  """As a user runs it: a real process."""
   result = _traverse("--model_dir", str(tmp_path))
-  assert result.returncode == 2
-  assert "Traceback" not in result.stderr
-  assert "holds no training run" in result.stderr
+  _assert_one_error_line(result.returncode, result.stderr,
+                         "holds no training run")

@@ -81,7 +81,7 @@ def prepare_representation(ground_truth, representation_fn, names,
   """Wraps a representation in a CodeTable when that saves encoding.
 
   ``code_table="auto"`` tabulates when the metrics in ``names`` would
-  together encode at least half as many images as the ground truth has
+  together encode at least as many images as the ground truth has
   distinct observations, and the table fits ``max_table_bytes``.  Scores
   do not change (see ``code_table``).
 
@@ -102,6 +102,32 @@ def prepare_representation(ground_truth, representation_fn, names,
   """
   planned = sum(code_table_lib.planned_images(
       n, metric_sizes(n, protocol, num_train, num_eval)) for n in names)
+  return tabulate_if_worth_it(ground_truth, representation_fn, planned,
+                              code_table, max_table_bytes)
+
+
+def tabulate_if_worth_it(ground_truth, representation_fn, planned_images,
+                         code_table="auto",
+                         max_table_bytes=code_table_lib.DEFAULT_MAX_BYTES):
+  """``prepare_representation`` for a known number of planned images.
+
+  For callers whose metrics use several protocols or sizes: sum
+  ``code_table.planned_images(name, metric_sizes(...))`` over them.
+
+  Args:
+    ground_truth: ground-truth object.
+    representation_fn: callable images -> codes.
+    planned_images: int, images the metrics would encode without a table.
+    code_table: "auto", "always" or "never".
+    max_table_bytes: int.
+
+  Returns:
+    As ``prepare_representation``.
+
+  Raises:
+    code_table.CodeTableError: "always" and the table cannot be built.
+  """
+  planned = int(planned_images)
   code_dim = None
   if code_table != "never" and code_table_lib.supports_code_table(
       ground_truth):

@@ -1,0 +1,153 @@
+"""tf_betavae.reproduce's evaluations: code tables change speed, not scores.
+
+Runs ``_Evaluator`` in process on a small ground truth whose observations
+are its factor values (60 distinct ones), with a numpy representation, so
+scores with and without a table can be compared exactly.
+"""
+
+import numpy as np
+import pytest
+
+from tf_betavae import reproduce
+
+GRID = (3, 4, 5)
+METRIC_KEYS = ["beta_vae_dl", "mig", "factor_vae", "sap"]
+
+
+class GridGroundTruth:
+  """Factors on a 3 x 4 x 5 grid; an observation is its factor vector."""
+
+  factors_num_values = list(GRID)
+  num_factors = len(GRID)
+  factor_names = ("a", "b", "c")
+  observation_shape = (1, 1, len(GRID))
+  num_observations = int(np.prod(GRID))
+
+  def sample_factors(self, num, random_state):
+    return np.stack([random_state.randint(n, size=num) for n in GRID],
+                    axis=1).astype(np.int64)
+
+  def sample_observations_from_factors(self, factors, random_state=None):
+    del random_state
+    return np.asarray(factors, np.float32).reshape(-1, 1, 1, len(GRID))
+
+  def observation_index(self, factors):
+    return np.ravel_multi_index(tuple(np.asarray(factors, np.int64).T), GRID)
+
+  def observations_at(self, index):
+    factors = np.stack(np.unravel_index(np.asarray(index, np.int64), GRID),
+                       axis=1)
+    return self.sample_observations_from_factors(factors)
+
+
+class CountingRepresentation:
+  """Factors 0 and 1 mixed into two codes, factor 2 alone; counts images."""
+
+  def __init__(self):
+    self.images = 0
+
+  def __call__(self, images):
+    self.images += len(images)
+    f = np.asarray(images, np.float64).reshape(len(images), -1)
+    codes = np.stack([f[:, 0] + 0.5 * f[:, 1], f[:, 1] - 0.3 * f[:, 0],
+                      f[:, 2]], axis=1)
+    return codes.astype(np.float32)
+
+
+def _evaluate(tmp_path, code_table):
+  settings = reproduce.Settings(work_dir=str(tmp_path / code_table),
+                                num_train=200, num_eval=100,
+                                metrics=METRIC_KEYS, code_table=code_table)
+  fn = CountingRepresentation()
+  builds = []
+
+  def build():
+    builds.append(1)
+    return fn
+
+  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+      settings, GridGroundTruth(), "beta_vae", 0, {"test": code_table},
+      build)
+  entry = reproduce._seed_entry(  # pylint: disable=protected-access
+      evaluator, list(GridGroundTruth.factor_names), None, METRIC_KEYS)
+  return settings, evaluator, entry, fn, builds
+
+
+def test_code_table_gives_the_same_scores_with_one_encoding_per_observation(
+    tmp_path):
+  _, never, plain, plain_fn, _ = _evaluate(tmp_path, "never")
+  _, auto, tabled, tabled_fn, builds = _evaluate(tmp_path, "auto")
+  assert tabled["scores"] == plain["scores"]
+  assert 0.0 < tabled["scores"]["mig"] < 1.0  # neither trivial nor ideal
+  planned = auto.planned_images(METRIC_KEYS)
+  # beta_vae_dl (200 + 100) x 64 pairs x 2, factor_vae (200 + 100) x 64
+  # + 200, mig 200, sap 200 + 100.
+  assert planned == 38400 + 19400 + 200 + 300
+  assert plain_fn.images == planned
+  assert tabled_fn.images == 60 + 1  # every observation once, and a probe
+  assert builds == [1]
+  first, *rest = [auto.cached(k) for k in METRIC_KEYS]
+  assert first["code_table"]["used"] and first["code_table"][
+      "observations"] == 60
+  assert first["setup_seconds"] >= first["code_table"]["build_seconds"]
+  assert all("setup_seconds" not in r and r["code_table"]["used"]
+             for r in rest)
+  assert never.cached("mig")["code_table"] == {
+      "used": False, "reason": "disabled", "planned_images": planned}
+  assert tabled["setup_seconds"] == first["setup_seconds"]
+
+
+def test_few_sampled_images_are_encoded_without_a_table(tmp_path):
+  fn = CountingRepresentation()
+  settings = reproduce.Settings(work_dir=str(tmp_path), num_train=20,
+                                num_eval=10, metrics=["mig"],
+                                code_table="auto")
+  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+      settings, GridGroundTruth(), "beta_vae", 0, {"test": "auto"},
+      lambda: fn)
+  result = evaluator.result("mig")
+  assert result["code_table"]["used"] is False
+  assert "20 sampled images are fewer than 1 x 60" in result[
+      "code_table"]["reason"]
+  assert fn.images == 20 + 1  # the sampled images and the probe
+
+
+def test_only_metrics_still_to_compute_are_planned(tmp_path, monkeypatch):
+  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+  settings, _, _, _, _ = _evaluate(tmp_path, "auto")
+  (tmp_path / "auto" / "evaluations" / "beta_vae" / "seed0" /
+   "mig.json").unlink()
+  planned = []
+  real = metrics.tabulate_if_worth_it
+
+  def spy(ground_truth, fn, planned_images, **kwargs):
+    planned.append(planned_images)
+    return real(ground_truth, fn, planned_images, **kwargs)
+
+  monkeypatch.setattr(metrics, "tabulate_if_worth_it", spy)
+  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+      settings, GridGroundTruth(), "beta_vae", 0, {"test": "auto"},
+      CountingRepresentation)
+  entry = reproduce._seed_entry(  # pylint: disable=protected-access
+      evaluator, list(GridGroundTruth.factor_names), None, METRIC_KEYS)
+  assert planned == [200]  # MIG's samples only
+  assert entry["evaluations_computed"] == ["mig"]
+
+
+def test_rerun_with_every_entry_cached_builds_nothing(tmp_path):
+  settings, _, first, _, _ = _evaluate(tmp_path, "auto")
+  builds = []
+  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+      settings, GridGroundTruth(), "beta_vae", 0, {"test": "auto"},
+      lambda: builds.append(1))
+  again = reproduce._seed_entry(  # pylint: disable=protected-access
+      evaluator, list(GridGroundTruth.factor_names), None, METRIC_KEYS)
+  assert again["scores"] == first["scores"] and builds == []
+  assert again["evaluations_reused"] == METRIC_KEYS
+
+
+def test_unknown_code_table_mode_is_a_usage_error(tmp_path):
+  with pytest.raises(reproduce.UsageError, match="--code_table must be one "
+                     "of auto, never, got 'always'"):
+    reproduce.validate(reproduce.Settings(work_dir=str(tmp_path),
+                                          code_table="always"))
