@@ -205,8 +205,8 @@ class Settings:
     parallel_runs: trainings and evaluations run at once in pinned worker
       processes (see Preset); changes how fast they run, not what they
       are (neither run directories nor evaluation keys depend on it).
-    code_table: "auto", "always" or "never": whether a model's metrics
-      look codes up in a table of every observation encoded once
+    code_table: "auto" or "never" (CODE_TABLE_MODES): whether a model's
+      metrics look codes up in a table of every observation encoded once
       (tf_betavae.metrics.code_table); like parallel_runs, changes speed,
       not scores, and is not part of evaluation keys.
   """
@@ -501,7 +501,7 @@ class _Evaluator:
   def _representation(self):
     """(representation fn, code-table info): the built representation,
     tabulated (every observation encoded once) when the metrics still to
-    compute would encode more images than that; see
+    compute would encode at least as many images; see
     tf_betavae.metrics.tabulate_if_worth_it.  Scores do not depend on it."""
     from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
     fn = self._build_fn()
