@@ -142,7 +142,7 @@ def test_two_workers_match_one_and_only_the_chief_writes(tmp_path):
 
 def test_a_dead_worker_stops_the_other_with_a_clear_message(tmp_path):
   processes, model_dir = _start_workers(
-      tmp_path, steps=100000, extra=("--collective_timeout=20",))
+      tmp_path, steps=100000, extra=("--collective_timeout=10",))
   try:
     deadline = time.time() + 300
     log = tmp_path / "worker0.log"

@@ -30,7 +30,7 @@ def _config(**overrides):
 
 
 def test_kill_9_at_random_moments_then_resume(tmp_path):
-  steps = 240
+  steps = 160
   args = [sys.executable, TRAIN, f"--steps={steps}", "--log_every=10",
           "--checkpoint_every=10", "--batch_size=32", "--learning_rate=1e-3",
           "--beta=4", "--seed=9", f"--model_dir={tmp_path}/run",
@@ -39,7 +39,7 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
   state_file = tmp_path / "run" / "checkpoints" / "checkpoint"
   rng = random.Random(1234)
   kills = 0
-  for _ in range(3):  # bounded: three kills at most
+  for _ in range(2):  # bounded: two kills at most
     before = state_file.read_text() if state_file.exists() else ""
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -54,7 +54,7 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
       process.kill()
       kills += 1
     process.wait()
-  assert kills >= 2
+  assert kills == 2
   final = subprocess.run(args, env=env, capture_output=True, text=True,
                          timeout=600)
   assert final.returncode == 0, final.stderr[-3000:]

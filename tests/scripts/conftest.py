@@ -30,9 +30,9 @@ program = os.path.basename(script)
 outcomes = []
 for args in cases:
   module.FLAGS.unparse_flags()
-  stderr = io.StringIO()
+  stderr, stdout = io.StringIO(), io.StringIO()
   code = 0
-  with contextlib.redirect_stderr(stderr):
+  with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
     try:
       module.main(module._parse_flags([program] + args))
     except SystemExit as e:
@@ -40,14 +40,16 @@ for args in cases:
     except Exception:  # reported like an uncaught exception would be
       traceback.print_exc()
       code = 1
-  outcomes.append({"code": code, "stderr": stderr.getvalue()})
+  outcomes.append({"code": code, "stderr": stderr.getvalue(),
+                   "stdout": stdout.getvalue()})
 module.FLAGS.unparse_flags()
 with open(cases_path, "w") as f:
   json.dump(outcomes, f)
 """
 
 
-def run_cases_in_one_process(script, cases, tmp_dir, timeout=600):
+def run_cases_in_one_process(script, cases, tmp_dir, timeout=600,
+                             with_stdout=False):
   """Parses and runs each argv list of ``cases`` through ``script``.
 
   Args:
@@ -56,10 +58,12 @@ def run_cases_in_one_process(script, cases, tmp_dir, timeout=600):
     cases: list of argv lists (without the program name).
     tmp_dir: a directory for the exchange file.
     timeout: seconds for all cases together.
+    with_stdout: also return each case's standard output.
 
   Returns:
-    list of (exit code, stderr text), one per case; exit code 0 when
-    ``main`` returned.
+    list of (exit code, stderr text), one per case, or (exit code, stderr
+    text, stdout text) with ``with_stdout``; exit code 0 when ``main``
+    returned.
   """
   path = os.path.join(str(tmp_dir), "cli_cases.json")
   with open(path, "w") as f:
@@ -72,10 +76,31 @@ def run_cases_in_one_process(script, cases, tmp_dir, timeout=600):
     raise RuntimeError(f"the case driver failed ({done.returncode}):\n"
                        f"{done.stderr[-3000:]}")
   with open(path) as f:
-    return [(o["code"], o["stderr"]) for o in json.load(f)]
+    outcomes = json.load(f)
+  if with_stdout:
+    return [(o["code"], o["stderr"], o["stdout"]) for o in outcomes]
+  return [(o["code"], o["stderr"]) for o in outcomes]
 
 
 @pytest.fixture(scope="session")
 def cases_in_one_process():
   """``run_cases_in_one_process`` for tests of this folder."""
   return run_cases_in_one_process
+
+
+def assert_one_usage_error(program, code, stderr, fragment):
+  """A usage error of ``program`` (e.g. "export.py"): exit code 2, no
+  traceback, and exactly one "<program>: error:" line, containing
+  ``fragment`` (TensorFlow's start-up lines may precede it)."""
+  assert code == 2, stderr[-2000:]
+  assert "Traceback" not in stderr, stderr[-2000:]
+  lines = [l for l in stderr.splitlines()
+           if l.startswith(f"{program}: error:")]
+  assert len(lines) == 1, stderr[-2000:]
+  assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def one_usage_error():
+  """``assert_one_usage_error`` for tests of this folder."""
+  return assert_one_usage_error

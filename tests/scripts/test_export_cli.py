@@ -16,33 +16,51 @@ def _run(args):
                         text=True, timeout=300, env=env)
 
 
-def test_export_overwrite_and_describe(tiny_run, tmp_path):
+def test_export_overwrite_and_describe(tiny_run, tmp_path,
+                                      cases_in_one_process):
   common = [f"--model_dir={tiny_run['model_dir']}",
             f"--export_dir={tmp_path}", "--model_name=dsprites"]
+  # The first export as a user runs it; the rest through export.py's own
+  # parser and main, one after another in one process.
   first = _run(common + ["--version=3"])
   assert first.returncode == 0, first.stderr[-2000:]
   assert first.stdout.strip().endswith(os.path.join("dsprites", "3"))
-  refused = _run(common + ["--version=3"])
-  assert refused.returncode == 2
-  assert "already exists" in refused.stderr and "--overwrite" in refused.stderr
-  replaced = _run(common + ["--version=3", "--overwrite"])
-  assert replaced.returncode == 0, replaced.stderr[-2000:]
-  described = _run([f"--describe={tmp_path}/dsprites"])
-  assert described.returncode == 0, described.stderr[-2000:]
-  description = json.loads(described.stdout)
+  refused, replaced, described = cases_in_one_process(
+      EXPORT, [common + ["--version=3"],
+               common + ["--version=3", "--overwrite"],
+               [f"--describe={tmp_path}/dsprites"]],
+      tmp_path, with_stdout=True)
+  assert refused[0] == 2
+  assert "already exists" in refused[1] and "--overwrite" in refused[1]
+  assert replaced[0] == 0, replaced[1][-2000:]
+  assert replaced[2].strip().endswith(os.path.join("dsprites", "3"))
+  assert os.listdir(tmp_path / "dsprites") == ["3"]
+  assert described[0] == 0, described[1][-2000:]
+  description = json.loads(described[2])
   assert description["path"].endswith(os.path.join("dsprites", "3"))
   assert description["metadata"]["latent_dim"] == 10
   assert description["metadata"]["training_steps"] == 300
   assert description["metadata"]["model_name"] == "dsprites"
 
 
-def test_usage_errors(tmp_path):
-  for args, message in (
-      ([f"--describe={tmp_path}"], "neither a SavedModel"),
-      ([f"--model_dir={tmp_path}"], "holds no training run"),
-      ([], "give --model_dir"),
-      (["--version=0", f"--model_dir={tmp_path}"], "positive integer"),
-  ):
-    result = _run(args)
-    assert result.returncode == 2, (args, result.stderr[-1000:])
-    assert message in result.stderr and "Traceback" not in result.stderr
+_USAGE_ERRORS = (
+    (["--describe={tmp}"], "neither a SavedModel"),
+    (["--model_dir={tmp}"], "holds no training run"),
+    ([], "give --model_dir"),
+    (["--version=0", "--model_dir={tmp}"], "positive integer"),
+)
+
+
+def test_usage_errors(tmp_path, cases_in_one_process, one_usage_error):
+  empty = tmp_path / "empty"
+  empty.mkdir()
+  cases = [[a.format(tmp=empty) for a in args] for args, _ in _USAGE_ERRORS]
+  outcomes = cases_in_one_process(EXPORT, cases, tmp_path)
+  for (code, stderr), (_, message) in zip(outcomes, _USAGE_ERRORS):
+    one_usage_error("export.py", code, stderr, message)
+
+
+def test_usage_error_in_a_real_process(tmp_path, one_usage_error):
+  result = _run([f"--model_dir={tmp_path}"])
+  one_usage_error("export.py", result.returncode, result.stderr,
+                  "holds no training run")

@@ -49,20 +49,25 @@ def _files(work_dir, suffix):
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
+  """One tiny reproduction, trained and evaluated 2 at a time in pinned
+  processes, without a code table (both non-default, so the flags are
+  checked from the command line to the results)."""
   root = tmp_path_factory.mktemp("reproduce")
   args = [f"--work_dir={root / 'work'}",
           f"--output_md={root / 'docs' / 'results.md'}", *TINY, FAST_METRICS]
-  result = _reproduce(*args)
-  return {"root": root, "args": args, "result": result,
-          "md": root / "docs" / "results.md",
-          "json": root / "docs" / "results.json",
-          "work": str(root / "work")}
+  result = _reproduce(*args, "--parallel_runs=2", "--code_table=never")
+  md, js = root / "docs" / "results.md", root / "docs" / "results.json"
+  # What this command wrote (the rerun test writes the files again).
+  return {"root": root, "args": args, "result": result, "md": md,
+          "json": js, "work": str(root / "work"),
+          "markdown": md.read_text() if md.exists() else "",
+          "results": json.loads(js.read_text()) if js.exists() else {}}
 
 
 def test_writes_table_with_every_row_and_paper_column(tiny):
   result = tiny["result"]
   assert result.returncode == 0, result.stderr[-3000:]
-  markdown = tiny["md"].read_text()
+  markdown = tiny["markdown"]
   header = next(l for l in markdown.splitlines() if l.startswith("| model"))
   assert "paper (Table 1)" in header
   for column in ("β-VAE metric (paper protocol)",
@@ -91,7 +96,7 @@ def test_writes_table_with_every_row_and_paper_column(tiny):
 
 
 def test_json_has_raw_results_and_factors(tiny):
-  results = json.loads(tiny["json"].read_text())
+  results = tiny["results"]
   assert set(results["models"]) == {"beta_vae", "vae", "pca", "ica",
                                     "pixels", "untrained"}
   beta = results["models"]["beta_vae"]
@@ -115,45 +120,55 @@ def test_json_has_raw_results_and_factors(tiny):
   assert results["checks"][0]["detail"] == "not evaluated"
 
 
-def test_rerun_trains_and_evaluates_nothing(tiny):
-  assert tiny["result"].returncode == 0
-  summaries = _files(tiny["work"], "train_summary.json")
-  evaluations = _files(os.path.join(tiny["work"], "evaluations"), ".json")
-  assert len(summaries) == 2 and len(evaluations) == 6 * 3
-  rerun = _reproduce(*tiny["args"])
-  assert rerun.returncode == 0, rerun.stderr[-3000:]
-  assert "trained 0 run(s); evaluations computed 0, reused 18" in rerun.stdout
-  assert _files(tiny["work"], "train_summary.json") == summaries
-  assert _files(os.path.join(tiny["work"], "evaluations"),
-                ".json") == evaluations
-  assert "training /" not in rerun.stderr
-
-
-def test_parallel_runs_train_in_pinned_workers_then_are_reused(tmp_path):
-  args = [f"--work_dir={tmp_path}/w", f"--output_md={tmp_path}/r.md", *TINY,
-          "--metrics=mig"]
-  result = _reproduce(*args, "--parallel_runs=2")
+def test_parallel_runs_train_in_pinned_workers(tiny):
+  result = tiny["result"]
   assert result.returncode == 0, result.stderr[-3000:]
   assert "training 2 runs, 2 at a time in pinned processes" in result.stderr
   assert "evaluating 6 models, 2 at a time" in result.stderr
-  results = json.load(open(f"{tmp_path}/r.json"))
+  results = tiny["results"]
   assert results["settings"]["parallel_runs"] == 2
   assert len(results["trained"]) == 2
   for model in ("beta_vae", "vae"):
     training = results["models"][model]["seeds"]["0"]["training"]
     assert training["step"] == 20 and not training["reused"]
     assert training["train_seconds"] > 0
-  assert "2 run(s), 2 at a time" in open(f"{tmp_path}/r.md").read()
-  # How runs were trained is not part of what they are: a serial rerun
-  # reuses them.
-  rerun = _reproduce(*args, "--parallel_runs=1")
+  assert "2 run(s), 2 at a time" in tiny["markdown"]
+
+
+def test_code_table_flag_reaches_every_evaluation(tiny):
+  assert tiny["result"].returncode == 0
+  assert tiny["results"]["settings"]["code_table"] == "never"
+  assert "code table: never" in tiny["markdown"]
+  infos = []
+  for root, _, names in os.walk(os.path.join(tiny["work"], "evaluations")):
+    for name in names:
+      with open(os.path.join(root, name)) as f:
+        infos.append(json.load(f)["result"]["code_table"])
+  assert len(infos) == 6 * 3
+  assert all(info["used"] is False and info["reason"] == "disabled"
+             for info in infos), infos
+
+
+def test_rerun_trains_and_evaluates_nothing(tiny):
+  assert tiny["result"].returncode == 0
+  summaries = _files(tiny["work"], "train_summary.json")
+  evaluations = _files(os.path.join(tiny["work"], "evaluations"), ".json")
+  assert len(summaries) == 2 and len(evaluations) == 6 * 3
+  # How runs were trained and whether codes were tabulated are not part of
+  # what they are: a serial rerun with the default code table reuses all.
+  rerun = _reproduce(*tiny["args"], "--parallel_runs=1")
   assert rerun.returncode == 0, rerun.stderr[-3000:]
-  assert "trained 0 run(s); evaluations computed 0, reused 6" in rerun.stdout
+  assert "trained 0 run(s); evaluations computed 0, reused 18" in rerun.stdout
+  assert _files(tiny["work"], "train_summary.json") == summaries
+  assert _files(os.path.join(tiny["work"], "evaluations"),
+                ".json") == evaluations
+  assert "training /" not in rerun.stderr
   def scores(models):
     return {m: {s: e["scores"] for s, e in v["seeds"].items()}
             for m, v in models.items()}
-  rerun_models = json.load(open(f"{tmp_path}/r.json"))["models"]
-  assert scores(rerun_models) == scores(results["models"])
+  again = json.loads(tiny["json"].read_text())
+  assert scores(again["models"]) == scores(tiny["results"]["models"])
+  assert again["settings"]["code_table"] == "auto"
 
 
 def test_train_seconds_are_recorded_by_the_process_that_trains(
@@ -249,26 +264,19 @@ def usage_outcomes(tmp_path_factory, cases_in_one_process):
   return root, cases_in_one_process(SCRIPT, cases, root)
 
 
-def _assert_one_error_line(code, stderr, fragment):
-  assert code == 2, stderr[-2000:]
-  lines = [l for l in stderr.splitlines()
-           if l.startswith("reproduce.py: error:")]
-  assert len(lines) == 1 and fragment in lines[0], stderr[-2000:]
-  assert "Traceback" not in stderr
-
-
 @pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
-def test_usage_errors_exit_2_with_one_line(usage_outcomes, index):
+def test_usage_errors_exit_2_with_one_line(usage_outcomes, index,
+                                           one_usage_error):
   root, outcomes = usage_outcomes
   code, stderr = outcomes[index]
-  _assert_one_error_line(code, stderr, USAGE_ERRORS[index][1])
+  one_usage_error("reproduce.py", code, stderr, USAGE_ERRORS[index][1])
   assert not os.path.exists(f"{root}/case{index}/r.md")
 
 
-def test_usage_error_in_a_real_process(tmp_path):
+def test_usage_error_in_a_real_process(tmp_path, one_usage_error):
   result = _reproduce(*_case_args(tmp_path, 0, ["--seeds=0,x"]))
-  _assert_one_error_line(result.returncode, result.stderr,
-                         "--seeds must be comma-separated integers")
+  one_usage_error("reproduce.py", result.returncode, result.stderr,
+                  "--seeds must be comma-separated integers")
   assert not os.path.exists(f"{tmp_path}/case0/r.md")
 
 

@@ -80,14 +80,6 @@ USAGE_ERRORS = [
 ]
 
 
-def _assert_one_error_line(code, stderr, fragment):
-  assert code == 2, stderr
-  assert "Traceback" not in stderr
-  lines = [l for l in stderr.splitlines() if "sweep.py: error" in l]
-  assert len(lines) == 1, stderr
-  assert fragment in lines[0], lines[0]
-
-
 @pytest.fixture(scope="module")
 def usage_outcomes(tmp_path_factory, cases_in_one_process):
   root = tmp_path_factory.mktemp("usage")
@@ -101,14 +93,14 @@ def usage_outcomes(tmp_path_factory, cases_in_one_process):
 
 
 @pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
-def test_usage_errors(usage_outcomes, index):
+def test_usage_errors(usage_outcomes, index, one_usage_error):
   dirs, outcomes = usage_outcomes
-  _assert_one_error_line(*outcomes[index], USAGE_ERRORS[index][1])
+  one_usage_error("sweep.py", *outcomes[index], USAGE_ERRORS[index][1])
   assert not os.listdir(dirs[index])
 
 
-def test_usage_error_in_a_real_process(tmp_path):
+def test_usage_error_in_a_real_process(tmp_path, one_usage_error):
   result = _sweep(f"--sweep_dir={tmp_path}", "--betas=1,abc")
-  _assert_one_error_line(result.returncode, result.stderr,
-                         "--betas must be a comma-separated list of numbers")
+  one_usage_error("sweep.py", result.returncode, result.stderr,
+                  "--betas must be a comma-separated list of numbers")
   assert not os.listdir(tmp_path)

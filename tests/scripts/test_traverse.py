@@ -104,21 +104,14 @@ def usage_outcomes(tmp_path_factory, cases_in_one_process):
                               tmp_path_factory.mktemp("usage"))
 
 
-def _assert_one_error_line(code, stderr, fragment):
-  assert code == 2, stderr
-  assert "Traceback" not in stderr
-  lines = [l for l in stderr.splitlines() if "traverse.py: error" in l]
-  assert len(lines) == 1, stderr
-  assert fragment in lines[0], lines[0]
-
-
 @pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
-def test_usage_errors(usage_outcomes, index):
-  _assert_one_error_line(*usage_outcomes[index], USAGE_ERRORS[index][1])
+def test_usage_errors(usage_outcomes, index, one_usage_error):
+  one_usage_error("traverse.py", *usage_outcomes[index],
+                  USAGE_ERRORS[index][1])
 
 
-def test_bad_run_dir_is_a_usage_error(tmp_path):
+def test_bad_run_dir_is_a_usage_error(tmp_path, one_usage_error):
   """As a user runs it: a real process."""
   result = _traverse("--model_dir", str(tmp_path))
-  _assert_one_error_line(result.returncode, result.stderr,
-                         "holds no training run")
+  one_usage_error("traverse.py", result.returncode, result.stderr,
+                  "holds no training run")
