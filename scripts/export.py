@@ -90,7 +90,8 @@ def main(argv):
     path = export_lib.export_model(
         model, FLAGS.export_dir, model_name=FLAGS.model_name,
         version=FLAGS.version, overwrite=FLAGS.overwrite,
-        metadata=export_lib.training_metadata(config, step))
+        metadata=export_lib.training_metadata(
+            config, step, training.settings_history(FLAGS.model_dir)))
   except export_lib.ExportError as e:
     _usage_error(str(e))
   print(path)

@@ -148,3 +148,30 @@ def test_pictures_go_to_tensorboard_and_model_dir(tiny_run):
 def test_bad_image_summary_interval_is_refused():
   with pytest.raises(training.ConfigError, match="--image_summary_every"):
     _config(image_summary_every=-1).validate()
+
+
+def test_settings_changed_on_resume_are_recorded_and_exported(tmp_path):
+  model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")
+  training.train(_config(steps=10, beta=16.0), model_dir)
+  assert training.settings_history(model_dir) == []
+  # β and learning rate change at step 10; the run length and log cadence
+  # do not count as changes.
+  training.train(_config(steps=20, beta=8.0, learning_rate=5e-4,
+                         log_every=5), model_dir)
+  expected = [{"step": 10, "changes": {"beta": [16.0, 8.0],
+                                       "learning_rate": [1e-3, 5e-4]}}]
+  assert training.settings_history(model_dir) == expected
+  # Resuming again with the settings it now has records nothing new.
+  summary = training.train(_config(steps=30, beta=8.0, learning_rate=5e-4),
+                           model_dir, export_dir)
+  assert training.settings_history(model_dir) == expected
+  from tf_betavae import export  # pylint: disable=g-import-not-at-top
+  metadata = export.read_metadata(summary["export_path"])
+  assert metadata["beta"] == 8.0
+  assert metadata["settings_changes"] == expected
+  # A run trained with one set of settings says so.
+  plain = training.train(_config(steps=10), str(tmp_path / "p"), export_dir)
+  assert export.read_metadata(plain["export_path"])["settings_changes"] == []
+  # Changes at or after the exported step trained nothing: left out.
+  assert export.training_metadata(_config(), 10, expected)[
+      "settings_changes"] == []

@@ -50,8 +50,18 @@ def default_model_name(dataset, objective="H", beta=4.0, capacity_max=25.0):
   return f"{dataset}_beta{number(beta)}"
 
 
-def training_metadata(config, steps):
-  """The export metadata of a training run (TrainConfig + steps)."""
+def training_metadata(config, steps, settings_changes=()):
+  """The export metadata of a training run.
+
+  Args:
+    config: the TrainConfig the run ended with.
+    steps: int, optimizer steps trained.
+    settings_changes: the run's tf_betavae.training.settings_history: the
+      settings changed when it was resumed ([] if none), so a run trained
+      partly with another β (say) does not pass for one trained with the
+      final settings throughout.  Changes from ``steps`` on (nothing trained
+      with them yet) are left out.
+  """
   return {
       "latent_dim": config.latent_dim,
       "arch": config.arch,
@@ -69,6 +79,8 @@ def training_metadata(config, steps):
       "lr_warmup_steps": config.lr_warmup_steps,
       "lr_decay": config.lr_decay,
       "seed": config.seed,
+      "settings_changes": [change for change in settings_changes
+                           if change["step"] < int(steps)],
   }
 
 

@@ -36,6 +36,13 @@ CHECKPOINT_SUBDIR = "checkpoints"
 # run differs in any of them is refused.
 _RESUME_MUST_MATCH = ("dataset", "arch", "latent_dim", "likelihood",
                       "objective", "lr_warmup_steps", "lr_decay")
+# Settings a resumed run may change that do not change what is trained (run
+# length, logging and checkpoint cadence, where the data files lie); a change
+# of any other setting (β, learning rate, batch size, seed, ...) on resume is
+# recorded in SETTINGS_HISTORY_FILE and in the export's metadata.
+_NOT_RECORDED = ("steps", "checkpoint_every", "log_every",
+                 "image_summary_every", "data_dir")
+SETTINGS_HISTORY_FILE = "settings_history.json"
 
 
 class ConfigError(ValueError):
@@ -170,11 +177,10 @@ class TrainConfig:
 
 def _check_resume_compatible(config, model_dir):
   """Refuses to resume into a model_dir trained with other core settings."""
-  path = os.path.join(model_dir, RUN_CONFIG_FILE)
-  if not os.path.exists(path):
-    return
   # Runs written before a setting existed have its default.
-  previous = {**TrainConfig().to_dict(), **io_utils.read_json(path)}
+  previous = _stored_config(model_dir)
+  if previous is None:
+    return
   differences = [
       f"{key}: {previous[key]!r} there, {getattr(config, key)!r} now"
       for key in _RESUME_MUST_MATCH
@@ -195,6 +201,45 @@ def _check_writable_root(path, flag):
   if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
     raise ConfigError(f"{flag} {path} is not writable ({existing} is not a "
                       "writable directory)")
+
+
+def _stored_config(model_dir):
+  """The run_config.json of model_dir (missing keys: defaults), or None."""
+  path = os.path.join(model_dir, RUN_CONFIG_FILE)
+  if not os.path.exists(path):
+    return None
+  return {**TrainConfig().to_dict(), **io_utils.read_json(path)}
+
+
+def settings_history(model_dir):
+  """Setting changes made when the run in model_dir was resumed.
+
+  Returns:
+    list of {"step": the step the new settings took effect at,
+    "changes": {setting: [before, after]}}, oldest first; [] for a run
+    trained with one set of settings throughout.
+  """
+  path = os.path.join(model_dir, SETTINGS_HISTORY_FILE)
+  return io_utils.read_json(path) if os.path.exists(path) else []
+
+
+def _record_setting_changes(config, previous, model_dir, step):
+  """Appends the changes between a run's stored settings and ``config``."""
+  if previous is None or step == 0:
+    return
+  current = config.to_dict()
+  changes = {key: [previous[key], current[key]] for key in sorted(current)
+             if key not in _NOT_RECORDED and previous[key] != current[key]}
+  if not changes:
+    return
+  logging.warning(
+      "resuming at step %d with other settings (%s); recorded in %s and in "
+      "the export's metadata", step,
+      "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changes.items()),
+      SETTINGS_HISTORY_FILE)
+  io_utils.write_json_atomic(
+      os.path.join(model_dir, SETTINGS_HISTORY_FILE),
+      settings_history(model_dir) + [{"step": int(step), "changes": changes}])
 
 
 def _prepare_model_dir(model_dir):
@@ -469,6 +514,8 @@ def train(config, model_dir, export_dir=None, export_name=None,
         checkpoint, os.path.join(model_dir, f".worker-{task_id}-tmp"),
         max_to_keep=1)
   if is_chief:
+    _record_setting_changes(config, _stored_config(model_dir), model_dir,
+                            current_step(model))
     io_utils.write_json_atomic(os.path.join(model_dir, RUN_CONFIG_FILE),
                                config.to_dict())
 
@@ -550,7 +597,8 @@ def train(config, model_dir, export_dir=None, export_name=None,
     from tf_betavae import export as export_lib  # pylint: disable=g-import-not-at-top
     export_path = export_lib.export_model(
         model, export_dir, model_name=export_name,
-        metadata=export_lib.training_metadata(config, step))
+        metadata=export_lib.training_metadata(
+            config, step, settings_history(model_dir)))
     logging.info("exported to %s", export_path)
   if step == start_step:
     # Nothing trained in this invocation: the trackers hold nothing, so keep

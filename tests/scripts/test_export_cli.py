@@ -2,8 +2,11 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+
+from tf_betavae import training
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -18,7 +21,13 @@ def _run(args):
 
 def test_export_overwrite_and_describe(tiny_run, tmp_path,
                                       cases_in_one_process):
-  common = [f"--model_dir={tiny_run['model_dir']}",
+  # A copy of the run, resumed once with another β (as far as its settings
+  # history says): the export's metadata must carry that history.
+  model_dir = tmp_path / "run"
+  shutil.copytree(tiny_run["model_dir"], model_dir)
+  history = [{"step": 100, "changes": {"beta": [4.0, 1.0]}}]
+  (model_dir / training.SETTINGS_HISTORY_FILE).write_text(json.dumps(history))
+  common = [f"--model_dir={model_dir}",
             f"--export_dir={tmp_path}", "--model_name=dsprites"]
   # The first export as a user runs it; the rest through export.py's own
   # parser and main, one after another in one process.
@@ -41,6 +50,7 @@ def test_export_overwrite_and_describe(tiny_run, tmp_path,
   assert description["metadata"]["latent_dim"] == 10
   assert description["metadata"]["training_steps"] == 300
   assert description["metadata"]["model_name"] == "dsprites"
+  assert description["metadata"]["settings_changes"] == history
 
 
 _USAGE_ERRORS = (
