@@ -176,11 +176,15 @@ class TrainConfig:
 
 
 def _check_resume_compatible(config, model_dir):
-  """Refuses to resume into a model_dir trained with other core settings."""
+  """Refuses to resume into a model_dir trained with other core settings.
+
+  Returns:
+    the stored settings of the run in model_dir (a dict), or None.
+  """
   # Runs written before a setting existed have its default.
   previous = _stored_config(model_dir)
   if previous is None:
-    return
+    return None
   differences = [
       f"{key}: {previous[key]!r} there, {getattr(config, key)!r} now"
       for key in _RESUME_MUST_MATCH
@@ -191,6 +195,7 @@ def _check_resume_compatible(config, model_dir):
         f"--model_dir {model_dir} holds a run with different settings ("
         + "; ".join(differences)
         + "); use another --model_dir or the same settings")
+  return previous
 
 
 def _check_writable_root(path, flag):
@@ -480,7 +485,7 @@ def train(config, model_dir, export_dir=None, export_name=None,
     _prepare_model_dir(model_dir)
     if export_dir:
       _check_writable_root(export_dir, "--export_dir")
-  _check_resume_compatible(config, model_dir)
+  stored_config = _check_resume_compatible(config, model_dir)
   image_shape = data_lib.image_shape(config.dataset)
   replicas = strategy.num_replicas_in_sync
   if config.batch_size % replicas:
@@ -514,7 +519,7 @@ def train(config, model_dir, export_dir=None, export_name=None,
         checkpoint, os.path.join(model_dir, f".worker-{task_id}-tmp"),
         max_to_keep=1)
   if is_chief:
-    _record_setting_changes(config, _stored_config(model_dir), model_dir,
+    _record_setting_changes(config, stored_config, model_dir,
                             current_step(model))
     io_utils.write_json_atomic(os.path.join(model_dir, RUN_CONFIG_FILE),
                                config.to_dict())
