@@ -4,6 +4,10 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The suite runs in two pytest-xdist worker processes (setup.cfg), and many
+# tests start subprocesses: on a GPU machine each process must take GPU
+# memory as it needs it, not all of it at start (TensorFlow's default).
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
