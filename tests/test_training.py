@@ -175,3 +175,30 @@ def test_settings_changed_on_resume_are_recorded_and_exported(tmp_path):
   # Changes at or after the exported step trained nothing: left out.
   assert export.training_metadata(_config(), 10, expected)[
       "settings_changes"] == []
+
+
+def test_changes_at_one_step_make_one_history_entry(tmp_path):
+  """Two resumes at the same step (nothing trained between) leave one entry."""
+  model_dir = str(tmp_path)
+  stored = _config(beta=16.0).to_dict()
+  record = training._record_setting_changes  # pylint: disable=protected-access
+  record(_config(beta=8.0), stored, model_dir, 10)
+  # A crash before run_config.json was rewritten: the same change again.
+  record(_config(beta=8.0), stored, model_dir, 10)
+  assert training.settings_history(model_dir) == [
+      {"step": 10, "changes": {"beta": [16.0, 8.0]}}]
+  # Changed again before any step trained: one entry from the first
+  # settings to the last.
+  record(_config(beta=4.0, learning_rate=5e-4), _config(beta=8.0).to_dict(),
+         model_dir, 10)
+  assert training.settings_history(model_dir) == [
+      {"step": 10, "changes": {"beta": [16.0, 4.0],
+                               "learning_rate": [1e-3, 5e-4]}}]
+  # Back to the settings that trained before step 10: nothing changed there.
+  record(_config(beta=16.0), _config(beta=4.0, learning_rate=5e-4).to_dict(),
+         model_dir, 10)
+  assert training.settings_history(model_dir) == []
+  # A change at a later step is a new entry.
+  record(_config(beta=8.0), _config(beta=16.0).to_dict(), model_dir, 20)
+  assert training.settings_history(model_dir) == [
+      {"step": 20, "changes": {"beta": [16.0, 8.0]}}]

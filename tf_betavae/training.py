@@ -229,22 +229,35 @@ def settings_history(model_dir):
 
 
 def _record_setting_changes(config, previous, model_dir, step):
-  """Appends the changes between a run's stored settings and ``config``."""
+  """Records the changes between a run's stored settings and ``config``.
+
+  A change at the step of the history's last entry (nothing was trained
+  since: a resume that stopped before its first step, or a crash before
+  run_config.json was rewritten) is merged into that entry, from the
+  settings before it to ``config``'s, so every entry is a set of settings
+  that trained.
+  """
   if previous is None or step == 0:
     return
+  history = settings_history(model_dir)
+  merged = bool(history) and history[-1]["step"] == step
+  if merged:
+    previous = {**previous, **{key: before for key, (before, _)
+                               in history.pop()["changes"].items()}}
   current = config.to_dict()
   changes = {key: [previous[key], current[key]] for key in sorted(current)
              if key not in _NOT_RECORDED and previous[key] != current[key]}
-  if not changes:
+  if changes:
+    logging.warning(
+        "resuming at step %d with other settings (%s); recorded in %s and in "
+        "the export's metadata", step,
+        "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changes.items()),
+        SETTINGS_HISTORY_FILE)
+    history.append({"step": int(step), "changes": changes})
+  elif not merged:
     return
-  logging.warning(
-      "resuming at step %d with other settings (%s); recorded in %s and in "
-      "the export's metadata", step,
-      "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changes.items()),
-      SETTINGS_HISTORY_FILE)
   io_utils.write_json_atomic(
-      os.path.join(model_dir, SETTINGS_HISTORY_FILE),
-      settings_history(model_dir) + [{"step": int(step), "changes": changes}])
+      os.path.join(model_dir, SETTINGS_HISTORY_FILE), history)
 
 
 def _prepare_model_dir(model_dir):
