@@ -52,6 +52,12 @@ flags.DEFINE_enum("protocol", "disentanglement_lib",
                   ["paper", "disentanglement_lib"],
                   "Protocol of the beta_vae metric (the others always use "
                   "disentanglement_lib's definitions and sizes).")
+flags.DEFINE_string("paper_factors", "auto",
+                    "Factors the beta_vae metric's paper protocol labels: "
+                    "auto (on dSprites scale, orientation, pos_x, pos_y, as "
+                    "the paper is recalled to have done; elsewhere every "
+                    "factor), all, or comma-separated factor names "
+                    "(docs/metrics.md).")
 flags.DEFINE_integer("num_train", None,
                      "Overrides the training examples/samples of every metric.")
 flags.DEFINE_integer("num_eval", None,
@@ -137,6 +143,12 @@ def run():
       raise UsageError(f"--{flag} must be at least 2")
   names = _metric_names()
   gt = _ground_truth(FLAGS.dataset)
+  if "beta_vae" in names and FLAGS.protocol == "paper":
+    from tf_betavae.metrics import beta_vae  # pylint: disable=g-import-not-at-top
+    try:
+      beta_vae.resolve_factors(gt, FLAGS.paper_factors)
+    except ValueError as e:
+      raise UsageError(f"--paper_factors: {e}") from e
   beside_model = None
   if FLAGS.saved_model:
     try:
@@ -173,7 +185,7 @@ def run():
       result = metrics.run_metric(
           name, gt, fn, np.random.RandomState(FLAGS.seed),
           protocol=FLAGS.protocol, num_train=FLAGS.num_train,
-          num_eval=FLAGS.num_eval)
+          num_eval=FLAGS.num_eval, paper_factors=FLAGS.paper_factors)
     except MissingFactorsError as e:
       raise UsageError(f"metric {name}: {e}; this metric needs every "
                        "combination of the grid (use the complete file)") from e

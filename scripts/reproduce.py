@@ -80,7 +80,9 @@ flags.DEFINE_integer("baseline_num_fit", None, "Images PCA/ICA are fitted on "
 flags.DEFINE_integer("metric_seed", 0, "Metrics of seed s use "
                      "RandomState(metric_seed + s).")
 flags.DEFINE_list("metrics", None, "Metric keys to evaluate (default all: "
-                  "beta_vae_paper, beta_vae_dl, mig, factor_vae, dci, sap).")
+                  "beta_vae_paper (paper protocol, dSprites' four factors "
+                  "without shape), beta_vae_paper_all (all five), "
+                  "beta_vae_dl, mig, factor_vae, dci, sap).")
 flags.DEFINE_integer("parallel_runs", None, "Trainings (then evaluations) "
                      "run at once, each in a worker process pinned to its "
                      "share of the CPUs (default: the preset's; 1 runs "

@@ -151,3 +151,77 @@ def test_unknown_code_table_mode_is_a_usage_error(tmp_path):
                      "of auto, never, got 'always'"):
     reproduce.validate(reproduce.Settings(work_dir=str(tmp_path),
                                           code_table="always"))
+
+
+def test_better_half_is_the_largest_half():
+  np.testing.assert_array_equal(reproduce.better_half([0.2, 0.9, 0.5]),
+                                [0.9, 0.5])
+  np.testing.assert_array_equal(reproduce.better_half([0.3, 0.1, 0.4, 0.2]),
+                                [0.4, 0.3])
+  np.testing.assert_array_equal(reproduce.better_half([0.7]), [0.7])
+
+
+class DSpritesNamedGroundTruth(GridGroundTruth):
+  """A small 5-factor grid carrying dSprites' factor names."""
+
+  factors_num_values = [3, 2, 2, 3, 2]
+  num_factors = 5
+  factor_names = ("shape", "scale", "orientation", "pos_x", "pos_y")
+  observation_shape = (1, 1, 5)
+  num_observations = 72
+
+  def sample_factors(self, num, random_state):
+    return np.stack([random_state.randint(n, size=num)
+                     for n in self.factors_num_values], axis=1).astype(
+                         np.int64)
+
+  def sample_observations_from_factors(self, factors, random_state=None):
+    del random_state
+    return np.asarray(factors, np.float32).reshape(-1, 1, 1, 5)
+
+
+def test_paper_protocol_entries_label_four_and_five_factors(tmp_path):
+  keys = ["beta_vae_paper", "beta_vae_paper_all"]
+  settings = reproduce.Settings(work_dir=str(tmp_path), num_train=300,
+                                num_eval=150, metrics=keys,
+                                code_table="never")
+  # Codes of scale and position only (no shape, no orientation latent).
+  fn = lambda images: np.asarray(images, np.float32).reshape(
+      len(images), -1)[:, [1, 3, 4]]
+  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+      settings, DSpritesNamedGroundTruth(), "beta_vae", 0, {"test": 1},
+      lambda: fn)
+  entry = reproduce._seed_entry(  # pylint: disable=protected-access
+      evaluator, list(DSpritesNamedGroundTruth.factor_names), None, keys)
+  four, five = (evaluator.cached(k) for k in keys)
+  assert four["factors"] == ["scale", "orientation", "pos_x", "pos_y"]
+  assert five["factors"] == list(DSpritesNamedGroundTruth.factor_names)
+  assert entry["scores"]["beta_vae_paper"] == 1.0
+  assert entry["scores"]["beta_vae_paper_all"] < 0.9
+  assert evaluator.key("beta_vae_paper")["paper_factors"] == "auto"
+  assert evaluator.key("beta_vae_paper_all")["classifier"] == (
+      reproduce.PAPER_CLASSIFIER)
+  # The converged classifier's training accuracy is recorded beside that
+  # of LogisticRegression on the same examples.
+  details = entry["details"]
+  assert details["beta_vae_paper_all_lr_train_accuracy"] == pytest.approx(
+      details["beta_vae_paper_all_train_accuracy"], abs=0.005)
+
+
+def test_gap_to_paper_splits_protocol_and_training():
+  def summary(values):
+    best = reproduce.better_half(values)
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)),
+            "n": len(values), "better_half_mean": float(best.mean()),
+            "better_half_n": len(best)}
+  results = {"settings": {"steps": 20000}, "models": {"beta_vae": {
+      "summary": {"beta_vae_paper": summary([0.96, 0.90, 0.99]),
+                  "beta_vae_paper_all": summary([0.80, 0.75, 0.85])}}}}
+  text = reproduce.gap_to_paper(results)
+  # five 80.0%, four 95.0%: 15.0 of 19.2 points are protocol; 4.2 remain
+  # (1.7 for the better half, 97.5%).
+  assert "from 80.0% to 95.0%" in text
+  assert "15.0 of the 19.2 points" in text
+  assert "remaining 4.2 points (1.7 for the better half" in text
+  del results["models"]["beta_vae"]["summary"]["beta_vae_paper_all"]
+  assert reproduce.gap_to_paper(results) is None

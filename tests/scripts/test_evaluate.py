@@ -115,6 +115,13 @@ def test_baseline_paper_protocol(tmp_path):
   assert r["protocol"] == "paper"
   assert r["parameters"]["optimizer"] == "Adagrad"
   assert r["representation"] == {"baseline": "pca", "dim": 10}
+  # The paper's four dSprites factors by default (docs/metrics.md).
+  assert r["factors"] == ["scale", "orientation", "pos_x", "pos_y"]
+  assert r["chance"] == 0.25
+  _one_line_error(_evaluate("--baseline", "pca", "--metrics", "beta_vae",
+                            "--protocol", "paper", "--paper_factors",
+                            "shape,colour"),
+                  "--paper_factors", "unknown factor(s) colour")
 
 
 def test_flag_errors(tmp_path):

@@ -145,7 +145,8 @@ def tabulate_if_worth_it(ground_truth, representation_fn, planned_images,
 
 
 def run_metric(name, ground_truth, representation_fn, random_state,
-               protocol="disentanglement_lib", num_train=None, num_eval=None):
+               protocol="disentanglement_lib", num_train=None, num_eval=None,
+               paper_factors="auto"):
   """Runs one metric with a protocol's sizes and optional overrides.
 
   Args:
@@ -159,6 +160,8 @@ def run_metric(name, ground_truth, representation_fn, random_state,
       (examples for β-VAE/FactorVAE; samples for MIG, DCI, SAP).
     num_eval: int or None, overrides the number of evaluation/test samples
       (and FactorVAE's variance-estimate sample, kept equal to num_train).
+    paper_factors: the factors the β-VAE metric's paper protocol labels
+      ("auto", "all" or names; see beta_vae.resolve_factors).
 
   Returns:
     dict with at least ``score`` and ``parameters``.
@@ -166,7 +169,7 @@ def run_metric(name, ground_truth, representation_fn, random_state,
   if name == "beta_vae":
     return compute_beta_vae(ground_truth, representation_fn, random_state,
                             protocol=protocol, num_train=num_train,
-                            num_eval=num_eval)
+                            num_eval=num_eval, paper_factors=paper_factors)
   kwargs = {}
   if name == "mig":
     if num_train is not None:
