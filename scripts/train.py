@@ -1,7 +1,7 @@
 r"""Trains a β-VAE and exports its encoder/decoder as a SavedModel.
 
 Default run (no flags): the CPU recipe of the recipe search
-(docs/results.md; --preset=cpu): objective H with β = 8, Adam 1e-3, batch
+(docs/recipe_search.md; --preset=cpu): objective H with β = 8, Adam 1e-3, batch
 64, 10 latents, Bernoulli likelihood, conv architecture, on the built-in
 procedural dSprites simulator, for 10,000 steps, which takes about 8
 minutes on a 2-core CPU; then exports to exported/dsprites_beta8/<version>.

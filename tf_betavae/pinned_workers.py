@@ -4,7 +4,7 @@ TensorFlow's CPU kernels of a small conv β-VAE do not keep two cores busy
 with one batch of 64: on the 2-core development machine one training on
 both cores makes about 22 steps/s, while two trainings pinned to one core
 each make about 14 steps/s apiece, 28 together (measured with
-scripts/train.py, docs/results.md).  ``run_pinned`` gives each worker a
+scripts/train.py, docs/recipe_search.md).  ``run_pinned`` gives each worker a
 disjoint set of CPUs before TensorFlow is imported there (TensorFlow sizes
 its thread pools from the CPUs a process may run on), so workers do not
 oversubscribe the cores.

@@ -4,7 +4,7 @@ Each preset maps TrainConfig field names to values; flags given explicitly
 on the command line override a preset.  Values and where they come from:
 
 * ``cpu``: the default run on dSprites, sized for a 2-core CPU: the recipe
-  chosen by the recipe search of issue 7 (docs/results.md): objective H,
+  chosen by the recipe search of issue 7 (docs/recipe_search.md): objective H,
   β = 8, Adam 1e-3, batch 64, conv net, 10 latents, Bernoulli likelihood,
   10,000 steps (about 8 minutes at 20-22 steps/s).  The shipped encoder
   exported/dsprites/1 is this preset with --steps=20000.
@@ -26,7 +26,7 @@ step count.
 """
 
 # The recipe of issue 7's search that captured shape as well as position and
-# scale on the CPU budget (docs/results.md).
+# scale on the CPU budget (docs/recipe_search.md).
 CPU_RECIPE = {"beta": 8.0, "learning_rate": 1e-3, "latent_dim": 10,
               "steps": 10000}
 

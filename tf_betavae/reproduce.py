@@ -1216,6 +1216,10 @@ def write_markdown(results, path, command):
   lines.append(command)
   lines.append("```")
   lines.append("")
+  lines.append("This file is written by `scripts/reproduce.py` and replaced "
+               "by each run; hand-written notes on runs and the recipe "
+               "search are in [recipe_search.md](recipe_search.md).")
+  lines.append("")
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   tmp = path + ".tmp"
   with open(tmp, "w") as f:

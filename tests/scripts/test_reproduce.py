@@ -1,7 +1,8 @@
 """scripts/reproduce.py end to end: a tiny reproduction, its rerun, errors.
 
 The fast tests run the quick preset with 1 seed, 20 training steps, metric
-sizes 100 / 50 and three cheap metrics (β-VAE metric, paper protocol; MIG;
+sizes 100 / 50 and four cheap metrics (β-VAE metric, paper protocol with
+4 and 5 factors; MIG;
 FactorVAE).  The slow test runs every metric (DCI and SAP on raw pixels,
 and the disentanglement_lib β-VAE metric's lbfgs on 4,096 pixel features,
 cost minutes on 2 cores).
@@ -19,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 SCRIPT = os.path.join(ROOT, "scripts", "reproduce.py")
 TINY = ["--preset=quick", "--num_seeds=1", "--steps=20", "--num_train=100",
         "--num_eval=50", "--baseline_num_fit=100"]
-FAST_METRICS = "--metrics=beta_vae_paper,mig,factor_vae"
+FAST_METRICS = "--metrics=beta_vae_paper,beta_vae_paper_all,mig,factor_vae"
 ROWS = ("β-VAE", "VAE (β = 1)", "PCA", "ICA", "raw pixels",
         "untrained encoder")
 
@@ -53,6 +54,10 @@ def tiny(tmp_path_factory):
   processes, without a code table (both non-default, so the flags are
   checked from the command line to the results)."""
   root = tmp_path_factory.mktemp("reproduce")
+  # Hand-written notes beside the generated file must survive a run.
+  (root / "docs").mkdir()
+  (root / "docs" / "recipe_search.md").write_text("notes\n")
+  (root / "docs" / "results.md").write_text("an older table\n")
   args = [f"--work_dir={root / 'work'}",
           f"--output_md={root / 'docs' / 'results.md'}", *TINY, FAST_METRICS]
   result = _reproduce(*args, "--parallel_runs=2", "--code_table=never")
@@ -70,7 +75,11 @@ def test_writes_table_with_every_row_and_paper_column(tiny):
   markdown = tiny["markdown"]
   header = next(l for l in markdown.splitlines() if l.startswith("| model"))
   assert "paper (Table 1)" in header
-  for column in ("β-VAE metric (paper protocol)",
+  assert (tiny["root"] / "docs" / "recipe_search.md").read_text() == (
+      "notes\n")
+  assert "an older table" not in markdown
+  assert "[recipe_search.md](recipe_search.md)" in markdown
+  for column in ("β-VAE metric (paper protocol, 4 factors: no shape)",
                  "β-VAE metric (disentanglement_lib)", "MIG", "FactorVAE",
                  "DCI disentanglement", "SAP"):
     assert column in header
@@ -81,9 +90,12 @@ def test_writes_table_with_every_row_and_paper_column(tiny):
   assert rows["PCA"][0] == "84.90%" and rows["ICA"][0] == "42.03%"
   assert rows["DC-IGN"][0] == "99.30%" and rows["InfoGAN"][0] == "73.50%"
   for row in ROWS:
-    assert "±" in rows[row][1], rows[row]  # β-VAE metric, paper protocol
-    assert "±" in rows[row][3] and "±" in rows[row][4]  # MIG, FactorVAE
-    assert rows[row][5] == "not run"  # DCI was not selected
+    # β-VAE metric, paper protocol with 4 and 5 factors
+    assert "±" in rows[row][1] and "±" in rows[row][2], rows[row]
+    assert "±" in rows[row][4] and "±" in rows[row][5]  # MIG, FactorVAE
+    assert rows[row][6] == "not run"  # DCI was not selected
+  assert "## The gap to the paper's 99.23%" in markdown
+  assert "are the protocol's factor set" in markdown
   assert "FAIL" in rows["β-VAE"][-1] or "PASS" in rows["β-VAE"][-1]
   assert "tensorflow" in markdown.lower() and "CPUs" in markdown
   assert "scripts/reproduce.py" in markdown and "--steps=20" in markdown
@@ -106,7 +118,14 @@ def test_json_has_raw_results_and_factors(tiny):
   assert entry["training"]["config"]["beta"] == 8.0
   assert results["models"]["vae"]["seeds"]["0"]["training"]["config"][
       "beta"] == 1.0
-  assert set(entry["scores"]) == {"beta_vae_paper", "mig", "factor_vae"}
+  assert set(entry["scores"]) == {"beta_vae_paper", "beta_vae_paper_all",
+                                  "mig", "factor_vae"}
+  assert entry["metric_parameters"]["beta_vae_paper"]["factors"] == [
+      "scale", "orientation", "pos_x", "pos_y"]
+  assert len(entry["metric_parameters"]["beta_vae_paper_all"]["factors"]) == 5
+  summary = beta["summary"]["beta_vae_paper"]
+  assert summary["better_half_n"] == 1
+  assert summary["better_half_mean"] == summary["mean"]
   assert entry["metric_parameters"]["mig"]["num_train"] == 100
   latents = entry["factors"]["latents"]
   assert latents and all(l["factor"] in results["factor_names"]
@@ -144,7 +163,7 @@ def test_code_table_flag_reaches_every_evaluation(tiny):
     for name in names:
       with open(os.path.join(root, name)) as f:
         infos.append(json.load(f)["result"]["code_table"])
-  assert len(infos) == 6 * 3
+  assert len(infos) == 6 * 4
   assert all(info["used"] is False and info["reason"] == "disabled"
              for info in infos), infos
 
@@ -153,12 +172,12 @@ def test_rerun_trains_and_evaluates_nothing(tiny):
   assert tiny["result"].returncode == 0
   summaries = _files(tiny["work"], "train_summary.json")
   evaluations = _files(os.path.join(tiny["work"], "evaluations"), ".json")
-  assert len(summaries) == 2 and len(evaluations) == 6 * 3
+  assert len(summaries) == 2 and len(evaluations) == 6 * 4
   # How runs were trained and whether codes were tabulated are not part of
   # what they are: a serial rerun with the default code table reuses all.
   rerun = _reproduce(*tiny["args"], "--parallel_runs=1")
   assert rerun.returncode == 0, rerun.stderr[-3000:]
-  assert "trained 0 run(s); evaluations computed 0, reused 18" in rerun.stdout
+  assert "trained 0 run(s); evaluations computed 0, reused 24" in rerun.stdout
   assert _files(tiny["work"], "train_summary.json") == summaries
   assert _files(os.path.join(tiny["work"], "evaluations"),
                 ".json") == evaluations
