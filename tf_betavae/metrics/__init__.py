@@ -22,6 +22,11 @@ from tf_betavae.metrics.mig import compute_mig
 from tf_betavae.metrics.representation import RepresentationError
 from tf_betavae.metrics.representation import saved_model_representation
 from tf_betavae.metrics.sap import compute_sap
+# Label-free scores, not in METRICS: they rank models without factors (see
+# tf_betavae.selection and scripts/select_models.py).
+from tf_betavae.metrics.udr import compute_udr
+from tf_betavae.metrics.udr import compute_udr_from_codes
+from tf_betavae.metrics.unsupervised import compute_unsupervised
 
 METRICS = {
     "beta_vae": compute_beta_vae,
