@@ -1,6 +1,7 @@
 r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
 
   python scripts/reproduce.py                      # --preset=cpu, < 2 h
+  python scripts/reproduce.py --preset=select      # 5 seeds, UDR picks one
   python scripts/reproduce.py --preset=quick --output_md=/tmp/r/results.md
   python scripts/reproduce.py --preset=gpu --dsprites_file=dsprites.npz
 
@@ -13,7 +14,10 @@ the PCA, ICA, raw-pixel and untrained-encoder baselines with the β-VAE
 metric (paper and disentanglement_lib protocols), MIG, FactorVAE, DCI and
 SAP; writes --output_md (one table, mean ± std over seeds, beside the
 paper's Table 1) and the raw results as JSON beside it (results.md ->
-results.json); prints the pass/fail checks of the β-VAE targets.
+results.json); prints the pass/fail checks of the β-VAE targets.  With
+two or more seeds it ranks each trained model's seeds by UDR
+(tf_betavae.metrics.udr) and reports the seed UDR picks and how UDR ranks
+against every supervised metric.
 
 Presets and their arithmetic: see tf_betavae/reproduce.py.  --steps,
 --seeds/--num_seeds, --num_train, --num_eval, --baseline_num_fit and
@@ -41,9 +45,14 @@ import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-flags.DEFINE_enum("preset", "cpu", ["cpu", "quick", "gpu"],
-                  "Sizes: cpu (< 2 h on 2 cores), quick (minutes), gpu "
+flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "quick", "gpu"],
+                  "Sizes: cpu (< 2 h on 2 cores), select (the cpu recipe "
+                  "on 5 seeds, the VAE and baselines on 3; UDR picks a "
+                  "β-VAE, scored at full sizes), quick (minutes), gpu "
                   "(paper-scale steps, full metric sizes).")
+flags.DEFINE_integer("udr_num_points", None, "Images of the shared sample "
+                     "UDR compares seeds on (default: the preset's, "
+                     "10,000).")
 flags.DEFINE_string("output_md", "docs/results.md",
                     "Markdown output; the JSON goes beside it (.json).")
 flags.DEFINE_string("work_dir", "reproduce_runs",
@@ -132,7 +141,7 @@ def _settings():
       seeds=seeds, num_seeds=FLAGS.num_seeds, num_train=FLAGS.num_train,
       num_eval=FLAGS.num_eval, baseline_num_fit=FLAGS.baseline_num_fit,
       metric_seed=FLAGS.metric_seed, parallel_runs=FLAGS.parallel_runs,
-      code_table=FLAGS.code_table,
+      code_table=FLAGS.code_table, udr_num_points=FLAGS.udr_num_points,
       metrics=([m.strip() for m in FLAGS.metrics if m.strip()]
                if FLAGS.metrics is not None else None),
       dsprites_file=(os.path.abspath(FLAGS.dsprites_file)

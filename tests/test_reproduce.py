@@ -225,3 +225,121 @@ def test_gap_to_paper_splits_protocol_and_training():
   assert "remaining 4.2 points (1.7 for the better half" in text
   del results["models"]["beta_vae"]["summary"]["beta_vae_paper_all"]
   assert reproduce.gap_to_paper(results) is None
+
+
+def _fake_exports():
+  import os  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+  import fake_exports  # pylint: disable=g-import-not-at-top
+  return fake_exports
+
+
+def test_udr_of_seeds_prefers_the_seeds_that_agree_and_is_cached(tmp_path):
+  from tf_betavae import data  # pylint: disable=g-import-not-at-top
+  fakes = _fake_exports()
+  mixes = {0: fakes.IDENTITY, 1: fakes.ROTATED, 2: fakes.PERMUTED}
+  runs = {seed: {"export_path": fakes.save_fake_export(
+      str(tmp_path / f"seed{seed}" / "1"), mix), "step": 10}
+          for seed, mix in mixes.items()}
+  settings = reproduce.Settings(work_dir=str(tmp_path / "work"),
+                                udr_num_points=400)
+  gt = data.ground_truth("dsprites")
+  first = reproduce.udr_of_seeds(settings, gt, "beta_vae", runs)
+  per_seed = first["per_seed"]
+  assert not first["reused"]
+  # Seeds 0 and 2 are one representation up to order, sign and scale.
+  for seed in ("0", "2"):
+    assert per_seed[seed]["udr_lasso"] > per_seed["1"]["udr_lasso"]
+    assert per_seed[seed]["udr_spearman"] > per_seed["1"]["udr_spearman"]
+    assert per_seed[seed]["informative_latents"] == 3
+  assert first["picked_seed"] in (0, 2)
+  again = reproduce.udr_of_seeds(settings, gt, "beta_vae", runs)
+  assert again["reused"] and again["per_seed"] == per_seed
+  runs[1]["step"] = 11  # another model: computed again
+  assert not reproduce.udr_of_seeds(settings, gt, "beta_vae", runs)["reused"]
+
+
+def _models_with_udr():
+  udr = {"0": 0.8, "1": 0.3, "2": 0.6}
+  mig = {"0": 0.40, "1": 0.10, "2": 0.20}
+  dl = {"0": 0.70, "1": 0.90, "2": 0.80}
+  seeds = {s: {"scores": {"mig": mig[s], "beta_vae_dl": dl[s]}}
+           for s in udr}
+  return {"beta_vae": {
+      "label": "β-VAE", "seeds": seeds,
+      "summary": {"mig": {"mean": float(np.mean(list(mig.values())))},
+                  "beta_vae_dl": {"mean": float(np.mean(list(dl.values())))}},
+      "udr": {"per_seed": {s: {"udr_lasso": v, "udr_spearman": v / 2,
+                               "informative_latents": 4}
+                           for s, v in udr.items()},
+              "picked_seed": 0}}}
+
+
+def test_udr_rank_correlation_and_its_section():
+  import scipy.stats  # pylint: disable=g-import-not-at-top
+  models = _models_with_udr()
+  correlations = reproduce.udr_rank_correlations(models)
+  assert correlations["mig"] == {"rho": pytest.approx(1.0), "n": 3}
+  assert correlations["beta_vae_dl"]["rho"] == pytest.approx(
+      scipy.stats.spearmanr([0.8, 0.3, 0.6], [0.7, 0.9, 0.8])[0])
+  results = {"models": models, "settings": {"udr_num_points": 10000},
+             "udr_rank_correlations": correlations}
+  text = "\n".join(reproduce.udr_lines(results))
+  assert "## Choosing without labels (UDR)" in text
+  assert "| β-VAE | 0 | 0.800 | 0.400 | 4 | 0.700 | 0.400 | yes |" in text
+  assert ("UDR picks seed 0: β-VAE metric (disentanglement_lib) 0.700 "
+          "against 0.800") in text
+  assert "MIG 0.400 against 0.233 (mean over seeds; best seed 0.400, worst 0.100)" in text
+  assert "MIG +1.00" in text
+  assert reproduce.udr_lines({"models": {"vae": {}}}) == []
+
+
+def test_selection_check_scores_the_picks_at_full_size(monkeypatch):
+  evaluated = []
+
+  class FakeEvaluator:
+    def __init__(self, settings, ground_truth, model, seed, source, build):
+      del ground_truth, source, build
+      assert settings.num_train is None and settings.num_eval is None
+      self.model, self.seed = model, seed
+
+    def result(self, key):
+      evaluated.append((self.model, self.seed, key))
+      table = {"beta_vae_full_size": {"beta_vae_dl": 0.9, "mig": 0.3},
+               "vae_full_size": {"beta_vae_dl": 0.95, "mig": 0.1},
+               "pca_full_size": {"beta_vae_dl": 0.8, "mig": 0.05}}
+      return {"score": table[self.model][key]}
+
+  monkeypatch.setattr(reproduce, "_Evaluator", FakeEvaluator)
+  models = _models_with_udr()
+  models["vae"] = {"seeds": {"0": {"training": {"export_path": "v",
+                                                "step": 1}}}}
+  models["pca"] = {"seeds": {"0": {}, "1": {}}}
+  models["beta_vae"]["seeds"]["0"]["training"] = {"export_path": "b",
+                                                  "step": 1}
+  settings = reproduce.Settings(work_dir="unused", num_train=2000)
+  result = reproduce.selection_check(settings, None, models)
+  assert result["picked"] == {"beta_vae": 0, "vae": 0, "pca": 0}
+  assert ("beta_vae_full_size", 0, "mig") in evaluated
+  assert [c["passed"] for c in result["checks"]] == [True, False, False,
+                                                      True]
+  assert "0.9000 vs 0.9500" in result["checks"][2]["detail"]
+
+
+def test_select_preset_uses_fewer_reference_seeds(tmp_path):
+  settings = reproduce.settings_from_preset("select", str(tmp_path))
+  assert settings.seeds == [0, 1, 2, 3, 4] and settings.selection_check
+  assert settings.model_seeds("beta_vae") == [0, 1, 2, 3, 4]
+  for model in ("vae", "pca", "pixels"):
+    assert settings.model_seeds(model) == [0, 1, 2]
+  # Its runs are the cpu preset's: the same recipe names, so they are shared.
+  cpu = reproduce.settings_from_preset("cpu", str(tmp_path))
+  for beta in (8.0, 1.0):
+    assert reproduce.run_directory(
+        settings, reproduce.train_config(settings, beta, 0)) == (
+            reproduce.run_directory(cpu, reproduce.train_config(cpu, beta, 0)))
+  assert reproduce.settings_from_preset("cpu", str(tmp_path)).model_seeds(
+      "vae") == [0, 1, 2]
+  with pytest.raises(reproduce.UsageError, match="udr_num_points"):
+    reproduce.settings_from_preset("quick", str(tmp_path), udr_num_points=5)

@@ -196,6 +196,9 @@ class Preset:
   pixel_sizes: dict
   baseline_num_fit: int
   parallel_runs: int = 1
+  reference_num_seeds: object = None
+  selection_check: bool = False
+  udr_num_points: int = 10000
 
 
 PRESETS = {
@@ -209,6 +212,13 @@ PRESETS = {
                     baseline_num_fit=1000),
     "gpu": Preset(steps=300000, num_seeds=3, num_train=None, num_eval=None,
                   metric_sizes={}, pixel_sizes={}, baseline_num_fit=10000),
+    # The cpu recipe on 5 seeds (the VAE and the baselines on the first 3),
+    # UDR picks one, and the pick is scored at full sizes.
+    "select": Preset(steps=20000, num_seeds=5, num_train=2000, num_eval=1000,
+                     metric_sizes={"mig": (10000, None)},
+                     pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
+                     baseline_num_fit=5000, parallel_runs=2,
+                     reference_num_seeds=3, selection_check=True),
 }
 
 
@@ -237,6 +247,14 @@ class Settings:
       metrics look codes up in a table of every observation encoded once
       (tf_betavae.metrics.code_table); like parallel_runs, changes speed,
       not scores, and is not part of evaluation keys.
+    udr_num_points: images of the shared sample on which the seeds of each
+      trained model are compared by UDR (disentanglement_lib: 10,000).
+    reference_num_seeds: the VAE and the baselines use the first this many
+      seeds (None: all); the β-VAE uses every seed.
+    selection_check: also score the β-VAE and VAE seeds that UDR picks,
+      and PCA of the first seed, with the β-VAE metric
+      (disentanglement_lib) and MIG at full sizes, and check the picked
+      β-VAE against SELECTION_TARGETS.
   """
 
   work_dir: str
@@ -254,6 +272,17 @@ class Settings:
   dsprites_file: object = None
   parallel_runs: int = 1
   code_table: str = "auto"
+  udr_num_points: int = 10000
+  reference_num_seeds: object = None
+  selection_check: bool = False
+
+  def model_seeds(self, model):
+    """Seeds of one model of MODELS: every seed for the β-VAE, the first
+    ``reference_num_seeds`` for the VAE and the baselines (all when
+    None)."""
+    if model == "beta_vae" or self.reference_num_seeds is None:
+      return list(self.seeds)
+    return list(self.seeds[:self.reference_num_seeds])
 
   @property
   def dataset(self):
@@ -281,7 +310,10 @@ def settings_from_preset(name, work_dir, **overrides):
                 metric_sizes=dict(preset.metric_sizes),
                 pixel_sizes=dict(preset.pixel_sizes),
                 baseline_num_fit=preset.baseline_num_fit,
-                parallel_runs=preset.parallel_runs)
+                parallel_runs=preset.parallel_runs,
+                reference_num_seeds=preset.reference_num_seeds,
+                selection_check=preset.selection_check,
+                udr_num_points=preset.udr_num_points)
   num_seeds = overrides.pop("num_seeds", None)
   if num_seeds is not None:
     if num_seeds < 1:
@@ -330,6 +362,9 @@ def validate(settings):
     raise UsageError(f"--code_table must be one of "
                      f"{', '.join(CODE_TABLE_MODES)}, got "
                      f"{settings.code_table!r}")
+  if settings.udr_num_points < 10:
+    raise UsageError(f"--udr_num_points must be at least 10, got "
+                     f"{settings.udr_num_points}")
   if settings.baseline_num_fit < 20:
     raise UsageError(f"--baseline_num_fit must be at least 20, got "
                      f"{settings.baseline_num_fit}")
@@ -729,6 +764,8 @@ def checks(results):
       continue
     per_seed = []
     for seed, entry in beta["seeds"].items():
+      if seed not in models[other]["seeds"]:
+        continue  # the references may have fewer seeds
       mine = entry["scores"]["beta_vae_dl"]
       theirs = models[other]["seeds"][seed]["scores"]["beta_vae_dl"]
       per_seed.append((seed, mine, theirs))
@@ -737,6 +774,8 @@ def checks(results):
         "detail": ", ".join(f"seed {s}: {m:.4f} vs {t:.4f}"
                             for s, m, t in per_seed)})
   out.append(_coverage_check(beta))
+  if "selection" in results:
+    out.extend(results["selection"]["checks"])
   return out
 
 
@@ -838,7 +877,7 @@ def reproduce(settings, ground_truth=None):
   jobs = []  # (model, seed, source, export_path, active)
   training_entries = {}
   for model, _, kind in MODELS:
-    for seed in settings.seeds:
+    for seed in settings.model_seeds(model):
       if kind == "trained":
         beta = settings.recipe.beta if model == "beta_vae" else 1.0
         config = train_config(settings, beta, seed)
@@ -855,6 +894,7 @@ def reproduce(settings, ground_truth=None):
         jobs.append((model, seed, source, summary["export_path"], active))
         training_entries[(model, seed)] = {
             "run_dir": run_dir, "step": summary["step"],
+            "export_path": source["export_path"],
             "beta": beta, "config": config.to_dict(),
             "reused": was_reused,
             "train_seconds": train_seconds,
@@ -869,7 +909,7 @@ def reproduce(settings, ground_truth=None):
   entries = _evaluate_all(settings, ground_truth, given_ground_truth, jobs)
   for model, label, kind in MODELS:
     seeds = {}
-    for seed in settings.seeds:
+    for seed in settings.model_seeds(model):
       entry = entries[(model, seed)]
       if kind == "trained":
         entry["training"] = training_entries[(model, seed)]
@@ -893,6 +933,18 @@ def reproduce(settings, ground_truth=None):
       "evaluations_reused": reused,
       "compute_seconds": round(compute_seconds, 1),
   }
+  for model, _, kind in MODELS:
+    if kind == "trained" and len(settings.model_seeds(model)) > 1:
+      sources = {seed: training_entries[(model, seed)]
+                 for seed in settings.model_seeds(model)}
+      models[model]["udr"] = udr_of_seeds(settings, ground_truth, model,
+                                          sources)
+      compute_seconds += models[model]["udr"]["seconds"]
+  results["udr_rank_correlations"] = udr_rank_correlations(models)
+  if settings.selection_check and "udr" in models["beta_vae"]:
+    results["selection"] = selection_check(settings, ground_truth, models)
+    compute_seconds += results["selection"]["seconds"]
+  results["compute_seconds"] = round(compute_seconds, 1)
   results["checks"] = checks(results)
   results["passed"] = all(c["passed"] for c in results["checks"])
   results["wall_seconds"] = round(time.time() - start, 1)
@@ -934,6 +986,175 @@ def _evaluate_all(settings, ground_truth, given_ground_truth, jobs):
     if (job[0], job[1]) not in entries:
       entries[(job[0], job[1])] = evaluate_job(settings, ground_truth, *job)
   return entries
+
+
+# Targets of the model UDR picks among the β-VAE seeds, full sizes.
+SELECTION_TARGETS = {"beta_vae_dl": 0.88, "mig": 0.35}
+SELECTION_METRICS = ("beta_vae_dl", "mig")
+
+
+def selection_check(settings, ground_truth, models):
+  """Scores the UDR-picked β-VAE and VAE and PCA (first seed) at full
+  sizes and checks the picked β-VAE against SELECTION_TARGETS and the
+  other two.
+
+  Args:
+    settings: Settings.
+    ground_truth: ground-truth object.
+    models: reproduce()'s ``models`` dict (with ``udr`` entries).
+
+  Returns:
+    dict: ``picked`` {model: seed}, ``scores`` {model: {metric key:
+    score}}, ``checks`` (list of {name, passed, detail}), ``seconds``.
+  """
+  start = time.time()
+  full = dataclasses.replace(settings, num_train=None, num_eval=None,
+                             metric_sizes={}, pixel_sizes={})
+  picked = {"beta_vae": models["beta_vae"]["udr"]["picked_seed"]}
+  if "udr" in models["vae"]:
+    picked["vae"] = models["vae"]["udr"]["picked_seed"]
+  else:
+    picked["vae"] = int(next(iter(models["vae"]["seeds"])))
+  picked["pca"] = int(next(iter(models["pca"]["seeds"])))
+  scores = {}
+  for model, seed in picked.items():
+    if model == "pca":
+      source = {"baseline": model, "seed": seed,
+                "dim": settings.recipe.latent_dim,
+                "num_fit": settings.baseline_num_fit}
+      build = _baseline_fn(model, ground_truth, seed, settings)
+    else:
+      training = models[model]["seeds"][str(seed)]["training"]
+      source = {"export_path": training["export_path"],
+                "step": training["step"]}
+      build = _trained_fn(training["export_path"], ground_truth)
+    evaluator = _Evaluator(full, ground_truth, f"{model}_full_size", seed,
+                           source, build)
+    scores[model] = {key: float(evaluator.result(key)["score"])
+                     for key in SELECTION_METRICS}
+  mine = scores["beta_vae"]
+  checks_out = []
+  for key, target in SELECTION_TARGETS.items():
+    checks_out.append({
+        "name": (f"UDR-picked β-VAE (seed {picked['beta_vae']}) "
+                 f"{_label(key)} at full size ≥ {target:.2f}"),
+        "passed": bool(mine[key] >= target),
+        "detail": f"{mine[key]:.4f}"})
+  for other in ("vae", "pca"):
+    theirs = scores[other]["beta_vae_dl"]
+    checks_out.append({
+        "name": (f"UDR-picked β-VAE beats {_model_label(other)} (seed "
+                 f"{picked[other]}) on the β-VAE metric "
+                 "(disentanglement_lib) at full size"),
+        "passed": bool(mine["beta_vae_dl"] > theirs),
+        "detail": f"{mine['beta_vae_dl']:.4f} vs {theirs:.4f}"})
+  return {"picked": picked, "scores": scores, "checks": checks_out,
+          "seconds": round(time.time() - start, 2)}
+
+
+UDR_METHODS = ("udr_lasso", "udr_spearman")
+UDR_FILE = "udr.json"
+
+
+def udr_of_seeds(settings, ground_truth, model, runs):
+  """UDR of one trained model's seeds against each other (cached).
+
+  Every seed's export encodes one shared sample of
+  ``settings.udr_num_points`` images drawn with
+  ``RandomState(settings.metric_seed)``; UDR with the Lasso and the
+  Spearman correlation (tf_betavae.metrics.udr) is computed over the
+  seeds; the seed with the highest Lasso UDR is the one UDR picks.
+
+  Args:
+    settings: Settings.
+    ground_truth: the ground-truth object images are drawn from.
+    model: a trained model key of MODELS.
+    runs: {seed: training entry with ``run_dir``, ``step`` and
+      ``export_path``}, at least two seeds.
+
+  Returns:
+    dict: ``per_seed`` {str(seed): {udr_lasso, udr_spearman,
+    informative_latents}}, ``picked_seed`` (int), ``parameters``,
+    ``seconds``, ``reused`` (bool).
+  """
+  from tf_betavae import selection  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import udr  # pylint: disable=g-import-not-at-top
+  seeds = sorted(runs)
+  key = {"version": RESULTS_VERSION, "methods": list(UDR_METHODS),
+         "num_points": settings.udr_num_points,
+         "sample_seed": settings.metric_seed, "dataset": settings.dataset,
+         "dsprites_file": settings.dsprites_file,
+         "sources": {str(seed): {"export_path": runs[seed]["export_path"],
+                                 "step": runs[seed]["step"]}
+                     for seed in seeds}}
+  path = os.path.join(settings.work_dir, "evaluations", model, UDR_FILE)
+  cached = _read_json(path)
+  if cached and cached.get("key") == key:
+    return dict(cached["result"], reused=True)
+  start = time.time()
+  logging.info("UDR of %s over seeds %s", model, seeds)
+  loaded = selection.load_models([runs[seed]["export_path"] for seed in seeds])
+  posteriors = selection.sample_posteriors(
+      loaded, settings.dataset, settings.udr_num_points,
+      np.random.RandomState(settings.metric_seed), ground_truth)
+  means = [mean for mean, _ in posteriors]
+  kls = [udr.mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors]
+  per_seed = {str(seed): {} for seed in seeds}
+  parameters = {}
+  for method in UDR_METHODS:
+    scored = udr.compute_udr_from_codes(
+        means, kls, correlation=selection.METHODS[method])
+    parameters[method] = scored["parameters"]
+    for seed, score, informative in zip(seeds, scored["model_scores"],
+                                        scored["informative_latents"]):
+      per_seed[str(seed)][method] = float(score)
+      per_seed[str(seed)]["informative_latents"] = int(informative)
+  result = {
+      "per_seed": per_seed,
+      "picked_seed": int(max(seeds, key=lambda s: (
+          per_seed[str(s)]["udr_lasso"], -s))),
+      "parameters": parameters,
+      "seconds": round(time.time() - start, 2),
+  }
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  io_utils.write_json_atomic(path, {"key": key, "result": result})
+  return dict(result, reused=False)
+
+
+def udr_rank_correlations(models, method="udr_lasso"):
+  """Spearman rank correlation between UDR and each supervised metric.
+
+  Over every (trained model, seed) that has a UDR: UDR is computed within
+  one model's seeds, and the correlation pools all of them, as Duan et al.
+  2020 report it.
+
+  Args:
+    models: reproduce()'s ``models`` dict.
+    method: a key of UDR_METHODS.
+
+  Returns:
+    dict {metric key: {"rho": float or None, "n": int}}; rho is None with
+    fewer than 3 models or a constant column.
+  """
+  import scipy.stats  # pylint: disable=g-import-not-at-top
+  out = {}
+  for key in METRIC_KEYS:
+    pairs = []
+    for entry in models.values():
+      if "udr" not in entry:
+        continue
+      for seed, seed_entry in entry["seeds"].items():
+        if key in seed_entry["scores"] and seed in entry["udr"]["per_seed"]:
+          pairs.append((entry["udr"]["per_seed"][seed][method],
+                        seed_entry["scores"][key]))
+    rho = None
+    if len(pairs) >= 3:
+      x, y = np.array(pairs, np.float64).T
+      if np.ptp(x) > 0 and np.ptp(y) > 0:
+        rho = float(scipy.stats.spearmanr(x, y)[0])
+    if pairs:
+      out[key] = {"rho": rho, "n": len(pairs)}
+  return out
 
 
 _JOB_GROUND_TRUTHS = {}
@@ -986,7 +1207,7 @@ def train_all(settings):
   for model, _, kind in MODELS:
     if kind != "trained":
       continue
-    for seed in settings.seeds:
+    for seed in settings.model_seeds(model):
       beta = settings.recipe.beta if model == "beta_vae" else 1.0
       config = train_config(settings, beta, seed)
       jobs.append((config, run_directory(settings, config)))
@@ -1098,6 +1319,74 @@ def _schedule_words(recipe):
   return " (" + ", then ".join(parts) + ")"
 
 
+def _score_text(value):
+  return "—" if value is None else f"{value:.3f}"
+
+
+def udr_lines(results):
+  """Markdown lines of the UDR section ([] when no model has a UDR)."""
+  models = results["models"]
+  with_udr = [(key, models[key]) for key, _, _ in MODELS
+              if "udr" in models.get(key, {})]
+  if not with_udr:
+    return []
+  num_points = results["settings"].get("udr_num_points")
+  lines = [
+      "## Choosing without labels (UDR)", "",
+      f"UDR (Duan et al. 2020; [model_selection.md](model_selection.md)) "
+      f"compares the seeds of each trained model with each other on one "
+      f"shared sample of {num_points:,} images, without labels; the seed "
+      "with the highest UDR (Lasso) is the one a user without labels would "
+      "keep. Supervised scores beside it are the table's.", "",
+      "| model | seed | UDR (Lasso) | UDR (Spearman) | informative latents "
+      "| β-VAE metric (disentanglement_lib) | MIG | picked by UDR |",
+      "|---|---|---|---|---|---|---|---|"]
+  for _, entry in with_udr:
+    udr = entry["udr"]
+    for seed, seed_udr in udr["per_seed"].items():
+      scores = entry["seeds"][seed]["scores"]
+      lines.append(
+          f"| {entry['label']} | {seed} | {seed_udr['udr_lasso']:.3f} | "
+          f"{seed_udr['udr_spearman']:.3f} | "
+          f"{seed_udr['informative_latents']} | "
+          f"{_score_text(scores.get('beta_vae_dl'))} | "
+          f"{_score_text(scores.get('mig'))} | "
+          f"{'yes' if int(seed) == udr['picked_seed'] else ''} |")
+  lines.append("")
+  for _, entry in with_udr:
+    picked = str(entry["udr"]["picked_seed"])
+    parts = []
+    for key in ("beta_vae_dl", "mig"):
+      if key in entry["summary"]:
+        values = [e["scores"][key] for e in entry["seeds"].values()]
+        parts.append(
+            f"{_label(key)} {entry['seeds'][picked]['scores'][key]:.3f} "
+            f"against {entry['summary'][key]['mean']:.3f} (mean over "
+            f"seeds; best seed {max(values):.3f}, worst {min(values):.3f})")
+    lines.append(f"- {entry['label']}: UDR picks seed {picked}"
+                 + (": " + "; ".join(parts) if parts else "") + ".")
+  correlations = results.get("udr_rank_correlations") or {}
+  listed = [f"{_label(k)} {v['rho']:+.2f}" for k, v in correlations.items()
+            if v["rho"] is not None]
+  if listed:
+    count = next(iter(correlations.values()))["n"]
+    lines.append(
+        f"- Spearman rank correlation of UDR (Lasso) with each metric over "
+        f"the {count} trained models (every seed of every trained model): "
+        + ", ".join(listed) + ".")
+  selection = results.get("selection")
+  if selection:
+    scored = "; ".join(
+        f"{_model_label(model)} seed {selection['picked'][model]}: "
+        + ", ".join(f"{_label(k)} {v:.3f}" for k, v in scores.items())
+        for model, scores in selection["scores"].items())
+    lines.append(
+        "- At full sizes (β-VAE metric 10,000 / 5,000 examples, MIG 10,000 "
+        f"samples): {scored}.")
+  lines.append("")
+  return lines
+
+
 def write_markdown(results, path, command):
   """Writes the results as markdown (one table plus context); returns path.
 
@@ -1157,6 +1446,7 @@ def write_markdown(results, path, command):
   gap = gap_to_paper(results)
   if gap:
     lines += ["## The gap to the paper's 99.23%", "", gap, ""]
+  lines += udr_lines(results)
   lines.append("## Which factor each latent captures")
   lines.append("")
   lines.append("Normalised mutual information NMI = I(z_j; v_k) / H(v_k) "
