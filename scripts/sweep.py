@@ -51,6 +51,9 @@ flags.DEFINE_integer("num_train", None,
 flags.DEFINE_integer("num_eval", None,
                      "Overrides the metric's evaluation examples/samples.")
 flags.DEFINE_integer("metric_seed", 0, "Seed of the metric's sampling.")
+flags.DEFINE_integer("udr_num_points", 10000, "Images of the shared sample on "
+                     "which UDR compares the seeds of each β (with two or "
+                     "more seeds; docs/model_selection.md).")
 flags.DEFINE_integer("num_reconstruction_images", 512,
                      "Held-out images of the reconstruction error.")
 # Training settings shared by every run (see scripts/train.py); unset ones
@@ -119,6 +122,9 @@ def _settings():
   for name in ("num_train", "num_eval"):
     if getattr(FLAGS, name) is not None and getattr(FLAGS, name) < 2:
       raise UsageError(f"--{name} must be at least 2")
+  if FLAGS.udr_num_points < 10:
+    raise UsageError(f"--udr_num_points must be at least 10, got "
+                     f"{FLAGS.udr_num_points}")
   if FLAGS.num_reconstruction_images < 1:
     raise UsageError("--num_reconstruction_images must be at least 1")
   if FLAGS.steps < 1:
@@ -166,7 +172,7 @@ def main(argv):
     _fail(f"cannot create --sweep_dir {FLAGS.sweep_dir}: {e.strerror}")
   try:
     result = sweep.run_sweep(base, betas, seeds, FLAGS.sweep_dir, settings,
-                             ground_truth)
+                             ground_truth, FLAGS.udr_num_points)
   except (training.ConfigError, data_lib.DatasetUnavailableError) as e:
     _fail(str(e))
   except training.NonFiniteLossError as e:
@@ -175,6 +181,11 @@ def main(argv):
   print(f"trained {len(result['trained'])} run(s), skipped "
         f"{len(result['skipped'])} finished run(s)")
   print(f"wrote {result['csv']} and {result['plot']}")
+  for beta, seed in result["udr_picks"].items():
+    row = next(r for r in result["rows"]
+               if r["beta"] == beta and r["seed"] == seed)
+    print(f"beta {sweep.format_beta(beta)}: UDR picks seed {seed} (UDR "
+          f"{row['udr']:.3f}, {settings.metric} score {row['score']:.4f})")
   best = result["best"]
   if best is None:
     print("no finite score; no best beta")

@@ -1078,7 +1078,6 @@ def udr_of_seeds(settings, ground_truth, model, runs):
     ``seconds``, ``reused`` (bool).
   """
   from tf_betavae import selection  # pylint: disable=g-import-not-at-top
-  from tf_betavae.metrics import udr  # pylint: disable=g-import-not-at-top
   seeds = sorted(runs)
   key = {"version": RESULTS_VERSION, "methods": list(UDR_METHODS),
          "num_points": settings.udr_num_points,
@@ -1093,22 +1092,13 @@ def udr_of_seeds(settings, ground_truth, model, runs):
     return dict(cached["result"], reused=True)
   start = time.time()
   logging.info("UDR of %s over seeds %s", model, seeds)
-  loaded = selection.load_models([runs[seed]["export_path"] for seed in seeds])
-  posteriors = selection.sample_posteriors(
-      loaded, settings.dataset, settings.udr_num_points,
-      np.random.RandomState(settings.metric_seed), ground_truth)
-  means = [mean for mean, _ in posteriors]
-  kls = [udr.mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors]
-  per_seed = {str(seed): {} for seed in seeds}
-  parameters = {}
-  for method in UDR_METHODS:
-    scored = udr.compute_udr_from_codes(
-        means, kls, correlation=selection.METHODS[method])
-    parameters[method] = scored["parameters"]
-    for seed, score, informative in zip(seeds, scored["model_scores"],
-                                        scored["informative_latents"]):
-      per_seed[str(seed)][method] = float(score)
-      per_seed[str(seed)]["informative_latents"] = int(informative)
+  scored = selection.udr_of_exports(
+      [runs[seed]["export_path"] for seed in seeds], settings.dataset,
+      settings.udr_num_points, np.random.RandomState(settings.metric_seed),
+      ground_truth, UDR_METHODS)
+  per_seed = {str(seed): entry
+              for seed, entry in zip(seeds, scored["per_model"])}
+  parameters = scored["parameters"]
   result = {
       "per_seed": per_seed,
       "picked_seed": int(max(seeds, key=lambda s: (

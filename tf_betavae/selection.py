@@ -274,6 +274,51 @@ def sample_posteriors(models, dataset, num_points, random_state,
   return split(np.concatenate(chunks))
 
 
+def udr_of_exports(paths, dataset, num_points, random_state,
+                   ground_truth=None, methods=tuple(METHODS),
+                   kl_filter_threshold=udr.DEFAULTS["kl_filter_threshold"]):
+  """UDR of several models, with every method, on one shared sample.
+
+  The sample is encoded once and scored with each method: what sweeps and
+  reproductions report for the seeds of one setting.
+
+  Args:
+    paths: list of at least 2 model paths (see ``resolve_export``).
+    dataset: str, the dataset the images come from.
+    num_points: int, images in the shared sample.
+    random_state: np.random.RandomState drawing the sample.
+    ground_truth: the dataset's ground-truth object, or None (images then
+      come from the dataset's training stream).
+    methods: keys of METHODS.
+    kl_filter_threshold: float, nats.
+
+  Returns:
+    dict: ``per_model`` (one dict per path, in order: a score per method
+    and ``informative_latents``) and ``parameters`` {method: the UDR
+    parameters}.
+
+  Raises:
+    SelectionError: the models cannot be loaded or compared.
+  """
+  models = load_models(list(paths))
+  posteriors = sample_posteriors(models, dataset, num_points, random_state,
+                                 ground_truth)
+  means = [mean for mean, _ in posteriors]
+  kls = [udr.mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors]
+  per_model = [{} for _ in models]
+  parameters = {}
+  for method in methods:
+    scored = udr.compute_udr_from_codes(
+        means, kls, correlation=METHODS[method],
+        kl_filter_threshold=kl_filter_threshold)
+    parameters[method] = scored["parameters"]
+    for entry, score, informative in zip(per_model, scored["model_scores"],
+                                         scored["informative_latents"]):
+      entry[method] = float(score)
+      entry["informative_latents"] = int(informative)
+  return {"per_model": per_model, "parameters": parameters}
+
+
 def stored_scores(export_dir, dataset):
   """Supervised scores in ``metrics.json`` beside an export, if usable.
 

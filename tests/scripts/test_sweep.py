@@ -12,7 +12,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "scripts", "sweep.py")
-TINY = ["--betas=0.5,2", "--seeds=0", "--steps=3", "--batch_size=8",
+TINY = ["--betas=0.5,2", "--seeds=0,1", "--steps=3", "--batch_size=8",
+        "--udr_num_points=200",
         "--latent_dim=3", "--metric=beta_vae", "--num_train=10",
         "--num_eval=6", "--num_reconstruction_images=16"]
 
@@ -37,11 +38,22 @@ def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
   result = _sweep(f"--sweep_dir={sweep_dir}", *TINY)
   assert result.returncode == 0, result.stderr
   assert sorted(os.listdir(sweep_dir)) == [
-      "beta0.5_seed0", "beta2_seed0", "sweep.csv", "sweep.png"]
+      "beta0.5_seed0", "beta0.5_seed1", "beta2_seed0", "beta2_seed1",
+      "sweep.csv", "sweep.png", "udr_beta0.5.json", "udr_beta2.json"]
   rows = _rows(sweep_dir)
-  assert [(r["beta"], r["seed"]) for r in rows] == [("0.5", "0"), ("2.0", "0")]
+  assert [(r["beta"], r["seed"]) for r in rows] == [
+      ("0.5", "0"), ("0.5", "1"), ("2.0", "0"), ("2.0", "1")]
+  # UDR of each β's two seeds; the pick is the seed with the higher UDR.
+  for beta in ("0.5", "2.0"):
+    group = [r for r in rows if r["beta"] == beta]
+    assert all(0.0 <= float(r["udr"]) <= 1.0 for r in group)
+    picked = [r for r in group if r["udr_picked"] == "True"]
+    assert len(picked) == 1
+    assert float(picked[0]["udr"]) == max(float(r["udr"]) for r in group)
+    assert (f"beta {float(beta):g}: UDR picks seed {picked[0]['seed']} "
+            in result.stdout)
   for column in ("beta", "seed", "steps", "score", "reconstruction", "kl",
-                 "wall_seconds"):
+                 "wall_seconds", "udr_spearman"):
     assert column in rows[0]
   for row in rows:
     assert int(row["steps"]) == 3
@@ -59,13 +71,18 @@ def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
 
 def test_rerun_skips_finished_runs(sweep_dir):
   summaries = [os.path.join(sweep_dir, d, "train_summary.json")
-               for d in ("beta0.5_seed0", "beta2_seed0")]
+               for d in ("beta0.5_seed0", "beta0.5_seed1", "beta2_seed0",
+                         "beta2_seed1")]
+  udr_files = [os.path.join(sweep_dir, f"udr_beta{b}.json")
+               for b in ("0.5", "2")]
+  udr_before = [os.stat(p).st_mtime_ns for p in udr_files]
   before = [os.stat(p).st_mtime_ns for p in summaries]
   rows_before = _rows(sweep_dir)
   result = _sweep(f"--sweep_dir={sweep_dir}", *TINY)
   assert result.returncode == 0, result.stderr
-  assert "trained 0 run(s), skipped 2 finished run(s)" in result.stdout
+  assert "trained 0 run(s), skipped 4 finished run(s)" in result.stdout
   assert [os.stat(p).st_mtime_ns for p in summaries] == before
+  assert [os.stat(p).st_mtime_ns for p in udr_files] == udr_before
   assert not os.path.exists(os.path.join(sweep_dir, "beta2_seed0",
                                          "exported", "model", "2"))
   assert _rows(sweep_dir) == rows_before
@@ -77,6 +94,7 @@ USAGE_ERRORS = [
     (["--seeds=x"], "--seeds must be a comma-separated list of integers"),
     (["--dataset=celeb_a"], "celeb_a"),
     (["--metric=nope"], "metric"),
+    (["--udr_num_points=3"], "--udr_num_points must be at least 10"),
 ]
 
 

@@ -32,7 +32,10 @@ EXPORT_SUBDIR = "exported"
 EXPORT_NAME = "model"
 CSV_COLUMNS = ("beta", "seed", "steps", "metric", "score", "reconstruction",
                "train_reconstruction", "kl", "active_latents",
-               "wall_seconds", "run_dir", "export_path")
+               "wall_seconds", "run_dir", "export_path", "udr",
+               "udr_spearman", "udr_picked")
+UDR_FILE = "udr_beta{beta}.json"
+UDR_METHODS = ("udr_lasso", "udr_spearman")
 ACTIVE_THRESHOLD = 0.1  # nats
 
 
@@ -204,7 +207,60 @@ def read_csv(path):
       row[key] = float(row[key])
     for key in ("seed", "steps", "active_latents"):
       row[key] = int(row[key])
+    for key in ("udr", "udr_spearman"):  # empty: one seed, no UDR
+      row[key] = float(row[key]) if row.get(key) else None
+    row["udr_picked"] = row.get("udr_picked") == "True"
   return rows
+
+
+def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
+  """Ranks the seeds of every β with at least two seeds by UDR.
+
+  Sets each row's ``udr`` (Lasso), ``udr_spearman`` and ``udr_picked``
+  (the seed UDR would keep for its β); rows of a β with one seed get None
+  and False.  Results are cached in ``<sweep_dir>/udr_beta<β>.json`` and
+  reused while the exports, their steps and the sample are the same.
+
+  Args:
+    rows: the sweep's rows (changed in place).
+    sweep_dir: str.
+    dataset: str, the runs' dataset.
+    ground_truth: its ground-truth object (or None).
+    num_points: int, images of the shared sample.
+    seed: int, seeds the sample.
+
+  Returns:
+    {β: the seed UDR picks} for every β with a UDR.
+  """
+  from tf_betavae import selection  # pylint: disable=g-import-not-at-top
+  picks = {}
+  for beta in sorted({r["beta"] for r in rows}):
+    group = sorted((r for r in rows if r["beta"] == beta),
+                   key=lambda r: r["seed"])
+    for row in group:
+      row.update(udr=None, udr_spearman=None, udr_picked=False)
+    if len(group) < 2:
+      continue
+    key = {"exports": [[r["export_path"], r["steps"]] for r in group],
+           "num_points": num_points, "sample_seed": seed, "dataset": dataset}
+    path = os.path.join(sweep_dir, UDR_FILE.format(beta=format_beta(beta)))
+    cached = _read_json(path)
+    if cached and cached.get("key") == key:
+      per_model = cached["per_model"]
+    else:
+      logging.info("UDR of beta %s over seeds %s", format_beta(beta),
+                   [r["seed"] for r in group])
+      per_model = selection.udr_of_exports(
+          [r["export_path"] for r in group], dataset, num_points,
+          np.random.RandomState(seed), ground_truth,
+          UDR_METHODS)["per_model"]
+      io_utils.write_json_atomic(path, {"key": key, "per_model": per_model})
+    for row, entry in zip(group, per_model):
+      row.update(udr=entry["udr_lasso"], udr_spearman=entry["udr_spearman"])
+    best = max(group, key=lambda r: (r["udr"], -r["seed"]))
+    best["udr_picked"] = True
+    picks[beta] = best["seed"]
+  return picks
 
 
 def summarize(rows):
@@ -291,7 +347,7 @@ def sweep_plot(rows, metric_name="score", dpi=100):
 
 
 def run_sweep(base_config, betas, seeds, sweep_dir, settings,
-              ground_truth):
+              ground_truth, udr_num_points=10000):
   """Trains and scores every (β, seed), skipping finished runs.
 
   Args:
@@ -301,11 +357,14 @@ def run_sweep(base_config, betas, seeds, sweep_dir, settings,
     sweep_dir: str.
     settings: MetricSettings.
     ground_truth: ground-truth object of base_config.dataset.
+    udr_num_points: images of the sample on which UDR compares the seeds
+      of each β (see ``add_udr``).
 
   Returns:
-    dict: rows (list of CSV rows, in β then seed order), csv (path), plot
-    (path), best (best_beta's dict), trained (list of run dirs trained or
-    scored in this call), skipped (run dirs already finished).
+    dict: rows (list of CSV rows, in β then seed order, with UDR columns),
+    csv (path), plot (path), best (best_beta's dict), udr_picks ({β: the
+    seed UDR picks}), trained (list of run dirs trained or scored in this
+    call), skipped (run dirs already finished).
   """
   os.makedirs(sweep_dir, exist_ok=True)
   rows, trained, skipped = [], [], []
@@ -326,8 +385,11 @@ def run_sweep(base_config, betas, seeds, sweep_dir, settings,
       rows.append(train_and_score(config, run_dir, settings, ground_truth))
       trained.append(run_dir)
       write_csv(rows, csv_path)  # progress is visible after every run
+  picks = add_udr(rows, sweep_dir, base_config.dataset, ground_truth,
+                  udr_num_points, settings.seed)
   write_csv(rows, csv_path)
   image_utils.write_png(sweep_plot(rows, settings.metric), plot_path)
   finite = [r for r in rows if math.isfinite(r["score"])]
   return {"rows": rows, "csv": csv_path, "plot": plot_path,
-          "best": best_beta(finite), "trained": trained, "skipped": skipped}
+          "best": best_beta(finite), "udr_picks": picks, "trained": trained,
+          "skipped": skipped}
