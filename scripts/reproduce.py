@@ -50,6 +50,9 @@ flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "quick", "gpu"],
                   "on 5 seeds, the VAE and baselines on 3; UDR picks a "
                   "β-VAE, scored at full sizes), quick (minutes), gpu "
                   "(paper-scale steps, full metric sizes).")
+flags.DEFINE_integer("reference_num_seeds", None, "The VAE and the "
+                     "baselines use the first this many seeds (default: the "
+                     "preset's; every seed for cpu, 3 for select).")
 flags.DEFINE_integer("udr_num_points", None, "Images of the shared sample "
                      "UDR compares seeds on (default: the preset's, "
                      "10,000).")
@@ -142,6 +145,7 @@ def _settings():
       num_eval=FLAGS.num_eval, baseline_num_fit=FLAGS.baseline_num_fit,
       metric_seed=FLAGS.metric_seed, parallel_runs=FLAGS.parallel_runs,
       code_table=FLAGS.code_table, udr_num_points=FLAGS.udr_num_points,
+      reference_num_seeds=FLAGS.reference_num_seeds,
       metrics=([m.strip() for m in FLAGS.metrics if m.strip()]
                if FLAGS.metrics is not None else None),
       dsprites_file=(os.path.abspath(FLAGS.dsprites_file)

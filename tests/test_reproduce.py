@@ -341,5 +341,12 @@ def test_select_preset_uses_fewer_reference_seeds(tmp_path):
             reproduce.run_directory(cpu, reproduce.train_config(cpu, beta, 0)))
   assert reproduce.settings_from_preset("cpu", str(tmp_path)).model_seeds(
       "vae") == [0, 1, 2]
+  one = reproduce.settings_from_preset("select", str(tmp_path),
+                                       reference_num_seeds=1)
+  assert one.model_seeds("ica") == [0] and one.model_seeds("beta_vae") == [
+      0, 1, 2, 3, 4]
+  with pytest.raises(reproduce.UsageError, match="reference_num_seeds"):
+    reproduce.settings_from_preset("select", str(tmp_path),
+                                   reference_num_seeds=6)
   with pytest.raises(reproduce.UsageError, match="udr_num_points"):
     reproduce.settings_from_preset("quick", str(tmp_path), udr_num_points=5)

@@ -362,6 +362,11 @@ def validate(settings):
     raise UsageError(f"--code_table must be one of "
                      f"{', '.join(CODE_TABLE_MODES)}, got "
                      f"{settings.code_table!r}")
+  if settings.reference_num_seeds is not None and not (
+      1 <= settings.reference_num_seeds <= len(settings.seeds)):
+    raise UsageError(f"--reference_num_seeds must be between 1 and the "
+                     f"number of seeds ({len(settings.seeds)}), got "
+                     f"{settings.reference_num_seeds}")
   if settings.udr_num_points < 10:
     raise UsageError(f"--udr_num_points must be at least 10, got "
                      f"{settings.udr_num_points}")
