@@ -222,7 +222,17 @@ def test_gap_to_paper_splits_protocol_and_training():
   # (1.7 for the better half, 97.5%).
   assert "from 80.0% to 95.0%" in text
   assert "15.0 of the 19.2 points" in text
-  assert "remaining 4.2 points (1.7 for the better half" in text
+  assert "remaining 4.2 points (1.7 for the better half of runs, 97.5%)" in (
+      text)
+  assert "lift every representation" not in text  # no baselines given
+  results["models"]["pca"] = {"summary": {
+      "beta_vae_paper": summary([0.99]), "beta_vae_paper_all": summary([0.8])}}
+  results["models"]["beta_vae"]["summary"]["beta_vae_paper"] = summary(
+      [1.0, 0.9, 1.0])
+  text = reproduce.gap_to_paper(results)
+  assert "the better half of runs scores 100.0%, the paper's value" in text
+  assert ("PCA 99.0% with four factors and 80.0% with five (paper: 84.90%)"
+          in text)
   del results["models"]["beta_vae"]["summary"]["beta_vae_paper_all"]
   assert reproduce.gap_to_paper(results) is None
 
