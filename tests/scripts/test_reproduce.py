@@ -20,6 +20,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 SCRIPT = os.path.join(ROOT, "scripts", "reproduce.py")
 TINY = ["--preset=quick", "--num_seeds=1", "--steps=20", "--num_train=100",
         "--num_eval=50", "--baseline_num_fit=100"]
+# The β-VAE on two seeds (UDR compares them), the VAE and baselines on one.
+TWO_SEEDS = [("--num_seeds=2" if a == "--num_seeds=1" else a) for a in TINY] + [
+    "--reference_num_seeds=1", "--udr_num_points=200"]
 FAST_METRICS = "--metrics=beta_vae_paper,beta_vae_paper_all,mig,factor_vae"
 ROWS = ("β-VAE", "VAE (β = 1)", "PCA", "ICA", "raw pixels",
         "untrained encoder")
@@ -32,17 +35,23 @@ def _reproduce(*args):
 
 
 def _table_rows(markdown):
-  return {line.split("|")[1].strip(): [c.strip() for c in
-                                       line.split("|")[2:-1]]
-          for line in markdown.splitlines()
-          if line.startswith("| ") and not line.startswith("| model")}
+  """Rows of the first table (the scores), by model label."""
+  lines = markdown.splitlines()
+  start = next(i for i, l in enumerate(lines) if l.startswith("| model"))
+  rows = {}
+  for line in lines[start + 2:]:
+    if not line.startswith("| "):
+      break
+    rows[line.split("|")[1].strip()] = [c.strip()
+                                        for c in line.split("|")[2:-1]]
+  return rows
 
 
 def _files(work_dir, suffix):
   out = {}
   for root, _, names in os.walk(work_dir):
     for name in names:
-      if name.endswith(suffix):
+      if name.endswith(suffix) and name != "udr.json":
         path = os.path.join(root, name)
         out[path] = os.stat(path).st_mtime_ns
   return out
@@ -59,7 +68,8 @@ def tiny(tmp_path_factory):
   (root / "docs" / "recipe_search.md").write_text("notes\n")
   (root / "docs" / "results.md").write_text("an older table\n")
   args = [f"--work_dir={root / 'work'}",
-          f"--output_md={root / 'docs' / 'results.md'}", *TINY, FAST_METRICS]
+          f"--output_md={root / 'docs' / 'results.md'}", *TWO_SEEDS,
+          FAST_METRICS]
   result = _reproduce(*args, "--parallel_runs=2", "--code_table=never")
   md, js = root / "docs" / "results.md", root / "docs" / "results.json"
   # What this command wrote (the rerun test writes the files again).
@@ -124,8 +134,18 @@ def test_json_has_raw_results_and_factors(tiny):
       "scale", "orientation", "pos_x", "pos_y"]
   assert len(entry["metric_parameters"]["beta_vae_paper_all"]["factors"]) == 5
   summary = beta["summary"]["beta_vae_paper"]
-  assert summary["better_half_n"] == 1
-  assert summary["better_half_mean"] == summary["mean"]
+  assert summary["n"] == 2 and summary["better_half_n"] == 1
+  assert summary["better_half_mean"] == max(
+      e["scores"]["beta_vae_paper"] for e in beta["seeds"].values())
+  # UDR compares the two β-VAE seeds; the VAE has one seed, so none.
+  udr = beta["udr"]
+  assert set(udr["per_seed"]) == {"0", "1"}
+  assert udr["picked_seed"] == max(
+      (0, 1), key=lambda s: (udr["per_seed"][str(s)]["udr_lasso"], -s))
+  assert udr["parameters"]["udr_lasso"]["num_points"] == 200
+  assert "udr" not in results["models"]["vae"]
+  assert set(results["models"]["vae"]["seeds"]) == {"0"}
+  assert "## Choosing without labels (UDR)" in tiny["markdown"]
   assert entry["metric_parameters"]["mig"]["num_train"] == 100
   latents = entry["factors"]["latents"]
   assert latents and all(l["factor"] in results["factor_names"]
@@ -142,16 +162,16 @@ def test_json_has_raw_results_and_factors(tiny):
 def test_parallel_runs_train_in_pinned_workers(tiny):
   result = tiny["result"]
   assert result.returncode == 0, result.stderr[-3000:]
-  assert "training 2 runs, 2 at a time in pinned processes" in result.stderr
-  assert "evaluating 6 models, 2 at a time" in result.stderr
+  assert "training 3 runs, 2 at a time in pinned processes" in result.stderr
+  assert "evaluating 7 models, 2 at a time" in result.stderr
   results = tiny["results"]
   assert results["settings"]["parallel_runs"] == 2
-  assert len(results["trained"]) == 2
+  assert len(results["trained"]) == 3
   for model in ("beta_vae", "vae"):
     training = results["models"][model]["seeds"]["0"]["training"]
     assert training["step"] == 20 and not training["reused"]
     assert training["train_seconds"] > 0
-  assert "2 run(s), 2 at a time" in tiny["markdown"]
+  assert "3 run(s), 2 at a time" in tiny["markdown"]
 
 
 def test_code_table_flag_reaches_every_evaluation(tiny):
@@ -161,9 +181,11 @@ def test_code_table_flag_reaches_every_evaluation(tiny):
   infos = []
   for root, _, names in os.walk(os.path.join(tiny["work"], "evaluations")):
     for name in names:
+      if name == "udr.json":  # UDR of the β-VAE's seeds, not a metric
+        continue
       with open(os.path.join(root, name)) as f:
         infos.append(json.load(f)["result"]["code_table"])
-  assert len(infos) == 6 * 4
+  assert len(infos) == 7 * 4
   assert all(info["used"] is False and info["reason"] == "disabled"
              for info in infos), infos
 
@@ -172,15 +194,18 @@ def test_rerun_trains_and_evaluates_nothing(tiny):
   assert tiny["result"].returncode == 0
   summaries = _files(tiny["work"], "train_summary.json")
   evaluations = _files(os.path.join(tiny["work"], "evaluations"), ".json")
-  assert len(summaries) == 2 and len(evaluations) == 6 * 4
+  assert len(summaries) == 3 and len(evaluations) == 7 * 4
+  udr_file = os.path.join(tiny["work"], "evaluations", "beta_vae", "udr.json")
+  udr_written = os.stat(udr_file).st_mtime_ns
   # How runs were trained and whether codes were tabulated are not part of
   # what they are: a serial rerun with the default code table reuses all.
   rerun = _reproduce(*tiny["args"], "--parallel_runs=1")
   assert rerun.returncode == 0, rerun.stderr[-3000:]
-  assert "trained 0 run(s); evaluations computed 0, reused 24" in rerun.stdout
+  assert "trained 0 run(s); evaluations computed 0, reused 28" in rerun.stdout
   assert _files(tiny["work"], "train_summary.json") == summaries
   assert _files(os.path.join(tiny["work"], "evaluations"),
                 ".json") == evaluations
+  assert os.stat(udr_file).st_mtime_ns == udr_written  # UDR reused
   assert "training /" not in rerun.stderr
   def scores(models):
     return {m: {s: e["scores"] for s, e in v["seeds"].items()}
