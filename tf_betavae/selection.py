@@ -303,13 +303,11 @@ def udr_of_exports(paths, dataset, num_points, random_state,
   models = load_models(list(paths))
   posteriors = sample_posteriors(models, dataset, num_points, random_state,
                                  ground_truth)
-  means = [mean for mean, _ in posteriors]
-  kls = [udr.mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors]
   per_model = [{} for _ in models]
   parameters = {}
   for method in methods:
-    scored = udr.compute_udr_from_codes(
-        means, kls, correlation=METHODS[method],
+    scored = udr.compute_udr_from_posteriors(
+        posteriors, correlation=METHODS[method],
         kl_filter_threshold=kl_filter_threshold)
     parameters[method] = scored["parameters"]
     for entry, score, informative in zip(per_model, scored["model_scores"],
@@ -456,10 +454,9 @@ def rank_models(paths, random_state, method="udr_lasso",
                dataset, len(models))
   posteriors = sample_posteriors(models, dataset, num_points, random_state,
                                  ground_truth, data_dir)
-  result = udr.compute_udr_from_codes(
-      [mean for mean, _ in posteriors],
-      [udr.mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors],
-      correlation=METHODS[method], kl_filter_threshold=kl_filter_threshold)
+  result = udr.compute_udr_from_posteriors(
+      posteriors, correlation=METHODS[method],
+      kl_filter_threshold=kl_filter_threshold)
   with_supervised = supervised == "auto" and ground_truth is not None
   supervised_seed = (int(random_state.randint(2**31 - 1))
                      if with_supervised else None)

@@ -221,6 +221,27 @@ def compute_udr_from_codes(latent_means, kl_per_latent,
   }
 
 
+def compute_udr_from_posteriors(
+    posteriors, correlation=DEFAULTS["correlation"],
+    kl_filter_threshold=DEFAULTS["kl_filter_threshold"],
+    lasso_alpha=DEFAULTS["lasso_alpha"]):
+  """``compute_udr_from_codes`` of encoder outputs on one shared sample.
+
+  Args:
+    posteriors: list of M (latent_mean, log_variance) pairs, float
+      np.ndarray [N, D_m] each, row n of every array from the same image.
+    correlation, kl_filter_threshold, lasso_alpha: see
+      ``compute_udr_from_codes``.
+
+  Returns:
+    dict of ``compute_udr_from_codes``.
+  """
+  return compute_udr_from_codes(
+      [mean for mean, _ in posteriors],
+      [mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors],
+      correlation, kl_filter_threshold, lasso_alpha)
+
+
 def stack_encoders(encoders):
   """One representation function encoding with every model at once.
 
@@ -290,8 +311,5 @@ def compute_udr(ground_truth, encoders, random_state,
   codes, _ = sampling.sample_codes_and_factors(
       ground_truth, representation_fn, num_points, random_state,
       chunk_images, prefetch)
-  posteriors = split(codes)
-  return compute_udr_from_codes(
-      [mean for mean, _ in posteriors],
-      [mean_kl_per_latent(mean, log_var) for mean, log_var in posteriors],
-      correlation, kl_filter_threshold, lasso_alpha)
+  return compute_udr_from_posteriors(split(codes), correlation,
+                                     kl_filter_threshold, lasso_alpha)
