@@ -31,14 +31,14 @@ Method:
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 
 from absl import app
 from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tf_betavae import io_utils
+
 
 flags.DEFINE_integer("num_images", 1024, "Generated JPEGs (218 x 178 x 3).")
 flags.DEFINE_integer("batch_size", 64, "Images per batch / training step.")
@@ -85,15 +85,12 @@ def time_dataset(dataset, num_batches, batch_size, warmup=5):
 
 def training_rate_fn(batch_size):
   """A closure timing CelebA-settings conv training steps (images/s)."""
-  import keras  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
   config = training.TrainConfig(dataset="celeb_a", likelihood="gaussian",
                                 latent_dim=32, beta=250.0,
                                 batch_size=batch_size)
-  model = training.build_model(config, (64, 64, 3))
-  model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-  model.optimizer.build(model.trainable_variables)
+  model = training.build_compiled_model(config)
   pool = tf.random.stateless_uniform([8, batch_size, 64, 64, 3], seed=[1, 2])
   dataset = tf.data.Dataset.from_tensor_slices(pool).repeat()
   iterator = iter(dataset)
@@ -160,8 +157,7 @@ def main(argv):
   text = json.dumps(results, indent=2)
   print(text)
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      f.write(text + "\n")
+    io_utils.write_text_atomic(FLAGS.output, text + "\n")
   if tmp is not None:
     tmp.cleanup()
 

@@ -21,7 +21,6 @@ tf.data simulator stream, logging every 100 steps and checkpoints every
 Sizes are bytes in the JSON and MB (1e6 bytes) in the printout.
 """
 
-import json
 import os
 import re
 import resource
@@ -35,9 +34,9 @@ import time
 from absl import app
 from absl import flags
 
+from tf_betavae import io_utils
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-  sys.path.insert(0, REPO_ROOT)
 
 
 def define_flags():
@@ -69,8 +68,6 @@ RESULT_KEYS = ("launcher", "steps", "early_step", "peak_rss_bytes",
 _STEP_LINE = re.compile(r"step (\d+)/(\d+)")
 
 _LIBRARY_TRAIN = """
-import sys
-sys.path.insert(0, {root!r})
 from absl import logging
 from tf_betavae import training
 logging.set_verbosity(logging.INFO)
@@ -103,18 +100,17 @@ def _command(model_dir):
         f"--checkpoint_every={FLAGS.checkpoint_every}", "--export_dir="]
   return "tf_betavae.training.train", [
       sys.executable, "-c", _LIBRARY_TRAIN.format(
-          root=REPO_ROOT, steps=FLAGS.steps, log_every=FLAGS.log_every,
+          steps=FLAGS.steps, log_every=FLAGS.log_every,
           checkpoint_every=FLAGS.checkpoint_every, model_dir=model_dir)]
 
 
-def benchmark():
-  """Runs the training subprocess and watches its memory; returns a dict."""
-  loadavg_start = os.getloadavg()[0]
-  model_dir = tempfile.mkdtemp(prefix="memory_benchmark_")
-  launcher, command = _command(model_dir)
-  start = time.perf_counter()
-  process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+def _watch(process):
+  """Follows a training process until it exits.
+
+  Returns:
+    (returncode, {step: VmRSS bytes at its log line}, peak VmHWM bytes,
+     peak VmRSS bytes, the last 40 stderr lines).
+  """
   rss_by_step = {}
   stderr_tail = []
   peak = {"hwm": 0, "rss": 0}
@@ -143,13 +139,25 @@ def benchmark():
   returncode = process.wait()
   done.set()
   poller.join()
+  return returncode, rss_by_step, peak["hwm"], peak["rss"], stderr_tail
+
+
+def benchmark():
+  """Runs the training subprocess and watches its memory; returns a dict."""
+  loadavg_start = os.getloadavg()[0]
+  model_dir = tempfile.mkdtemp(prefix="memory_benchmark_")
+  launcher, command = _command(model_dir)
+  start = time.perf_counter()
+  process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+  returncode, rss_by_step, peak_hwm, peak_rss, stderr_tail = _watch(process)
   seconds = time.perf_counter() - start
   shutil.rmtree(model_dir, ignore_errors=True)
   if returncode:
     raise RuntimeError(f"training run failed ({returncode}):\n"
                        + "".join(stderr_tail))
   children_maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-  peak_bytes = max(peak["hwm"], peak["rss"], children_maxrss * 1024)
+  peak_bytes = max(peak_hwm, peak_rss, children_maxrss * 1024)
 
   early = rss_by_step.get(FLAGS.early_step)
   final = rss_by_step.get(FLAGS.steps)
@@ -205,8 +213,7 @@ def main(argv):
   results = benchmark()
   print_table(results)
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      json.dump(results, f, indent=2)
+    io_utils.write_json_atomic(FLAGS.output, results)
     print(f"wrote {FLAGS.output}")
 
 

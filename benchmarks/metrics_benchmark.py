@@ -20,16 +20,19 @@ empty: an untrained ConvEncoder exported here) and prints:
 """
 
 import os
-import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 import numpy as np
+
+from tf_betavae import metrics
+from tf_betavae.data import dsprites_simulator
+from tf_betavae.metrics import dci
+from tf_betavae.metrics import representation
 
 flags.DEFINE_string("metrics", "beta_vae,mig,factor_vae,dci,sap",
                     "Metrics to time.")
@@ -88,13 +91,85 @@ def _timed(fn):
   return result, time.time() - start
 
 
+def _best_encoder(path, buffer):
+  """The representation at the fastest batch size on ``buffer``."""
+  best = (0.0, None)
+  for batch_size in (64, 256, 1024, 2048, 4096):
+    fn = representation.saved_model_representation(path,
+                                                   batch_size=batch_size)
+    fn(buffer[:batch_size])
+    t = time.time()
+    fn(buffer)
+    rate = len(buffer) / (time.time() - t)
+    print(f"encoding, batch {batch_size}: {rate:.0f} images/s")
+    best = max(best, (rate, batch_size))
+  batch_size = best[1]
+  return representation.saved_model_representation(
+      path, batch_size=batch_size), batch_size
+
+
+def _beta_vae(gt, fn, path, buffer, batch_size):
+  """Encoding alone, the β-VAE metric with and without a table, and
+  disentanglement_lib's loop."""
+  count = max(1, int(NUM_IMAGES * FLAGS.encode_fraction) // len(buffer))
+  t = time.time()
+  for _ in range(count):
+    fn(buffer)
+  encode_alone = (time.time() - t) * NUM_IMAGES / (count * len(buffer))
+  print(f"encoding {NUM_IMAGES} images alone at batch {batch_size}: "
+        f"{encode_alone:.1f} s (measured on {count * len(buffer)} images, "
+        "extrapolated)", flush=True)
+
+  def with_table():
+    prepared, info = metrics.prepare_representation(gt, fn, ["beta_vae"])
+    return metrics.compute_beta_vae(
+        gt, prepared, np.random.RandomState(FLAGS.seed)), info
+
+  (r, info), ours = _timed(with_table)
+  table = ("built in %.1f s" % info["build_seconds"] if info["used"]
+           else "not used")
+  print(f"beta_vae (disentanglement_lib protocol, full size, code table "
+        f"{table}): {ours:.1f} s, score {r['score']:.4f}, ratio to encoding "
+        f"alone {ours / encode_alone:.2f}", flush=True)
+  if FLAGS.streamed:
+    r2, streamed = _timed(lambda: metrics.compute_beta_vae(
+        gt, fn, np.random.RandomState(FLAGS.seed)))
+    print(f"beta_vae without the code table (render + encode every "
+          f"sampled image): {streamed:.1f} s, score {r2['score']:.4f}, "
+          f"ratio to encoding alone {streamed / encode_alone:.2f}",
+          flush=True)
+  fn64 = representation.saved_model_representation(path, batch_size=64)
+  t = time.time()
+  _dl_loop(gt, fn64, FLAGS.dl_loop_examples, np.random.RandomState(0))
+  dl_time = (time.time() - t) * 15000 / FLAGS.dl_loop_examples
+  print(f"disentanglement_lib loop (64 images per call): {dl_time:.1f} s "
+        f"for 15000 examples (extrapolated from {FLAGS.dl_loop_examples})",
+        flush=True)
+
+
+def _other_metric(gt, fn, name):
+  """One of MIG, FactorVAE, DCI, SAP at its standard sizes."""
+
+  def run():
+    prepared, info = metrics.prepare_representation(gt, fn, [name])
+    return metrics.run_metric(name, gt, prepared,
+                              np.random.RandomState(FLAGS.seed)), info
+
+  (r, info), seconds = _timed(run)
+  print(f"{name} (standard sizes, code table "
+        f"{'used' if info['used'] else 'not used'}): {seconds:.1f} s, "
+        f"score {r['score']:.4f}", flush=True)
+  if name == "dci" and FLAGS.dci_sklearn:
+    r2, seconds = _timed(lambda: dci.compute_dci(
+        gt, fn, np.random.RandomState(FLAGS.seed), classifier="sklearn"))
+    print(f"dci with sklearn's GradientBoostingClassifier: {seconds:.1f} s; "
+          + ", ".join(f"{k} {r2[k]:.4f} (ours {r[k]:.4f})" for k in (
+              "disentanglement", "completeness", "informativeness_train",
+              "informativeness_test")), flush=True)
+
+
 def main(argv):
   del argv
-  from tf_betavae import metrics
-  from tf_betavae.data import dsprites_simulator
-  from tf_betavae.metrics import dci
-  from tf_betavae.metrics import representation
-
   names = FLAGS.metrics.split(",")
   gt = dsprites_simulator.DSpritesSimulator()
   path = FLAGS.saved_model
@@ -107,75 +182,12 @@ def main(argv):
   t = time.time()
   gt.sample_observations_from_factors(gt.sample_factors(65536, rs))
   print(f"rendering: {65536 / (time.time() - t):.0f} images/s")
-
-  best = (0.0, None)
-  for batch_size in (64, 256, 1024, 2048, 4096):
-    fn = representation.saved_model_representation(path,
-                                                   batch_size=batch_size)
-    fn(buffer[:batch_size])
-    t = time.time()
-    fn(buffer)
-    rate = len(buffer) / (time.time() - t)
-    print(f"encoding, batch {batch_size}: {rate:.0f} images/s")
-    best = max(best, (rate, batch_size))
-  batch_size = best[1]
-  fn = representation.saved_model_representation(path, batch_size=batch_size)
-
+  fn, batch_size = _best_encoder(path, buffer)
   if "beta_vae" in names:
-    count = max(1, int(NUM_IMAGES * FLAGS.encode_fraction) // len(buffer))
-    t = time.time()
-    for _ in range(count):
-      fn(buffer)
-    encode_alone = (time.time() - t) * NUM_IMAGES / (count * len(buffer))
-    print(f"encoding {NUM_IMAGES} images alone at batch {batch_size}: "
-          f"{encode_alone:.1f} s (measured on {count * len(buffer)} images, "
-          "extrapolated)", flush=True)
-
-    def with_table():
-      prepared, info = metrics.prepare_representation(gt, fn, ["beta_vae"])
-      return metrics.compute_beta_vae(
-          gt, prepared, np.random.RandomState(FLAGS.seed)), info
-
-    (r, info), ours = _timed(with_table)
-    print(f"beta_vae (disentanglement_lib protocol, full size, code table "
-          f"{'built in %.1f s' % info['build_seconds'] if info['used'] else 'not used'}): "
-          f"{ours:.1f} s, score {r['score']:.4f}, ratio to encoding alone "
-          f"{ours / encode_alone:.2f}", flush=True)
-    if FLAGS.streamed:
-      r2, streamed = _timed(lambda: metrics.compute_beta_vae(
-          gt, fn, np.random.RandomState(FLAGS.seed)))
-      print(f"beta_vae without the code table (render + encode every "
-            f"sampled image): {streamed:.1f} s, score {r2['score']:.4f}, "
-            f"ratio to encoding alone {streamed / encode_alone:.2f}",
-            flush=True)
-    fn64 = representation.saved_model_representation(path, batch_size=64)
-    t = time.time()
-    _dl_loop(gt, fn64, FLAGS.dl_loop_examples, np.random.RandomState(0))
-    dl_time = (time.time() - t) * 15000 / FLAGS.dl_loop_examples
-    print(f"disentanglement_lib loop (64 images per call): {dl_time:.1f} s "
-          f"for 15000 examples (extrapolated from {FLAGS.dl_loop_examples})",
-          flush=True)
-
+    _beta_vae(gt, fn, path, buffer, batch_size)
   for name in ("mig", "factor_vae", "dci", "sap"):
-    if name not in names:
-      continue
-
-    def run(name=name):
-      prepared, info = metrics.prepare_representation(gt, fn, [name])
-      return metrics.run_metric(name, gt, prepared,
-                                np.random.RandomState(FLAGS.seed)), info
-
-    (r, info), seconds = _timed(run)
-    print(f"{name} (standard sizes, code table "
-          f"{'used' if info['used'] else 'not used'}): {seconds:.1f} s, "
-          f"score {r['score']:.4f}", flush=True)
-    if name == "dci" and FLAGS.dci_sklearn:
-      r2, seconds = _timed(lambda: dci.compute_dci(
-          gt, fn, np.random.RandomState(FLAGS.seed), classifier="sklearn"))
-      print(f"dci with sklearn's GradientBoostingClassifier: {seconds:.1f} s; "
-            + ", ".join(f"{k} {r2[k]:.4f} (ours {r[k]:.4f})" for k in (
-                "disentanglement", "completeness", "informativeness_train",
-                "informativeness_test")), flush=True)
+    if name in names:
+      _other_metric(gt, fn, name)
 
 
 if __name__ == "__main__":

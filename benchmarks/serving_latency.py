@@ -11,9 +11,6 @@ Without --saved_model it exports an untrained default model to a temporary
 directory first (weights do not change the cost).
 """
 
-import json
-import os
-import sys
 import tempfile
 import time
 
@@ -21,7 +18,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tf_betavae import io_utils
+
 
 flags.DEFINE_string("saved_model", None, "Export to measure; default an "
                     "untrained default conv model.")
@@ -84,8 +82,7 @@ def main(argv):
         f"{result['throughput_images_per_second']:.0f} images/s "
         "(target >= 5000)")
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      json.dump(result, f, indent=2)
+    io_utils.write_json_atomic(FLAGS.output, result)
 
 
 if __name__ == "__main__":

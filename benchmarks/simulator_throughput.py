@@ -23,7 +23,6 @@ Every case runs once untimed first (tracing, pipeline start-up).  Reported:
 median and max images/s over ``--repeats``.
 """
 
-import json
 import os
 import statistics
 import sys
@@ -32,9 +31,8 @@ import time
 from absl import app
 from absl import flags
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-  sys.path.insert(0, REPO_ROOT)
+from tf_betavae import io_utils
+
 
 
 def define_flags():
@@ -173,8 +171,7 @@ def main(argv):
   results = benchmark()
   print_table(results)
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      json.dump(results, f, indent=2)
+    io_utils.write_json_atomic(FLAGS.output, results)
     print(f"wrote {FLAGS.output}")
 
 

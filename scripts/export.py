@@ -15,20 +15,19 @@ Usage errors exit with code 2 and a one-line message.
 """
 
 import json
-import os
-import sys
 
-from absl import app
 from absl import flags
 from absl import logging
 
-# scripts/_cli.py: the usage-error convention shared by these programs.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import cli
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Before the imports below load TensorFlow.
+cli.import_tensorflow_quietly()
 
-from tf_betavae import export as export_lib  # pylint: disable=wrong-import-position
+from tf_betavae import export as export_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import training  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+PROGRAM = "export.py"
 
 flags.DEFINE_string("model_dir", None, "Training run to export (its latest "
                     "checkpoint).")
@@ -44,58 +43,46 @@ flags.DEFINE_string("describe", None, "Print the metadata of this export "
 
 FLAGS = flags.FLAGS
 
-
-def _usage_error(message):
-  _cli.usage_error("export.py", message)
+_parse_flags = cli.flags_parser(PROGRAM)
 
 
-_parse_flags = _cli.flags_parser("export.py")
-
-
-def describe(path):
-  """Metadata of an export plus metrics.json beside it, as a dict."""
-  version_dir = export_lib.latest_version_dir(path)
-  description = {"path": version_dir,
-                 "metadata": export_lib.read_metadata(version_dir)}
-  metrics_path = os.path.join(version_dir, "metrics.json")
-  if os.path.exists(metrics_path):
-    with open(metrics_path) as f:
-      description["metrics"] = json.load(f)
-  return description
-
-
-def main(argv):
-  if len(argv) > 1:
-    _usage_error(f"unexpected arguments {argv[1:]}")
-  logging.set_verbosity(logging.INFO)
+def _export():
+  """Prints the description or the version directory written."""
   if FLAGS.describe:
     try:
-      description = describe(FLAGS.describe)
+      description = export_lib.describe(FLAGS.describe)
     except FileNotFoundError as e:
-      _usage_error(str(e))
+      raise cli.UsageError(str(e)) from None
     print(json.dumps(description, indent=2, sort_keys=True))
     return
   if not FLAGS.model_dir:
-    _usage_error("give --model_dir (a training run) or --describe (an "
-                 "export)")
+    raise cli.UsageError("give --model_dir (a training run) or --describe "
+                         "(an export)")
   if FLAGS.version is not None and FLAGS.version <= 0:
-    _usage_error(f"--version must be a positive integer, got {FLAGS.version}")
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+    raise cli.UsageError(
+        f"--version must be a positive integer, got {FLAGS.version}")
   try:
     model, config = training.restore_model(FLAGS.model_dir)
-  except FileNotFoundError as e:
-    _usage_error(str(e))
-  step = int(model.optimizer.iterations.numpy())
-  try:
-    path = export_lib.export_model(
-        model, FLAGS.export_dir, model_name=FLAGS.model_name,
-        version=FLAGS.version, overwrite=FLAGS.overwrite,
-        metadata=export_lib.training_metadata(
-            config, step, training.settings_history(FLAGS.model_dir)))
-  except export_lib.ExportError as e:
-    _usage_error(str(e))
+    path = export_lib.export_trained(
+        model, config, FLAGS.export_dir,
+        training.settings_history(FLAGS.model_dir),
+        model_name=FLAGS.model_name, version=FLAGS.version,
+        overwrite=FLAGS.overwrite)
+  except (FileNotFoundError, export_lib.ExportError) as e:
+    raise cli.UsageError(str(e)) from None
   print(path)
 
 
+def main(argv):
+  # Reports its own usage errors: the tests also call main without cli.run.
+  if len(argv) > 1:
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}")
+  logging.set_verbosity(logging.INFO)
+  try:
+    _export()
+  except cli.UsageError as e:
+    cli.usage_error(PROGRAM, str(e))
+
+
 if __name__ == "__main__":
-  app.run(main, flags_parser=_parse_flags)
+  cli.run(main, PROGRAM)

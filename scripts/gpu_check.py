@@ -1,7 +1,7 @@
 r"""GPU check: training speed of the default model with and without mixed
 precision and XLA, and the share of step time spent waiting for input.
 
-  python scripts/gpu_check.py                 # about 2 minutes on one GPU
+  python scripts/gpu_check.py
   python scripts/gpu_check.py --allow_cpu --steps=5 --warmup_steps=2   # code-path check
 
 Without a GPU it prints a line saying so and exits 0 (unless --allow_cpu).
@@ -9,19 +9,24 @@ For each variant (plain, --mixed_precision, --jit_compile, both) it trains
 the default dSprites conv model (batch --batch_size) through the real input
 pipeline and prints images/s, then the same step on one batch held on the
 device (no input pipeline): input wait share = 1 − (time per step without
-input) / (time per step with it).  Target for the record: 20,000 images/s
-or more on one H100-class GPU.
+input) / (time per step with it).  The last line compares the best speed
+with TARGET_IMAGES_PER_SECOND, the goal for one H100-class GPU.
 """
 
-import json
-import os
-import sys
 import time
 
-from absl import app
 from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tf_betavae import cli
+
+# Before the imports below load TensorFlow.
+cli.import_tensorflow_quietly()
+
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position,wrong-import-order
+
+from tf_betavae import io_utils  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import training  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae.data import dsprites_simulator  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 flags.DEFINE_integer("steps", 300, "Timed steps per variant.")
 flags.DEFINE_integer("warmup_steps", 50, "Untimed steps (tracing) first.")
@@ -32,31 +37,25 @@ flags.DEFINE_string("output", None, "Optional JSON file for the numbers.")
 
 FLAGS = flags.FLAGS
 
+# images/s the default model should reach on one H100-class GPU.
+TARGET_IMAGES_PER_SECOND = 20000
+
 
 def _time_variant(mixed_precision, jit_compile, steps, warmup, batch_size):
   """images/s with the input pipeline and with one resident batch."""
-  import keras  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  from tf_betavae.data import dsprites_simulator  # pylint: disable=g-import-not-at-top
   on_gpu = bool(tf.config.list_physical_devices("GPU"))
-  policy = ("mixed_float16" if on_gpu else "mixed_bfloat16")
-  config = training.TrainConfig(batch_size=batch_size,
-                                mixed_precision=policy if mixed_precision
-                                else False, jit_compile=jit_compile)
-  if config.mixed_precision:
-    keras.mixed_precision.set_dtype_policy(config.mixed_precision)
-  try:
-    model = training.build_model(config, (64, 64, 1))
-    model.compile(optimizer=training.make_optimizer(config))
-    model.optimizer.build(model.trainable_variables)
-  finally:
-    keras.mixed_precision.set_dtype_policy("float32")
-  strategy = tf.distribute.get_strategy()
-  runner = training.StepRunner(model, strategy, jit_compile)
+  policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
+  config = training.TrainConfig(
+      batch_size=batch_size,
+      mixed_precision=policy if mixed_precision else False,
+      jit_compile=jit_compile)
+  model = training.build_compiled_model(config)
+  runner = training.StepRunner(model, tf.distribute.get_strategy(),
+                               jit_compile)
   dataset = dsprites_simulator.training_dataset(batch_size, seed=0)
 
   def timed(iterator):
+    """Seconds per step over ``steps`` steps after ``warmup`` untimed."""
     runner.run(iterator, tf.constant(warmup, tf.int64))
     float(model.loss_tracker.result())  # wait for the device
     start = time.perf_counter()
@@ -78,7 +77,6 @@ def _time_variant(mixed_precision, jit_compile, steps, warmup, batch_size):
 
 def main(argv):
   del argv
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   gpus = tf.config.list_physical_devices("GPU")
   if not gpus and not FLAGS.allow_cpu:
     print("gpu_check: no GPU visible to TensorFlow; skipping "
@@ -99,12 +97,13 @@ def main(argv):
           f"images/s  (no input: {result['images_per_second_no_input']:9.0f})"
           f"  input wait {100 * result['input_wait_share']:5.1f}%")
   best = max(r["images_per_second"] for r in results)
-  print(f"best: {best:.0f} images/s (target on one H100-class GPU: 20000)")
+  print(f"best: {best:.0f} images/s (target on one H100-class GPU: "
+        f"{TARGET_IMAGES_PER_SECOND})")
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      json.dump({"device": device, "batch_size": FLAGS.batch_size,
-                 "results": results}, f, indent=2)
+    io_utils.write_json_atomic(FLAGS.output, {
+        "device": device, "batch_size": FLAGS.batch_size,
+        "results": results})
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, "gpu_check.py")

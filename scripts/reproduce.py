@@ -7,7 +7,7 @@ r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
 
 Trains the β-VAE recipe (--beta, --learning_rate, --objective,
 --batch_size, --arch, --latent_dim; defaults β = 8, 1e-3, H, 64, conv, 10:
-the CPU recipe of tf_betavae/presets.py)
+the CPU recipe of tf_betavae/training/presets.py)
 and the plain VAE (β = 1, otherwise the same) for every seed on the
 dSprites simulator (or the official file, --dsprites_file); scores both and
 the PCA, ICA, raw-pixel and untrained-encoder baselines with the β-VAE
@@ -19,11 +19,11 @@ two or more seeds it ranks each trained model's seeds by UDR
 (tf_betavae.metrics.udr) and reports the seed UDR picks and how UDR ranks
 against every supervised metric.
 
-Presets and their arithmetic: see tf_betavae/reproduce.py.  --steps,
+Presets: see tf_betavae/experiments/settings.py.  --steps,
 --seeds/--num_seeds, --num_train, --num_eval, --baseline_num_fit and
 --parallel_runs override the preset (the cpu preset trains, then evaluates,
-2 at a time, each in a process pinned to one core: 28 steps/s together on
-2 cores against 22 for one run on both).  Runs and evaluations are kept under --work_dir; a rerun with
+2 at a time, each in a process pinned to one core; docs/recipe_search.md
+has the speeds).  Runs and evaluations are kept under --work_dir; a rerun with
 the same settings trains and evaluates nothing.  Usage errors exit with
 status 2 and one line.  Exit status 0 whether or not the targets pass
 (--strict: 3 when a target fails).
@@ -33,17 +33,10 @@ import os
 import shlex
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags
 from absl import logging
 
-# scripts/_cli.py: the usage-error convention shared by these programs.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tf_betavae import cli
 
 flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "quick", "gpu"],
                   "Sizes: cpu (< 2 h on 2 cores), select (the cpu recipe "
@@ -107,39 +100,38 @@ flags.DEFINE_enum("code_table", "auto", ["auto", "never"],
 flags.DEFINE_bool("strict", False, "Exit with status 3 if a target fails.")
 
 FLAGS = flags.FLAGS
+PROGRAM = "reproduce.py"
+_parse_flags = cli.flags_parser(PROGRAM)
 
 
-def _fail(message):
-  _cli.usage_error("reproduce.py", message)
+def _seeds():
+  if FLAGS.seeds is None:
+    return None
+  try:
+    seeds = [int(s) for s in FLAGS.seeds]
+  except ValueError:
+    cli.usage_error(PROGRAM, f"--seeds must be comma-separated integers, got "
+                    f"{','.join(FLAGS.seeds)!r}")
+  if FLAGS.num_seeds is not None:
+    cli.usage_error(PROGRAM, "give --seeds or --num_seeds, not both")
+  return seeds
 
 
-_parse_flags = _cli.flags_parser("reproduce.py")
-
-
-def _settings():
-  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
-  seeds = None
-  if FLAGS.seeds is not None:
-    try:
-      seeds = [int(s) for s in FLAGS.seeds]
-    except ValueError:
-      raise reproduce.UsageError(
-          f"--seeds must be comma-separated integers, got "
-          f"{','.join(FLAGS.seeds)!r}") from None
-    if FLAGS.num_seeds is not None:
-      raise reproduce.UsageError("give --seeds or --num_seeds, not both")
+def _settings(settings_lib):
+  """Settings of the flags (raises settings_lib.UsageError)."""
+  seeds = _seeds()
   if FLAGS.steps is not None and FLAGS.steps < 1:
-    raise reproduce.UsageError(f"--steps must be positive, got {FLAGS.steps}")
+    raise settings_lib.UsageError(f"--steps must be positive, got "
+                                  f"{FLAGS.steps}")
   if FLAGS.dsprites_file and not os.path.exists(FLAGS.dsprites_file):
-    raise reproduce.UsageError(f"--dsprites_file {FLAGS.dsprites_file} does "
-                               "not exist")
-  recipe = reproduce.Recipe(
-      beta=FLAGS.beta, learning_rate=FLAGS.learning_rate,
-      lr_warmup_steps=FLAGS.lr_warmup_steps, lr_decay=FLAGS.lr_decay,
-      objective=FLAGS.objective, batch_size=FLAGS.batch_size,
-      arch=FLAGS.arch, latent_dim=FLAGS.latent_dim, gamma=FLAGS.gamma,
-      capacity_max=FLAGS.capacity_max, capacity_steps=FLAGS.capacity_steps)
-  return reproduce.settings_from_preset(
+    raise settings_lib.UsageError(f"--dsprites_file {FLAGS.dsprites_file} "
+                                  "does not exist")
+  recipe = settings_lib.Recipe(**{
+      name: FLAGS[name].value for name in (
+          "beta", "learning_rate", "lr_warmup_steps", "lr_decay",
+          "objective", "batch_size", "arch", "latent_dim", "gamma",
+          "capacity_max", "capacity_steps")})
+  return settings_lib.settings_from_preset(
       FLAGS.preset, FLAGS.work_dir, recipe=recipe, steps=FLAGS.steps,
       seeds=seeds, num_seeds=FLAGS.num_seeds, num_train=FLAGS.num_train,
       num_eval=FLAGS.num_eval, baseline_num_fit=FLAGS.baseline_num_fit,
@@ -154,38 +146,32 @@ def _settings():
 
 def main(argv):
   if len(argv) > 1:
-    _fail(f"unexpected arguments {argv[1:]}; flags take the form "
-          "--name=value")
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}; flags take "
+                    "the form --name=value")
   logging.set_verbosity(logging.INFO)
-  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
-  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  # Imported here, not at the top: pinned worker processes import this
+  # module before they are pinned, and must not load TensorFlow then.
+  from tf_betavae import data  # pylint: disable=g-import-not-at-top
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import report  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
   command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
   try:
-    settings = _settings()
-    results = reproduce.reproduce(settings)
-  except (reproduce.UsageError, training.ConfigError,
-          data_lib.UnknownDatasetError,
-          data_lib.DatasetUnavailableError) as e:
-    _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    results = reproduce.reproduce(_settings(settings_lib))
+  except (settings_lib.UsageError, training.ConfigError,
+          data.UnknownDatasetError, data.DatasetUnavailableError) as e:
+    cli.usage_error(PROGRAM,
+                    str(e).splitlines()[0] if str(e) else type(e).__name__)
   except training.NonFiniteLossError as e:
-    sys.stderr.write(f"reproduce.py: {e}\n")
+    sys.stderr.write(f"{PROGRAM}: {e}\n")
     sys.exit(1)
-  md_path = reproduce.write_markdown(results, FLAGS.output_md, command)
-  json_path = reproduce.write_json(results,
-                                   reproduce.json_path_for(FLAGS.output_md))
-  print(f"trained {len(results['trained'])} run(s); evaluations computed "
-        f"{results['evaluations_computed']}, reused "
-        f"{results['evaluations_reused']}; {results['wall_seconds']:.0f} s")
-  print(f"wrote {md_path} and {json_path}")
-  for check in results["checks"]:
-    print(f"{'PASS' if check['passed'] else 'FAIL'}: {check['name']} "
-          f"({check['detail']})")
-  print("all targets passed" if results["passed"]
-        else "some targets failed")
+  md_path = report.write_markdown(results, FLAGS.output_md, command)
+  json_path = report.write_json(results, report.json_path_for(FLAGS.output_md))
+  print("\n".join(report.summary_lines(results, md_path, json_path)))
   if FLAGS.strict and not results["passed"]:
     sys.exit(3)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=_parse_flags)
+  cli.run(main, PROGRAM)

@@ -20,21 +20,9 @@ image shapes, a directory that is no export or run, bad flags) print one
 line and exit with status 2.
 """
 
-import os
-import sys
+from absl import flags
 
-import json
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
-from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
-from absl import logging  # pylint: disable=g-import-not-at-top,wrong-import-position
-import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-# scripts/_cli.py: the usage-error convention shared by these programs.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import cli
 
 METHODS = ("udr_lasso", "udr_spearman")
 
@@ -66,80 +54,37 @@ flags.DEFINE_integer("supervised_num_eval", None, "Evaluation examples of "
 flags.DEFINE_string("output", None, "Where to write the ranking JSON.")
 
 FLAGS = flags.FLAGS
+PROGRAM = "select_models.py"
+_parse_flags = cli.flags_parser(PROGRAM)
 
 
-class UsageError(Exception):
-  """A user error reported as one line with exit status 2."""
-
-
-def _fail(message):
-  _cli.usage_error("select_models.py", message)
-
-
-def _format(value):
-  return "-" if value is None else f"{value:.4f}"
-
-
-def table(ranking):
-  """The ranking as text, one row per model, best first."""
-  names = sorted({name for entry in ranking["models"]
-                  for name in entry.get("supervised", {})})
-  header = f"{'rank':<5}{'udr':>8}{'informative':>13}" + "".join(
-      f"{name:>11}" for name in names) + "  model"
-  lines = [f"{ranking['method']} on {ranking['dataset']}", header]
-  for entry in ranking["models"]:
-    supervised = entry.get("supervised", {})
-    latents = f"{entry['informative_latents']}/{entry['latent_dim']}"
-    lines.append(
-        f"{entry['rank']:<5}{entry['udr']:>8.4f}{latents:>13}" + "".join(
-            f"{_format(supervised.get(n, {}).get('score')):>11}"
-            for n in names) + f"  {entry['model']}")
-  return "\n".join(lines)
-
-
-def run(paths):
-  """Ranks the models; returns the ranking dict.  Raises UsageError."""
+def _check(paths):
   if len(paths) < 2:
-    raise UsageError(f"give at least 2 models to rank (--models DIR DIR "
-                     f"...), got {len(paths)}")
+    cli.usage_error(PROGRAM, f"give at least 2 models to rank (--models DIR "
+                    f"DIR ...), got {len(paths)}")
   for flag in ("num_points", "supervised_num_train", "supervised_num_eval"):
     value = getattr(FLAGS, flag)
     if value is not None and value < 2:
-      raise UsageError(f"--{flag} must be at least 2")
-  from tf_betavae import selection  # pylint: disable=g-import-not-at-top
+      cli.usage_error(PROGRAM, f"--{flag} must be at least 2")
+
+
+def main(argv):
+  paths = list(FLAGS.models) + list(argv[1:])
+  _check(paths)
+  # Imported here, after the flags are checked: usage errors come at once.
+  from tf_betavae.experiments import selection  # pylint: disable=g-import-not-at-top
   try:
-    ranking = selection.rank_models(
-        paths, np.random.RandomState(FLAGS.seed), method=FLAGS.method,
+    ranking = selection.rank_to_file(
+        paths, FLAGS.seed, FLAGS.output, method=FLAGS.method,
         num_points=FLAGS.num_points, dataset=FLAGS.dataset,
         data_dir=FLAGS.data_dir, supervised=FLAGS.supervised,
         supervised_num_train=FLAGS.supervised_num_train,
         supervised_num_eval=FLAGS.supervised_num_eval,
         kl_filter_threshold=FLAGS.kl_filter_threshold)
   except selection.SelectionError as e:
-    raise UsageError(str(e)) from e
-  ranking["parameters"]["seed"] = FLAGS.seed
-  if FLAGS.output:
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
-    with open(FLAGS.output, "w") as f:
-      json.dump(ranking, f, indent=2, sort_keys=True)
-      f.write("\n")
-    logging.info("Wrote %s.", FLAGS.output)
-  return ranking
-
-
-_parse_flags = _cli.flags_parser("select_models.py")
-
-
-def main(argv):
-  paths = list(FLAGS.models) + list(argv[1:])
-  try:
-    ranking = run(paths)
-  except UsageError as e:
-    _fail(str(e))
-  print(table(ranking))
+    cli.usage_error(PROGRAM, str(e))
+  print(selection.ranking_table(ranking))
 
 
 if __name__ == "__main__":
-  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-      __file__))))
-  app.run(main, flags_parser=_parse_flags)
+  cli.run(main, PROGRAM)

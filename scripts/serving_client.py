@@ -13,19 +13,18 @@ Prints one line per image with its latent means.  Exit code 2 for usage
 errors and 1 when the server cannot be reached or refuses the request.
 """
 
-import os
 import sys
 
-from absl import app
 from absl import flags
 
-# scripts/_cli.py: the usage-error convention shared by these programs.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import cli
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Before the import below loads TensorFlow.
+cli.import_tensorflow_quietly()
 
-from tf_betavae import serving  # pylint: disable=wrong-import-position
+from tf_betavae import serving  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+PROGRAM = "serving_client.py"
 
 flags.DEFINE_string("server", "localhost:8501", "host:port of TF Serving "
                     "(REST port 8501 by default; gRPC usually 8500).")
@@ -43,51 +42,25 @@ flags.DEFINE_float("timeout", 30.0, "Seconds to wait for the server.")
 
 FLAGS = flags.FLAGS
 
-
-def _usage_error(message):
-  _cli.usage_error("serving_client.py", message)
-
-
-_parse_flags = _cli.flags_parser("serving_client.py")
-
-
-def _load_images():
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  if FLAGS.images:
-    try:
-      images = np.load(FLAGS.images)
-    except (OSError, ValueError) as e:
-      _usage_error(f"cannot read --images {FLAGS.images}: {e}")
-    if images.ndim != 4:
-      _usage_error(f"--images must hold [batch, H, W, C], got shape "
-                   f"{images.shape}")
-    return images.astype(np.float32)
-  if FLAGS.num_images <= 0:
-    _usage_error(f"--num_images must be > 0, got {FLAGS.num_images}")
-  from tf_betavae import data  # pylint: disable=g-import-not-at-top
-  simulator = data.ground_truth("dsprites")
-  rng = np.random.RandomState(FLAGS.seed)
-  return simulator.sample_observations_from_factors(
-      simulator.sample_factors(FLAGS.num_images, rng))
+_parse_flags = cli.flags_parser(PROGRAM)
 
 
 def main(argv):
+  # Reports its own usage errors: the tests also call main without cli.run.
   if len(argv) > 1:
-    _usage_error(f"unexpected arguments {argv[1:]}")
-  images = _load_images()
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}")
   try:
-    if FLAGS.protocol == "rest":
-      outputs = serving.predict_rest(
-          FLAGS.server, FLAGS.model_name, images, FLAGS.signature_name,
-          version=FLAGS.version, output_key=FLAGS.output_key,
-          timeout=FLAGS.timeout)
-    else:
-      outputs = serving.predict_grpc(
-          FLAGS.server, FLAGS.model_name, images, FLAGS.signature_name,
-          output_key=FLAGS.output_key, version=FLAGS.version,
-          timeout=FLAGS.timeout)
+    images = serving.request_images(FLAGS.images, FLAGS.num_images,
+                                    FLAGS.seed)
+  except ValueError as e:
+    cli.usage_error(PROGRAM, str(e))
+  try:
+    outputs = serving.predict(
+        FLAGS.server, FLAGS.model_name, images, FLAGS.protocol,
+        FLAGS.signature_name, version=FLAGS.version,
+        output_key=FLAGS.output_key, timeout=FLAGS.timeout)
   except serving.ServingError as e:
-    sys.stderr.write(f"serving_client.py: {e}\n")
+    sys.stderr.write(f"{PROGRAM}: {e}\n")
     sys.exit(1)
   for index, row in enumerate(outputs):
     values = " ".join(f"{v:+.4f}" for v in row.reshape(-1))
@@ -95,4 +68,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=_parse_flags)
+  cli.run(main, PROGRAM)

@@ -21,17 +21,10 @@ Usage errors exit with code 2 and a one-line message.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags
 from absl import logging
 
-# scripts/_cli.py: the usage-error convention shared by these programs.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tf_betavae import cli
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
 
@@ -57,8 +50,7 @@ flags.DEFINE_integer("udr_num_points", 10000, "Images of the shared sample on "
 flags.DEFINE_integer("num_reconstruction_images", 512,
                      "Held-out images of the reconstruction error.")
 # Training settings shared by every run (see scripts/train.py); unset ones
-# take tf_betavae.training.TrainConfig's defaults.  Kept free of TensorFlow
-# imports so that usage errors are reported at once.
+# take tf_betavae.training.TrainConfig's defaults.
 flags.DEFINE_string("dataset", "dsprites",
                     "A dataset with ground-truth factors (the metrics need "
                     "them), e.g. dsprites (the simulator).")
@@ -81,22 +73,13 @@ flags.DEFINE_integer("checkpoint_every", None,
 flags.DEFINE_boolean("jit_compile", False, "XLA-compile the training step.")
 flags.DEFINE_string("data_dir", None, "Where real datasets live.")
 
-_PASS_THROUGH = ("dataset", "arch", "latent_dim", "likelihood",
+_PASS_THROUGH = ("arch", "latent_dim", "likelihood",
                  "gaussian_stddev", "batch_size", "learning_rate", "log_every",
-                 "checkpoint_every", "jit_compile", "data_dir")
+                 "checkpoint_every", "jit_compile")
 
 FLAGS = flags.FLAGS
-
-
-class UsageError(Exception):
-  """Reported as one line, exit code 2."""
-
-
-def _fail(message):
-  _cli.usage_error("sweep.py", message)
-
-
-_parse_flags = _cli.flags_parser("sweep.py")
+PROGRAM = "sweep.py"
+_parse_flags = cli.flags_parser(PROGRAM)
 
 
 def _numbers(name, convert):
@@ -105,95 +88,65 @@ def _numbers(name, convert):
     try:
       value = convert(text.strip())
     except ValueError:
-      raise UsageError(f"--{name} must be a comma-separated list of "
-                       f"{'integers' if convert is int else 'numbers'}, got "
-                       f"{text!r}") from None
+      cli.usage_error(PROGRAM, f"--{name} must be a comma-separated list of "
+                      f"{'integers' if convert is int else 'numbers'}, got "
+                      f"{text!r}")
     if value not in values:
       values.append(value)
   if not values:
-    raise UsageError(f"--{name} is empty")
+    cli.usage_error(PROGRAM, f"--{name} is empty")
   return values
 
 
-def _settings():
-  """(base TrainConfig, betas, seeds, MetricSettings, ground truth)."""
-  betas = _numbers("betas", float)
-  seeds = _numbers("seeds", int)
+def _check_sizes():
   for name in ("num_train", "num_eval"):
     if getattr(FLAGS, name) is not None and getattr(FLAGS, name) < 2:
-      raise UsageError(f"--{name} must be at least 2")
+      cli.usage_error(PROGRAM, f"--{name} must be at least 2")
   if FLAGS.udr_num_points < 10:
-    raise UsageError(f"--udr_num_points must be at least 10, got "
-                     f"{FLAGS.udr_num_points}")
+    cli.usage_error(PROGRAM, f"--udr_num_points must be at least 10, got "
+                    f"{FLAGS.udr_num_points}")
   if FLAGS.num_reconstruction_images < 1:
-    raise UsageError("--num_reconstruction_images must be at least 1")
+    cli.usage_error(PROGRAM, "--num_reconstruction_images must be at least 1")
   if FLAGS.steps < 1:
-    raise UsageError(f"--steps must be a positive integer, got {FLAGS.steps}")
-  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  from tf_betavae.visualize import summaries  # pylint: disable=g-import-not-at-top
-  from tf_betavae.visualize import sweep  # pylint: disable=g-import-not-at-top
-  values = training.TrainConfig().to_dict()
-  values.update({name: FLAGS[name].value for name in _PASS_THROUGH
-                 if FLAGS[name].value is not None})
-  values.update(objective="H", steps=FLAGS.steps)
-  for name in ("log_every", "checkpoint_every"):
-    values[name] = max(1, min(values[name], FLAGS.steps))
-  base = training.TrainConfig(**values)
-  try:
-    for beta in betas:  # every run's settings are checked before training
-      training.TrainConfig(**dict(base.to_dict(), beta=beta)).validate()
-    ground_truth = summaries.ground_truth(FLAGS.dataset, FLAGS.data_dir)
-  except (training.ConfigError, data_lib.UnknownDatasetError,
-          data_lib.DatasetUnavailableError) as e:
-    raise UsageError(str(e)) from None
-  settings = sweep.MetricSettings(
-      metric=FLAGS.metric, protocol=FLAGS.protocol, num_train=FLAGS.num_train,
-      num_eval=FLAGS.num_eval, seed=FLAGS.metric_seed,
-      num_reconstruction_images=FLAGS.num_reconstruction_images)
-  return base, betas, seeds, settings, ground_truth
+    cli.usage_error(PROGRAM, f"--steps must be a positive integer, got "
+                    f"{FLAGS.steps}")
 
 
 def main(argv):
   if len(argv) > 1:
-    _fail(f"unexpected arguments {argv[1:]}; flags take the form "
-          "--name=value")
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}; flags take "
+                    "the form --name=value")
   logging.set_verbosity(logging.INFO)
-  try:
-    base, betas, seeds, settings, ground_truth = _settings()
-  except UsageError as e:
-    _fail(str(e))
-  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+  betas, seeds = _numbers("betas", float), _numbers("seeds", int)
+  _check_sizes()
+  # Imported here, after the flags are checked: usage errors come at once.
+  from tf_betavae import data  # pylint: disable=g-import-not-at-top
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  from tf_betavae.visualize import sweep  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import sweep  # pylint: disable=g-import-not-at-top
   try:
+    base, ground_truth = sweep.prepare(
+        FLAGS.steps, betas, FLAGS.dataset, FLAGS.data_dir,
+        **{name: FLAGS[name].value for name in _PASS_THROUGH})
     os.makedirs(FLAGS.sweep_dir, exist_ok=True)
+  except sweep.UsageError as e:
+    cli.usage_error(PROGRAM, str(e))
   except OSError as e:
-    _fail(f"cannot create --sweep_dir {FLAGS.sweep_dir}: {e.strerror}")
+    cli.usage_error(PROGRAM, f"cannot create --sweep_dir {FLAGS.sweep_dir}: "
+                    f"{e.strerror}")
+  settings = sweep.MetricSettings(
+      metric=FLAGS.metric, protocol=FLAGS.protocol, num_train=FLAGS.num_train,
+      num_eval=FLAGS.num_eval, seed=FLAGS.metric_seed,
+      num_reconstruction_images=FLAGS.num_reconstruction_images)
   try:
     result = sweep.run_sweep(base, betas, seeds, FLAGS.sweep_dir, settings,
                              ground_truth, FLAGS.udr_num_points)
-  except (training.ConfigError, data_lib.DatasetUnavailableError) as e:
-    _fail(str(e))
+  except (training.ConfigError, data.DatasetUnavailableError) as e:
+    cli.usage_error(PROGRAM, str(e))
   except training.NonFiniteLossError as e:
-    sys.stderr.write(f"sweep.py: {e}\n")
+    sys.stderr.write(f"{PROGRAM}: {e}\n")
     sys.exit(1)
-  print(f"trained {len(result['trained'])} run(s), skipped "
-        f"{len(result['skipped'])} finished run(s)")
-  print(f"wrote {result['csv']} and {result['plot']}")
-  for beta, seed in result["udr_picks"].items():
-    row = next(r for r in result["rows"]
-               if r["beta"] == beta and r["seed"] == seed)
-    print(f"beta {sweep.format_beta(beta)}: UDR picks seed {seed} (UDR "
-          f"{row['udr']:.3f}, {settings.metric} score {row['score']:.4f})")
-  best = result["best"]
-  if best is None:
-    print("no finite score; no best beta")
-  else:
-    print(f"best beta: {sweep.format_beta(best['beta'])} ({settings.metric} "
-          f"score {best['score']:.4f}, mean of {best['num_seeds']} seed(s); "
-          f"reconstruction {best['reconstruction']:.2f} nats)")
+  print("\n".join(sweep.summary_lines(result, settings.metric)))
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=_parse_flags)
+  cli.run(main, PROGRAM)

@@ -10,18 +10,20 @@ head to predict one ground-truth factor of the dSprites simulator, and prints
 train and test accuracy beside chance.  Usage errors exit with code 2.
 """
 
-import json
 import os
-import sys
 
-from absl import app
 from absl import flags
 
-# scripts/_cli.py: the usage-error convention shared by these programs.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _cli  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import cli
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Before the imports below load TensorFlow.
+cli.import_tensorflow_quietly()
+
+from tf_betavae import data  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import io_utils  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import transfer  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+PROGRAM = "transfer.py"
 
 flags.DEFINE_string("saved_model", None, "SavedModel version directory.")
 flags.DEFINE_string("factor", "pos_x", "Factor to predict: shape, scale, "
@@ -37,43 +39,49 @@ flags.DEFINE_string("output", None, "Optional JSON file for the result.")
 
 FLAGS = flags.FLAGS
 
-
-def _usage_error(message):
-  _cli.usage_error("transfer.py", message)
+_parse_flags = cli.flags_parser(PROGRAM)
 
 
-_parse_flags = _cli.flags_parser("transfer.py")
-
-
-def main(argv):
-  if len(argv) > 1:
-    _usage_error(f"unexpected arguments {argv[1:]}")
+def _check_flags():
+  """Raises cli.UsageError for a missing model or a count <= 0."""
   if not FLAGS.saved_model:
-    _usage_error("--saved_model is required")
+    raise cli.UsageError("--saved_model is required")
   if not os.path.exists(os.path.join(FLAGS.saved_model, "saved_model.pb")):
-    _usage_error(f"--saved_model {FLAGS.saved_model} is not a SavedModel "
-                 "directory (no saved_model.pb)")
+    raise cli.UsageError(f"--saved_model {FLAGS.saved_model} is not a "
+                         "SavedModel directory (no saved_model.pb)")
   for name in ("num_train", "num_test", "epochs"):
     if FLAGS[name].value <= 0:
-      _usage_error(f"--{name} must be > 0, got {FLAGS[name].value}")
-  from tf_betavae import data  # pylint: disable=g-import-not-at-top
-  from tf_betavae import transfer  # pylint: disable=g-import-not-at-top
+      raise cli.UsageError(f"--{name} must be > 0, got {FLAGS[name].value}")
+
+
+def _train_probe():
+  """Checks the flags and trains the head; returns train_probe's dict."""
+  _check_flags()
   try:
-    ground_truth = data.ground_truth(FLAGS.dataset)
-    result = transfer.train_probe(
-        FLAGS.saved_model, ground_truth, FLAGS.factor,
+    return transfer.train_probe(
+        FLAGS.saved_model, data.ground_truth(FLAGS.dataset), FLAGS.factor,
         num_train=FLAGS.num_train, num_test=FLAGS.num_test,
         epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
         hidden_units=FLAGS.hidden_units, seed=FLAGS.seed)
   except (KeyError, ValueError, data.DatasetUnavailableError) as e:
-    _usage_error(str(e).strip("'\""))
+    # A KeyError's message comes quoted.
+    raise cli.UsageError(str(e).strip("'\"")) from None
+
+
+def main(argv):
+  # Reports its own usage errors: the tests also call main without cli.run.
+  if len(argv) > 1:
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}")
+  try:
+    result = _train_probe()
+  except cli.UsageError as e:
+    cli.usage_error(PROGRAM, str(e))
   print(f"factor {result['factor']} ({result['num_classes']} classes): "
         f"train accuracy {result['train_accuracy']:.3f}, test accuracy "
         f"{result['test_accuracy']:.3f}, chance {result['chance']:.3f}")
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      json.dump(result, f, indent=2)
+    io_utils.write_json_atomic(FLAGS.output, result)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=_parse_flags)
+  cli.run(main, PROGRAM)

@@ -21,12 +21,14 @@ inside the graph.  Output images are the likelihood's mean, in [0, 1].
 The graph holds only stock TensorFlow ops (no TFP, no XLA, no custom ops).
 """
 
-import json
+import contextlib
+import logging
 import os
 import re
 import shutil
 import tempfile
 
+from absl import logging as absl_logging
 import tensorflow as tf
 
 import tf_betavae
@@ -151,9 +153,79 @@ class _ServingModule(tf.Module):
     return {"images": self._mean_image(mean)}
 
 
+class _SignatureRenamingFilter(logging.Filter):
+  """Drops TensorFlow's INFO notice that a signature input is renamed.
+
+  ``tf.saved_model.save`` reports, through absl at INFO, that each signature
+  function "contains input name(s) resource with unsupported characters":
+  the captured variable handles are called ``resource`` inside the traced
+  graph.  The renaming is internal (the signatures' inputs keep their
+  names: images, latents), so the notice says nothing to act on.
+  """
+
+  def filter(self, record):
+    return not (record.levelno <= logging.INFO and
+                "with unsupported characters" in record.getMessage())
+
+
+@contextlib.contextmanager
+def _without_signature_renaming_notices():
+  """Silences only ``_SignatureRenamingFilter``'s notices while active."""
+  absl_logger = absl_logging.get_absl_logger()
+  notice_filter = _SignatureRenamingFilter()
+  absl_logger.addFilter(notice_filter)
+  try:
+    yield
+  finally:
+    absl_logger.removeFilter(notice_filter)
+
+
 def _next_version(model_root):
   versions = [int(d) for d in os.listdir(model_root) if d.isdigit()]
   return max(versions, default=0) + 1
+
+
+def _version_dir(export_root, model_name, version, overwrite):
+  """(model root, version, version directory) of a new export; creates the
+  model root.  Raises ExportError (see export_model)."""
+  model_root = os.path.join(export_root, model_name)
+  try:
+    os.makedirs(model_root, exist_ok=True)
+  except OSError as e:
+    raise ExportError(f"cannot create export directory {model_root}: "
+                      f"{e.strerror}") from None
+  if version is None:
+    version = _next_version(model_root)
+  if not isinstance(version, int) or version <= 0:
+    raise ExportError(f"export version must be a positive integer (TF "
+                      f"Serving's layout), got {version!r}")
+  final_dir = os.path.join(model_root, str(version))
+  if os.path.exists(final_dir) and not overwrite:
+    raise ExportError(f"{final_dir} already exists; pass overwrite=True "
+                      "(--overwrite) to replace it or choose another version")
+  return model_root, version, final_dir
+
+
+def _write_saved_model(model, metadata, model_root, version, final_dir):
+  """Saves under a hidden staging name that TF Serving ignores, then renames
+  the complete SavedModel to ``final_dir`` (replacing one there)."""
+  staging = tempfile.mkdtemp(dir=model_root, prefix=f".tmp-{version}-")
+  try:
+    metadata_path = io_utils.write_json_atomic(
+        os.path.join(staging, "_metadata_source", METADATA_FILENAME),
+        metadata)
+    module = _ServingModule(model, model.image_shape)
+    module.metadata_asset = tf.saved_model.Asset(metadata_path)
+    saved_model_dir = os.path.join(staging, "model")
+    with _without_signature_renaming_notices():
+      tf.saved_model.save(
+          module, saved_model_dir,
+          signatures={name: getattr(module, name) for name in SIGNATURES})
+    if os.path.exists(final_dir):
+      os.rename(final_dir, os.path.join(staging, "replaced"))
+    os.rename(saved_model_dir, final_dir)
+  finally:
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def export_model(model, export_root, model_name=None, version=None,
@@ -176,9 +248,9 @@ def export_model(model, export_root, model_name=None, version=None,
     ExportError: the version exists (and not overwrite), a bad version, or an
       unwritable export root.
   """
-  image_shape = model.image_shape
   metadata = dict(metadata or {})
-  metadata.update(latent_dim=model.latent_dim, image_shape=list(image_shape),
+  metadata.update(latent_dim=model.latent_dim,
+                  image_shape=list(model.image_shape),
                   likelihood=model.likelihood_name,
                   objective=model.objective,
                   package_version=tf_betavae.__version__,
@@ -187,52 +259,59 @@ def export_model(model, export_root, model_name=None, version=None,
     model_name = default_model_name(
         metadata.get("dataset", "model"), model.objective, model.beta,
         model.capacity_max)
-  model_root = os.path.join(export_root, model_name)
-  try:
-    os.makedirs(model_root, exist_ok=True)
-  except OSError as e:
-    raise ExportError(f"cannot create export directory {model_root}: "
-                      f"{e.strerror}") from None
-  if version is None:
-    version = _next_version(model_root)
-  if not isinstance(version, int) or version <= 0:
-    raise ExportError(f"export version must be a positive integer (TF "
-                      f"Serving's layout), got {version!r}")
-  final_dir = os.path.join(model_root, str(version))
-  if os.path.exists(final_dir) and not overwrite:
-    raise ExportError(f"{final_dir} already exists; pass overwrite=True "
-                      "(--overwrite) to replace it or choose another version")
+  model_root, version, final_dir = _version_dir(export_root, model_name,
+                                                version, overwrite)
   metadata["version"] = version
   metadata["model_name"] = model_name
-
-  # Everything is written under a hidden temporary name that TF Serving
-  # ignores, then renamed into place.
-  staging = tempfile.mkdtemp(dir=model_root, prefix=f".tmp-{version}-")
-  try:
-    metadata_source = os.path.join(staging, "_metadata_source")
-    os.makedirs(metadata_source)
-    metadata_path = os.path.join(metadata_source, METADATA_FILENAME)
-    with open(metadata_path, "w") as f:
-      json.dump(metadata, f, indent=2, sort_keys=True)
-    module = _ServingModule(model, image_shape)
-    module.metadata_asset = tf.saved_model.Asset(metadata_path)
-    saved_model_dir = os.path.join(staging, "model")
-    tf.saved_model.save(
-        module, saved_model_dir,
-        signatures={
-            "serving_default": module.serving_default,
-            "encode": module.encode,
-            "decode": module.decode,
-            "reconstruct": module.reconstruct,
-        })
-    replaced = None
-    if os.path.exists(final_dir):
-      replaced = os.path.join(staging, "replaced")
-      os.rename(final_dir, replaced)
-    os.rename(saved_model_dir, final_dir)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
+  _write_saved_model(model, metadata, model_root, version, final_dir)
   return final_dir
+
+
+def export_trained(model, config, export_root, settings_changes=(),
+                   model_name=None, version=None, overwrite=False):
+  """Exports a restored training run with its training metadata.
+
+  Args:
+    model: the run's BetaVAE, compiled (its optimizer's step counter is the
+      number of steps trained).
+    config: the run's TrainConfig.
+    export_root, model_name, version, overwrite: as for export_model.
+    settings_changes: the run's settings history (see training_metadata).
+
+  Returns:
+    str, the version directory written.
+
+  Raises:
+    ExportError: as export_model.
+  """
+  steps = int(model.optimizer.iterations.numpy())
+  return export_model(
+      model, export_root, model_name=model_name, version=version,
+      overwrite=overwrite,
+      metadata=training_metadata(config, steps, settings_changes))
+
+
+def describe(path):
+  """What an export holds, for people: its path, metadata and metric scores.
+
+  Args:
+    path: a version directory, or a model folder (its highest version).
+
+  Returns:
+    dict: path (the version directory), metadata (the stored asset) and,
+    when a metrics.json lies in the version directory, metrics (its
+    content).
+
+  Raises:
+    FileNotFoundError: path is not a tf_betavae export or model folder.
+  """
+  version_dir = latest_version_dir(path)
+  description = {"path": version_dir, "metadata": read_metadata(version_dir)}
+  metrics = io_utils.read_json_if_present(
+      os.path.join(version_dir, "metrics.json"))
+  if metrics is not None:
+    description["metrics"] = metrics
+  return description
 
 
 def read_metadata(export_dir):

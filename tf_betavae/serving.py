@@ -14,9 +14,67 @@ import urllib.request
 
 import numpy as np
 
+from tf_betavae import data
+
 
 class ServingError(RuntimeError):
   """The server refused the request or could not be reached."""
+
+
+def request_images(images_path=None, num_images=4, seed=0):
+  """The images to send: a .npy file, or dSprites simulator images.
+
+  Args:
+    images_path: a .npy file of images [batch, H, W, C] in [0, 1], or None
+      for simulator images.
+    num_images: int > 0, simulator images to render without images_path.
+    seed: int, seed of the simulator images.
+
+  Returns:
+    float32 np.ndarray [batch, H, W, C].
+
+  Raises:
+    ValueError: an unreadable file, an array that is not 4-D, or
+      num_images <= 0 (the message names the flag to fix).
+  """
+  if images_path:
+    try:
+      images = np.load(images_path)
+    except (OSError, ValueError) as e:
+      raise ValueError(f"cannot read --images {images_path}: {e}") from None
+    if images.ndim != 4:
+      raise ValueError(f"--images must hold [batch, H, W, C], got shape "
+                       f"{images.shape}")
+    return images.astype(np.float32)
+  if num_images <= 0:
+    raise ValueError(f"--num_images must be > 0, got {num_images}")
+  simulator = data.ground_truth("dsprites")
+  rng = np.random.RandomState(seed)
+  return simulator.sample_observations_from_factors(
+      simulator.sample_factors(num_images, rng))
+
+
+def predict(server, model_name, inputs, protocol="rest",
+            signature_name="serving_default", version=None,
+            output_key="latent_mean", timeout=30.0):
+  """Sends a batch over ``protocol`` ('rest' or 'grpc'); see predict_rest
+  and predict_grpc.
+
+  Returns:
+    np.ndarray [batch, ...] of the output ``output_key``.
+
+  Raises:
+    ServingError: the server refused the request or could not be reached.
+  """
+  if protocol == "rest":
+    return predict_rest(server, model_name, inputs, signature_name,
+                        version=version, output_key=output_key,
+                        timeout=timeout)
+  if protocol == "grpc":
+    return predict_grpc(server, model_name, inputs, signature_name,
+                        output_key=output_key, version=version,
+                        timeout=timeout)
+  raise ValueError(f"unknown protocol {protocol!r}; choose rest or grpc")
 
 
 def predict_url(server, model_name, version=None):

@@ -13,7 +13,11 @@ import tensorflow as tf
 
 def signature_image_shape(saved_model_path, signature="serving_default",
                           input_name="images"):
-  """(H, W, C) of a SavedModel signature's image input."""
+  """(H, W, C) of a SavedModel signature's image input.
+
+  Raises:
+    KeyError: no such signature or input.
+  """
   loaded = tf.saved_model.load(saved_model_path)
   if signature not in loaded.signatures:
     raise KeyError(f"{saved_model_path} has no signature {signature!r}; it "
@@ -79,6 +83,16 @@ def train_probe(saved_model_path, ground_truth, factor_name, num_train=5000,
                 num_test=2000, epochs=20, batch_size=256, learning_rate=1e-2,
                 hidden_units=0, seed=0):
   """Fits a head on a frozen exported encoder to predict one factor.
+
+  Args:
+    saved_model_path: str, a SavedModel version directory whose
+      serving_default signature maps images to latent_mean.
+    ground_truth: a ground-truth dataset (tf_betavae.data.ground_truth).
+    factor_name: str, the factor to predict (one of its factor_names).
+    num_train, num_test: int, examples drawn for training and testing.
+    epochs, batch_size, learning_rate: the head's Adam training.
+    hidden_units: int, 0 for a linear head, else one ReLU layer this wide.
+    seed: int, seeds the examples and the head's initialisation.
 
   Returns:
     dict: train_accuracy, test_accuracy, chance (1 / num_classes),

@@ -24,6 +24,15 @@ import simulator_throughput  # pylint: disable=g-import-not-at-top,wrong-import-
 import train_throughput  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
+@pytest.fixture(autouse=True)
+def _package_on_path(monkeypatch):
+  """Subprocesses (benchmarks, their workers, scripts/train.py) import
+  tf_betavae from this checkout, installed or not."""
+  paths = [REPO_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(
+      os.pathsep) if p]
+  monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+
+
 def _run(script, *args, timeout=120):
   completed = subprocess.run(
       [sys.executable, os.path.join(BENCHMARKS, script), *args],

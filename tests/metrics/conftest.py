@@ -12,12 +12,14 @@ import sys
 import numpy as np
 import pytest
 
+from tf_betavae.data.ground_truth_data import GroundTruthData
+
 # dl_reference.py beside this file is imported by name (pytest runs in
 # importlib mode, which does not put test folders on sys.path).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-class FactorGroundTruth:
+class FactorGroundTruth(GroundTruthData):
   """Ground truth whose observations are the factor indices, [N, 1, 1, K]."""
 
   def __init__(self, factors_num_values=(3, 6, 10, 8, 8)):

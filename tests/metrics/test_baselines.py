@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
+from tf_betavae.data.ground_truth_data import GroundTruthData
 from tf_betavae.metrics import baselines
 from tf_betavae.metrics import mig
 
 
-class StripesGroundTruth:
+class StripesGroundTruth(GroundTruthData):
   """8x8 images: a horizontal bar at row f0 and a vertical bar at col f1."""
   factors_num_values = [8, 8]
   num_factors = 2

@@ -179,3 +179,49 @@ def test_mixed_float16_loss_scaler_skips_overflowing_steps():
   assert not all(np.array_equal(a, v.numpy())
                  for a, v in zip(before, model.trainable_variables))
   assert int(optimizer.iterations.numpy()) == 1
+
+
+def test_vector_mean_get_config_round_trip():
+  metric = models.beta_vae.VectorMean(3, "kl_latent")
+  clone = models.beta_vae.VectorMean.from_config(metric.get_config())
+  assert clone.get_config() == metric.get_config()
+  assert clone.name == metric.name == "kl_latent"
+  values = np.arange(12, dtype=np.float32).reshape(4, 3)
+  metric.update_state(values)
+  for source, target in zip(metric.variables, clone.variables):
+    target.assign(source)
+  result = {k: float(v) for k, v in metric.result().items()}
+  assert result == {k: float(v) for k, v in clone.result().items()}
+  assert result == {"kl_latent_0": 4.5, "kl_latent_1": 5.5, "kl_latent_2": 6.5}
+
+
+@pytest.mark.parametrize("arch, settings", [
+    ("conv", dict(objective="H", beta=8.0, seed=5)),
+    ("mlp", dict(objective="B", gamma=100.0, capacity_max=12.0,
+                 capacity_steps=500, likelihood="gaussian",
+                 gaussian_stddev=0.5, image_shape=(8, 8, 3))),
+])
+def test_beta_vae_get_config_round_trip(arch, settings):
+  keras.utils.set_random_seed(0)
+  model = models.build_model(arch, latent_dim=4, **settings)
+  config = model.get_config()
+  clone = models.BetaVAE.from_config(config)
+  assert clone.get_config() == config
+  for layer in ("encoder", "decoder"):
+    original, rebuilt = getattr(model, layer), getattr(clone, layer)
+    assert type(rebuilt) is type(original)
+    assert rebuilt.get_config() == original.get_config()
+  for name in ("latent_dim", "likelihood_name", "objective", "beta", "gamma",
+               "capacity_max", "capacity_steps", "gaussian_stddev", "seed",
+               "image_shape"):
+    assert getattr(clone, name) == getattr(model, name), name
+  assert type(clone.likelihood) is type(model.likelihood)
+  # Same weights, same reconstructions and posteriors.
+  images = np.random.RandomState(2).uniform(
+      size=(3,) + model.image_shape).astype(np.float32)
+  clone(images)
+  clone.set_weights(model.get_weights())
+  np.testing.assert_allclose(clone(images), model(images), atol=1e-6)
+  for got, want in zip(clone.encode(images), model.encode(images)):
+    np.testing.assert_allclose(got, want, atol=1e-6)
+  assert float(clone.capacity(250)) == float(model.capacity(250))

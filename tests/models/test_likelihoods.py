@@ -66,3 +66,20 @@ def test_unknown_likelihood_and_bad_stddev_are_refused():
     likelihoods.get("poisson")
   with pytest.raises(ValueError, match="stddev must be > 0"):
     likelihoods.GaussianLikelihood(stddev=0.0)
+
+
+@pytest.mark.parametrize("likelihood", [likelihoods.BernoulliLikelihood(),
+                                        likelihoods.GaussianLikelihood(0.3)])
+def test_get_config_round_trip(likelihood):
+  clone = type(likelihood).from_config(likelihood.get_config())
+  assert clone.get_config() == likelihood.get_config()
+  assert likelihoods.get(**likelihood.get_config()).get_config() == (
+      likelihood.get_config())
+  images, params = _random_case(2, binary=True)
+  images = tf.constant(images, tf.float32)
+  params = tf.constant(params, tf.float32)
+  np.testing.assert_array_equal(
+      clone.negative_log_likelihood(images, params).numpy(),
+      likelihood.negative_log_likelihood(images, params).numpy())
+  np.testing.assert_array_equal(clone.mean(params).numpy(),
+                                likelihood.mean(params).numpy())

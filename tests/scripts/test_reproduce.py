@@ -220,7 +220,8 @@ def test_train_seconds_are_recorded_by_the_process_that_trains(
   # A run finished by a pinned worker must keep its training time even if
   # the command is killed before it evaluates (it used to be recorded only
   # then, so a rerun reported 0 s for it).
-  from tf_betavae import reproduce, training  # pylint: disable=g-import-not-at-top
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
   invocations = []
 
   def fake_train(config, run_dir, export_dir, export_name):
@@ -232,46 +233,47 @@ def test_train_seconds_are_recorded_by_the_process_that_trains(
   run_dir = str(tmp_path / "run")
   os.makedirs(run_dir)
   config = training.TrainConfig(steps=5, seed=0)
-  assert reproduce.train_or_reuse(config, run_dir)[1] is False
-  assert reproduce._train_seconds(run_dir) == 12.5  # pylint: disable=protected-access
+  assert runs.train_or_reuse(config, run_dir)[1] is False
+  assert runs.train_seconds(run_dir) == 12.5
   # Not finished (no summary on disk): a rerun resumes it and adds its time.
-  reproduce.train_or_reuse(config, run_dir)
+  runs.train_or_reuse(config, run_dir)
   assert len(invocations) == 2
-  assert reproduce._train_seconds(run_dir) == 25.0  # pylint: disable=protected-access
-  assert reproduce._train_seconds(str(tmp_path)) == 0.0  # pylint: disable=protected-access
+  assert runs.train_seconds(run_dir) == 25.0
+  assert runs.train_seconds(str(tmp_path)) == 0.0
 
 
 def test_recipe_names_keep_old_work_dirs_and_separate_schedules(tmp_path):
-  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
-  cpu = reproduce.settings_from_preset("cpu", str(tmp_path))
+  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import settings  # pylint: disable=g-import-not-at-top
+  cpu = settings.settings_from_preset("cpu", str(tmp_path))
   # The names of the cpu preset's runs written before learning-rate
   # schedules existed (docs/results.md's work dir): a rerun must reuse them.
-  assert (reproduce.recipe_name(reproduce.train_config(cpu, 8.0, 0))
+  assert (runs.recipe_name(settings.train_config(cpu, 8.0, 0))
           == "beta8-H-lr0.001-bs64-conv-z10-a4eef6")
-  assert (reproduce.recipe_name(reproduce.train_config(cpu, 1.0, 2))
+  assert (runs.recipe_name(settings.train_config(cpu, 1.0, 2))
           == "beta1-H-lr0.001-bs64-conv-z10-a7dc96")
-  scheduled = reproduce.settings_from_preset(
-      "cpu", str(tmp_path), recipe=reproduce.Recipe(
+  scheduled = settings.settings_from_preset(
+      "cpu", str(tmp_path), recipe=settings.Recipe(
           beta=16.0, lr_warmup_steps=2000, lr_decay="cosine"))
-  config = reproduce.train_config(scheduled, 16.0, 0)
+  config = settings.train_config(scheduled, 16.0, 0)
   assert (config.lr_warmup_steps, config.lr_decay) == (2000, "cosine")
-  name = reproduce.recipe_name(config)
+  name = runs.recipe_name(config)
   assert name.startswith("beta16-H-lr0.001-warmup2000-cosine20000-bs64-")
   # A cosine run's length is part of its recipe; a warm-up alone is not.
-  longer = reproduce.settings_from_preset(
+  longer = settings.settings_from_preset(
       "cpu", str(tmp_path), steps=30000, recipe=scheduled.recipe)
-  assert reproduce.recipe_name(reproduce.train_config(longer, 16.0, 0)) != name
-  warm = reproduce.Recipe(lr_warmup_steps=500)
-  names = {reproduce.recipe_name(reproduce.train_config(
-      reproduce.settings_from_preset("cpu", str(tmp_path), steps=steps,
+  assert runs.recipe_name(settings.train_config(longer, 16.0, 0)) != name
+  warm = settings.Recipe(lr_warmup_steps=500)
+  names = {runs.recipe_name(settings.train_config(
+      settings.settings_from_preset("cpu", str(tmp_path), steps=steps,
                                      recipe=warm), 8.0, 0))
            for steps in (20000, 30000)}
   assert len(names) == 1 and "-warmup500-bs64-" in names.pop()
 
 
 def test_settings_line_names_the_schedule():
-  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
-  words = reproduce._schedule_words  # pylint: disable=protected-access
+  from tf_betavae.experiments import report  # pylint: disable=g-import-not-at-top
+  words = report.schedule_words
   assert words({"lr_warmup_steps": 0, "lr_decay": "constant"}) == ""
   assert words({}) == ""  # results written before schedules existed
   assert words({"lr_warmup_steps": 2000, "lr_decay": "cosine"}) == (
@@ -345,17 +347,17 @@ def _factors_entry(pairs):
 
 
 def test_coverage_check_needs_a_factor_beyond_position_and_scale():
-  from tf_betavae import reproduce  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import analysis  # pylint: disable=g-import-not-at-top
   position_scale = _factors_entry([("pos_x", 0.8), ("pos_y", 0.8),
                                    ("scale", 0.6), ("shape", 0.1)])
   with_shape = _factors_entry([("pos_x", 0.8), ("shape", 0.3)])
-  assert reproduce.captured_factors(position_scale) == ["pos_x", "pos_y",
+  assert analysis.captured_factors(position_scale) == ["pos_x", "pos_y",
                                                         "scale"]
-  assert reproduce.captured_factors(with_shape) == ["pos_x", "shape"]
+  assert analysis.captured_factors(with_shape) == ["pos_x", "shape"]
 
   def check(*entries):
     beta = {"seeds": {str(i): {"factors": e} for i, e in enumerate(entries)}}
-    return reproduce._coverage_check(beta)  # pylint: disable=protected-access
+    return analysis.coverage_check(beta)
 
   assert check(with_shape, with_shape)["passed"]
   failed = check(with_shape, position_scale)

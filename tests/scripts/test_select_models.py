@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "scripts", "select_models.py")
 
-sys.path.append(os.path.join(ROOT, "tests"))  # fake_exports.py
+sys.path.append(os.path.join(ROOT, "tests", "experiments"))  # fake_exports.py
 import fake_exports  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tf_betavae import models
+from tf_betavae.models import latent_stats
 from tf_betavae.visualize import factor_response
 from tf_betavae.visualize import image_utils
 from tf_betavae.visualize import kl_chart
@@ -62,7 +63,7 @@ def images():
 
 def test_kl_per_latent_matches_the_model(model, images):
   mean, log_variance = model.encode(tf.constant(images))
-  ours = sources.kl_per_latent(mean.numpy(), log_variance.numpy())
+  ours = latent_stats.kl_per_latent(mean.numpy(), log_variance.numpy())
   terms = model.compute_terms(tf.constant(images), tf.constant([0, 0]))
   np.testing.assert_allclose(
       ours, terms["kl_per_latent"].numpy().mean(axis=0), rtol=1e-4,

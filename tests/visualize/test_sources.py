@@ -10,6 +10,7 @@ import tensorflow as tf
 from tf_betavae import export
 from tf_betavae import io_utils
 from tf_betavae import training
+from tf_betavae.models import latent_stats
 from tf_betavae.visualize import sources
 from tf_betavae.visualize import summaries
 
@@ -83,7 +84,7 @@ def test_bad_paths(tmp_path):
 
 
 def test_kl_closed_form():
-  kl = sources.kl_per_latent([[0.0, 1.0], [0.0, 3.0]],
+  kl = latent_stats.kl_per_latent([[0.0, 1.0], [0.0, 3.0]],
                              [[0.0, 0.0], [np.log(4.0), 0.0]])
   # latent 0: 0 and 0.5 * (4 - log 4 - 1); latent 1: 0.5 and 4.5.
   np.testing.assert_allclose(kl, [0.25 * (3 - np.log(4.0)), 2.5])

@@ -5,10 +5,12 @@ One registry serves scripts/train.py, scripts/evaluate.py and the metrics:
 * ``training_dataset(name, ...)`` -> (tf.data.Dataset of image batches,
   image_shape);
 * ``image_shape(name)`` -> (H, W, C), from the name alone (no data read);
-* ``ground_truth(name, ...)`` -> an object with the ground-truth interface
-  (``factor_names``, ``factors_num_values``, ``num_factors``,
-  ``observation_shape``, ``sample_factors``,
-  ``sample_observations_from_factors``) that every metric consumes;
+* ``ground_truth(name, ...)`` -> a ``GroundTruthData``
+  (tf_betavae.data.ground_truth_data: ``factor_names``,
+  ``factors_num_values``, ``num_factors``, ``observation_shape``,
+  ``sample_factors``, ``sample_observations_from_factors``, ``sample``),
+  the interface every metric consumes; all of them are also
+  ``FiniteGroundTruth`` (their observations can be tabulated);
 * ``check_available(name, ...)``: raises ``DatasetUnavailableError`` (one
   line: where it looked, how to get the data) unless the data is there.
 
@@ -31,9 +33,16 @@ data_dir (None: tfds' default, ``$TFDS_DATA_DIR`` or
 file itself or a directory holding it (see dsprites_official.find_source).
 """
 
+from tf_betavae.data import celeb_a
+from tf_betavae.data import dsprites_official
 from tf_betavae.data import dsprites_simulator
+from tf_betavae.data import image_folder
+from tf_betavae.data import shapes3d
+from tf_betavae.data import tfds_source
 from tf_betavae.data.errors import DatasetUnavailableError
 from tf_betavae.data.errors import UnknownDatasetError
+from tf_betavae.data.ground_truth_data import FiniteGroundTruth
+from tf_betavae.data.ground_truth_data import GroundTruthData
 
 # Names users may pass to --dataset; "folder:PATH" takes a path.
 DATASETS = ("dsprites", "celeb_a", "dsprites_official", "shapes3d",
@@ -50,8 +59,9 @@ _SHAPES = {
 }
 
 __all__ = ["DATASETS", "GROUND_TRUTH_DATASETS", "DatasetUnavailableError",
-           "UnknownDatasetError", "check_available", "ground_truth",
-           "image_shape", "is_known", "training_dataset"]
+           "FiniteGroundTruth", "GroundTruthData", "UnknownDatasetError",
+           "check_available", "ground_truth", "image_shape", "is_known",
+           "training_dataset"]
 
 
 def _check_name(name):
@@ -106,13 +116,10 @@ def check_available(name, data_dir=None, dsprites_file=None):
   if base == "dsprites":
     return
   if base == "folder":
-    from tf_betavae.data import image_folder  # pylint: disable=g-import-not-at-top
     image_folder.check_available(image_folder.path_of(name))
   elif base == "dsprites_official":
-    from tf_betavae.data import dsprites_official  # pylint: disable=g-import-not-at-top
     dsprites_official.check_available(data_dir, dsprites_file)
   else:
-    from tf_betavae.data import celeb_a, shapes3d, tfds_source  # pylint: disable=g-import-not-at-top
     module = celeb_a if base == "celeb_a" else shapes3d
     tfds_source.load_split(module.NAME, data_dir, "train",
                            how_to_prepare=module.HOW_TO_PREPARE)
@@ -155,22 +162,18 @@ def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
   if base == "dsprites":
     dataset = dsprites_simulator.training_dataset(batch_size, seed, **common)
   elif base == "dsprites_official":
-    from tf_betavae.data import dsprites_official  # pylint: disable=g-import-not-at-top
     dataset = dsprites_official.training_dataset(
         batch_size, seed, data_dir=data_dir, dsprites_file=dsprites_file,
         **common)
   elif base == "celeb_a":
-    from tf_betavae.data import celeb_a  # pylint: disable=g-import-not-at-top
     dataset = celeb_a.training_dataset(
         batch_size, seed, data_dir=data_dir,
         cache_limit_bytes=cache_limit_bytes, **common)
   elif base == "shapes3d":
-    from tf_betavae.data import shapes3d  # pylint: disable=g-import-not-at-top
     dataset = shapes3d.training_dataset(
         batch_size, seed, data_dir=data_dir,
         cache_limit_bytes=cache_limit_bytes, **common)
   else:
-    from tf_betavae.data import image_folder  # pylint: disable=g-import-not-at-top
     dataset = image_folder.training_dataset(
         image_folder.path_of(name), batch_size, seed,
         cache_limit_bytes=cache_limit_bytes, **common)
@@ -195,10 +198,8 @@ def ground_truth(name="dsprites", data_dir=None, dsprites_file=None):
   if base == "dsprites":
     return dsprites_simulator.DSpritesSimulator()
   if base == "dsprites_official":
-    from tf_betavae.data import dsprites_official  # pylint: disable=g-import-not-at-top
     return dsprites_official.ground_truth(data_dir, dsprites_file)
   if base == "shapes3d":
-    from tf_betavae.data import shapes3d  # pylint: disable=g-import-not-at-top
     return shapes3d.ground_truth(data_dir)
   raise DatasetUnavailableError(
       f"dataset {name!r} has no ground-truth factors; datasets with factors: "

@@ -8,7 +8,7 @@ only inside the crop window (``decode_and_crop_jpeg``), in parallel.
 
 The paper's CelebA model (β = 250, 32 latents, Gaussian likelihood) is
 ``--preset=celeb_a``; ``--dataset=celeb_a`` alone also defaults to the
-Gaussian likelihood and 32 latents (tf_betavae.presets.DATASET_DEFAULTS).
+Gaussian likelihood and 32 latents (tf_betavae.training.presets.DATASET_DEFAULTS).
 """
 
 import functools

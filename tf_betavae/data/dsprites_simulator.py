@@ -36,6 +36,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tf_betavae.data import ground_truth_data
+
 FACTOR_NAMES = ("shape", "scale", "orientation", "pos_x", "pos_y")
 FACTORS_NUM_VALUES = (3, 6, 40, 32, 32)
 SHAPE_NAMES = ("square", "ellipse", "heart")
@@ -142,7 +144,7 @@ def _placement_table():
 class DSpritesRenderer(tf.Module):
   """Renders dSprites images from factor indices, vectorised.
 
-  Building one costs about a second (the templates); rendering is a gather.
+  Building one draws the 720 templates once; rendering is then a gather.
   """
 
   def __init__(self, name=None):
@@ -201,8 +203,8 @@ def sample_factor_indices(batch_size, seed):
                     maxval - 1)
 
 
-class DSpritesSimulator:
-  """Ground-truth data interface for the simulator (as metrics consume it).
+class DSpritesSimulator(ground_truth_data.GroundTruthData):
+  """The simulator as a ground truth; also a ``FiniteGroundTruth``.
 
   Attributes:
     factor_names: tuple of str, the factor order of every factor array.
@@ -233,11 +235,10 @@ class DSpritesSimulator:
     Returns:
       int64 np.ndarray [num, 5].
     """
-    return np.stack(
-        [random_state.randint(n, size=num) for n in self.factors_num_values],
-        axis=1).astype(np.int64)
+    return ground_truth_data.sample_uniform_factors(
+        self.factors_num_values, num, random_state)
 
-  num_observations = int(np.prod(FACTORS_NUM_VALUES))  # 737,280
+  num_observations = int(np.prod(FACTORS_NUM_VALUES))
 
   def observation_index(self, factors):
     """Row-major index of each factor vector in the factor grid.
@@ -305,11 +306,6 @@ class DSpritesSimulator:
       stop = start + self._render_batch_size
       images[start:stop] = self._render(tf.constant(factors[start:stop]))
     return images
-
-  def sample(self, num, random_state):
-    """Samples factors and their images: (int64 [num, 5], float32 images)."""
-    factors = self.sample_factors(num, random_state)
-    return factors, self.sample_observations_from_factors(factors)
 
 
 def training_dataset(batch_size, seed, start_batch=0, worker_index=0):

@@ -16,13 +16,17 @@ runs on it:
 from absl import logging
 import numpy as np
 
+from tf_betavae.data import ground_truth_data
+
 
 class MissingFactorsError(ValueError):
   """Factor combinations that the stored data does not hold."""
 
 
-class IndexedGroundTruth:
-  """Ground-truth interface over images indexed by factor classes.
+class IndexedGroundTruth(ground_truth_data.GroundTruthData):
+  """Ground truth over images indexed by factor classes.
+
+  Also a ``ground_truth_data.FiniteGroundTruth`` (the stored rows).
 
   Attributes:
     name: str, the dataset name.
@@ -106,9 +110,8 @@ class IndexedGroundTruth:
       int64 np.ndarray [num, K].
     """
     if self.complete:
-      return np.stack([random_state.randint(n, size=num)
-                       for n in self.factors_num_values],
-                      axis=1).astype(np.int64)
+      return ground_truth_data.sample_uniform_factors(
+          self.factors_num_values, num, random_state)
     return self._classes[random_state.randint(len(self._classes), size=num)]
 
   def rows_of_factors(self, factors):
@@ -184,8 +187,3 @@ class IndexedGroundTruth:
     if len(rows) == 0:
       return np.zeros((0,) + self.observation_shape, np.float32)
     return self._decode(self._images[rows])
-
-  def sample(self, num, random_state):
-    """Samples factors and their images: (int64 [num, K], float32 images)."""
-    factors = self.sample_factors(num, random_state)
-    return factors, self.sample_observations_from_factors(factors)

@@ -3,8 +3,9 @@
 Each metric module has a pure core of (codes, factors) or of sampled
 statistics, and a ``compute_*(ground_truth, representation_fn,
 random_state, ...)`` wrapper that samples from a ground-truth simulator in
-large batches.  ``METRICS`` maps the names used by scripts/evaluate.py to
-those wrappers.
+large batches.  ``REGISTRY`` (tf_betavae.metrics.registry) maps the metric
+keys used by scripts/evaluate.py to those wrappers and their sizes;
+``METRICS`` maps the keys to the wrappers alone.
 """
 
 import numpy as np
@@ -19,64 +20,20 @@ from tf_betavae.metrics.beta_vae import PROTOCOLS
 from tf_betavae.metrics.dci import compute_dci
 from tf_betavae.metrics.factor_vae import compute_factor_vae
 from tf_betavae.metrics.mig import compute_mig
+from tf_betavae.metrics import registry
+from tf_betavae.metrics.registry import metric_sizes
+from tf_betavae.metrics.registry import REGISTRY
 from tf_betavae.metrics.representation import RepresentationError
 from tf_betavae.metrics.representation import saved_model_representation
 from tf_betavae.metrics.sap import compute_sap
 # Label-free scores, not in METRICS: they rank models without factors (see
-# tf_betavae.selection and scripts/select_models.py).
+# tf_betavae.experiments.selection and scripts/select_models.py).
 from tf_betavae.metrics.udr import compute_udr
 from tf_betavae.metrics.udr import compute_udr_from_codes
 from tf_betavae.metrics.unsupervised import compute_unsupervised
 
-METRICS = {
-    "beta_vae": compute_beta_vae,
-    "mig": compute_mig,
-    "factor_vae": compute_factor_vae,
-    "dci": compute_dci,
-    "sap": compute_sap,
-}
-
-
-def metric_sizes(name, protocol="disentanglement_lib", num_train=None,
-                 num_eval=None):
-  """The sample sizes ``run_metric`` uses for a metric.
-
-  Args:
-    name: a key of ``METRICS``.
-    protocol, num_train, num_eval: as in ``run_metric``.
-
-  Returns:
-    dict of sizes (see ``code_table.planned_images``).
-  """
-  from tf_betavae.metrics import dci  # pylint: disable=g-import-not-at-top
-  from tf_betavae.metrics import factor_vae  # pylint: disable=g-import-not-at-top
-  from tf_betavae.metrics import mig  # pylint: disable=g-import-not-at-top
-  from tf_betavae.metrics import sap  # pylint: disable=g-import-not-at-top
-  if name == "beta_vae":
-    sizes = dict(PROTOCOLS[protocol])
-    sizes.update({k: v for k, v in (("num_train", num_train),
-                                    ("num_eval", num_eval)) if v is not None})
-    return sizes
-  if name == "factor_vae":
-    sizes = dict(factor_vae.DEFAULTS)
-    if num_train is not None:
-      sizes.update(num_train=num_train, num_variance_estimate=num_train)
-    if num_eval is not None:
-      sizes["num_eval"] = num_eval
-    return sizes
-  if name == "mig":
-    sizes = dict(mig.DEFAULTS)
-    if num_train is not None:
-      sizes["num_train"] = num_train
-    return sizes
-  if name in ("dci", "sap"):
-    sizes = dict((dci if name == "dci" else sap).DEFAULTS)
-    if num_train is not None:
-      sizes["num_train"] = num_train
-    if num_eval is not None:
-      sizes["num_test"] = num_eval
-    return sizes
-  raise ValueError(f"unknown metric {name!r}; choose from {sorted(METRICS)}")
+# Metric key -> compute function, for the names scripts/evaluate.py uses.
+METRICS = {name: metric.compute for name, metric in REGISTRY.items()}
 
 
 def prepare_representation(ground_truth, representation_fn, names,
@@ -171,26 +128,9 @@ def run_metric(name, ground_truth, representation_fn, random_state,
   Returns:
     dict with at least ``score`` and ``parameters``.
   """
-  if name == "beta_vae":
-    return compute_beta_vae(ground_truth, representation_fn, random_state,
-                            protocol=protocol, num_train=num_train,
-                            num_eval=num_eval, paper_factors=paper_factors)
-  kwargs = {}
-  if name == "mig":
-    if num_train is not None:
-      kwargs["num_train"] = num_train
-  elif name == "factor_vae":
-    if num_train is not None:
-      kwargs["num_train"] = num_train
-      kwargs["num_variance_estimate"] = num_train
-    if num_eval is not None:
-      kwargs["num_eval"] = num_eval
-  elif name in ("dci", "sap"):
-    if num_train is not None:
-      kwargs["num_train"] = num_train
-    if num_eval is not None:
-      kwargs["num_test"] = num_eval
-  else:
-    raise ValueError(f"unknown metric {name!r}; choose from {sorted(METRICS)}")
-  return METRICS[name](ground_truth, representation_fn, random_state,
-                       **kwargs)
+  metric = registry.spec(name)
+  kwargs = metric.overrides(num_train, num_eval)
+  if metric.takes_protocol:
+    kwargs.update(protocol=protocol, paper_factors=paper_factors)
+  return metric.compute(ground_truth, representation_fn, random_state,
+                        **kwargs)

@@ -57,6 +57,21 @@ PROTOCOLS = {
     },
 }
 
+# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set.
+SIZE_OVERRIDES = {"num_train": ("num_train",), "num_eval": ("num_eval",)}
+
+
+def images_sampled(sizes):
+  """Images the metric renders and encodes at ``sizes`` (without a table).
+
+  Args:
+    sizes: dict with ``num_train``, ``num_eval`` and ``num_pairs`` (two images a pair).
+
+  Returns:
+    int.
+  """
+  return (sizes["num_train"] + sizes["num_eval"]) * sizes["num_pairs"] * 2
+
 
 # dSprites factors the paper's classifier is recalled to have predicted: every
 # factor but shape (see docs/metrics.md for why this is recalled, not quoted).

@@ -1,11 +1,10 @@
 """The codes of every observation of a finite ground truth, encoded once.
 
-The metrics sample factor vectors with replacement from a finite grid: the
-β-VAE metric at disentanglement_lib's sizes asks for 1.92 million images of
-dSprites, which has 737,280 distinct images, so most of its encoding work
-repeats itself (the expected number of distinct images among 1.92 million
-uniform draws is about 683,000).  A ``CodeTable`` encodes each distinct image
-once, in large batches, and then answers every metric's requests by lookup.
+The metrics sample factor vectors with replacement from a finite grid, so
+at large sample sizes (the β-VAE metric at disentanglement_lib's sizes asks
+for more images than dSprites has distinct ones) most of their encoding work
+repeats itself.  A ``CodeTable`` encodes each distinct image once, in large
+batches, and then answers every metric's requests by lookup.
 
 This changes no result: the random state is consumed in the same order (the
 ground truths it accepts render deterministically and never touch the random
@@ -13,33 +12,31 @@ state), and the code of an image is the same value the representation
 function returns for it in any batch (up to the last bits of float32
 arithmetic, which can differ between batch compositions of some kernels).
 
-A ground truth can be tabulated when it has:
-
-* ``num_observations``: int, the number of distinct observations;
-* ``observation_index(factors)``: int64 [n] in [0, num_observations), the
-  observation of each factor vector (int [n, K]);
-* ``observations_at(index)``: float32 [n, H, W, C], the observations.
-
-The simulator (tf_betavae.data.dsprites_simulator) and the file-backed
-datasets (tf_betavae.data.indexed: official dSprites, Shapes3D) have them.
+A ground truth can be tabulated when it is a
+``tf_betavae.data.ground_truth_data.FiniteGroundTruth`` (``num_observations``,
+``observation_index``, ``observations_at``), as the simulator
+(tf_betavae.data.dsprites_simulator) and the file-backed datasets
+(tf_betavae.data.indexed: official dSprites, Shapes3D) are.
 """
 
 import concurrent.futures
 import math
+import time
 
 import numpy as np
 
+from tf_betavae.data.ground_truth_data import FiniteGroundTruth
+from tf_betavae.metrics import registry
 from tf_betavae.metrics import sampling
 
-# Largest table built by default: 2 GiB of float32 codes (dSprites with 10
-# latents needs 29.5 MB; raw pixels, 4,096 "latents", would need 12 GB).
+# Largest table built by default: 2 GiB of float32 codes (enough for a
+# 10-latent code of every dSprites image, not for raw-pixel "codes").
 DEFAULT_MAX_BYTES = 2 * 2**30
 # "auto" builds a table when the metrics will encode at least this fraction
 # of the number of distinct observations (the table encodes each once).  A
 # table observation costs about what a sampled image costs (both are
-# rendered and encoded; measured on one core with a conv encoder at
-# scripts/reproduce.py's cpu sizes, 1.33 sampled images per observation:
-# 219 s with a table against 259 s without), so the break-even is near 1.
+# rendered and encoded), so the break-even is near 1 (measured in
+# docs/recipe_search.md).
 AUTO_MIN_FRACTION = 1.0
 
 CODE_TABLE_MODES = ("auto", "always", "never")
@@ -65,9 +62,8 @@ def _too_large_error(total, dim, max_bytes):
 
 
 def supports_code_table(ground_truth):
-  """Whether ``ground_truth`` has the interface a CodeTable needs."""
-  return all(hasattr(ground_truth, name) for name in
-             ("num_observations", "observation_index", "observations_at"))
+  """Whether ``ground_truth`` is a FiniteGroundTruth (a CodeTable needs it)."""
+  return isinstance(ground_truth, FiniteGroundTruth)
 
 
 class CodeTable:
@@ -138,7 +134,6 @@ def build_code_table(ground_truth, representation_fn,
     CodeTableError: the ground truth lacks the interface, or the table
       would exceed ``max_bytes`` (the message gives both sizes).
   """
-  import time  # pylint: disable=g-import-not-at-top
   clock = clock or time.perf_counter
   if not supports_code_table(ground_truth):
     raise _unsupported_error(ground_truth)
@@ -188,16 +183,9 @@ def planned_images(name, params):
   Returns:
     int.
   """
-  if name == "beta_vae":
-    return (params["num_train"] + params["num_eval"]) * params["num_pairs"] * 2
-  if name == "factor_vae":
-    return ((params["num_train"] + params["num_eval"]) * params["batch_size"]
-            + params["num_variance_estimate"])
-  if name == "mig":
-    return params["num_train"]
-  if name in ("dci", "sap"):
-    return params["num_train"] + params["num_test"]
-  raise ValueError(f"unknown metric {name!r}")
+  if name not in registry.REGISTRY:
+    raise ValueError(f"unknown metric {name!r}")
+  return registry.REGISTRY[name].images_sampled(params)
 
 
 def should_build(mode, ground_truth, num_images, code_dim=None,

@@ -32,6 +32,10 @@ from tf_betavae.metrics import sampling
 
 DEFAULTS = {"num_train": 10000, "num_test": 5000}
 
+# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set.
+SIZE_OVERRIDES = sampling.TRAIN_TEST_OVERRIDES
+images_sampled = sampling.train_test_images_sampled
+
 
 def _entropy_complement(matrix, axis_size):
   """1 - entropy (base ``axis_size``) of each column of ``matrix``."""
@@ -124,10 +128,10 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
       only: subsample=1 and all features are used).
     n_jobs: int, parallel workers (-1: all cores).
     classifier: "gbt" (tf_betavae.metrics.gbt, the same model as
-      scikit-learn's GradientBoostingClassifier defaults, about twice as
-      fast on codes), "sklearn" (GradientBoostingClassifier itself, the code
-      disentanglement_lib runs) or "auto" (gbt up to GBT_MAX_DIMENSIONS code
-      dimensions, sklearn above).
+      scikit-learn's GradientBoostingClassifier defaults, faster on codes;
+      see benchmarks/README.md), "sklearn" (GradientBoostingClassifier
+      itself, the code disentanglement_lib runs) or "auto" (gbt up to
+      GBT_MAX_DIMENSIONS code dimensions, sklearn above).
 
   Returns:
     importance [D, K], per-factor train accuracy [K], test accuracy [K].

@@ -27,6 +27,26 @@ DEFAULTS = {
     "prune_threshold": 0.05,
 }
 
+# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set.
+SIZE_OVERRIDES = {
+    "num_train": ("num_train", "num_variance_estimate"),
+    "num_eval": ("num_eval",),
+}
+
+
+def images_sampled(sizes):
+  """Images the metric renders and encodes at ``sizes`` (without a table).
+
+  Args:
+    sizes: dict with ``num_train``, ``num_eval``, ``batch_size`` and
+      ``num_variance_estimate``.
+
+  Returns:
+    int.
+  """
+  return ((sizes["num_train"] + sizes["num_eval"]) * sizes["batch_size"]
+          + sizes["num_variance_estimate"])
+
 
 def active_dimensions(global_variances, threshold=0.05):
   """Mask of dimensions whose global std is at least ``threshold``.

@@ -4,8 +4,7 @@ DCI in disentanglement_lib fits ``sklearn.ensemble.GradientBoostingClassifier()`
 with its defaults to each factor.  With 10,000 samples that is 100 stages x
 (one regression tree per class) -- 11,300 depth-3 trees for dSprites'
 3 + 6 + 40 + 32 + 32 classes -- and scikit-learn builds each tree alone,
-sorting every node's samples again (about 20 ms a tree here, 4 minutes for
-DCI on one core).
+sorting every node's samples again (timings: benchmarks/README.md).
 
 ``GradientBoostedTrees`` fits the same model: the log-loss (multinomial for
 more than two classes, binomial for two) gradient boosting of scikit-learn's

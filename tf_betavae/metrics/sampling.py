@@ -2,10 +2,12 @@
 
 Every metric consumes a *ground-truth* object and a *representation function*:
 
-* ground truth: ``factor_names``, ``factors_num_values``, ``num_factors``,
-  ``observation_shape``, ``sample_factors(num, random_state) -> int64
-  [num, num_factors]`` and ``sample_observations_from_factors(factors,
-  random_state) -> float32 [num, *observation_shape]``.
+* ground truth: the interface of
+  ``tf_betavae.data.ground_truth_data.GroundTruthData`` (``factor_names``,
+  ``factors_num_values``, ``num_factors``, ``observation_shape``,
+  ``sample_factors(num, random_state) -> int64 [num, num_factors]`` and
+  ``sample_observations_from_factors(factors, random_state) -> float32
+  [num, *observation_shape]``); any object with these members works.
 * representation function: ``fn(images float32 [N, H, W, C]) -> float32
   [N, latent_dim]`` (see ``representation.py``).
 
@@ -19,12 +21,37 @@ depend on ``prefetch``.  A representation function with ``codes_of_factors``
 """
 
 import concurrent.futures
+import typing
 
 import numpy as np
+
+# Metrics fitted on ``num_train`` points and scored on ``num_test`` (DCI,
+# SAP): run_metric's ``num_train`` / ``num_eval`` set these two sizes.
+TRAIN_TEST_OVERRIDES = {"num_train": ("num_train",), "num_eval": ("num_test",)}
+
+
+def train_test_images_sampled(sizes):
+  """Images a train/test metric renders and encodes (without a table).
+
+  Args:
+    sizes: dict with ``num_train`` and ``num_test``.
+
+  Returns:
+    int.
+  """
+  return sizes["num_train"] + sizes["num_test"]
 
 # Images rendered and encoded per chunk.  64x64x1 float32 images are 16 KiB,
 # so a chunk is 128 MiB; two chunks are alive at once with prefetching.
 DEFAULT_CHUNK_IMAGES = 8192
+
+
+@typing.runtime_checkable
+class CodeLookup(typing.Protocol):
+  """A representation that looks codes up by factors (a CodeTable)."""
+
+  def codes_of_factors(self, factors):
+    """float32 np.ndarray [n, D], the codes of factor indices int [n, K]."""
 
 
 def encode(representation_fn, images):
@@ -65,11 +92,11 @@ def map_chunks(ground_truth, representation_fn, factor_chunks, random_state,
   Yields:
     float64 np.ndarray [n_i, D], the codes of each chunk, in order.
   """
-  lookup = getattr(representation_fn, "codes_of_factors", None)
-  if lookup is not None:
+  if isinstance(representation_fn, CodeLookup):
     # A CodeTable (code_table.py): every observation is already encoded.
     for factors in factor_chunks:
-      yield np.asarray(lookup(factors), np.float64)
+      yield np.asarray(representation_fn.codes_of_factors(factors),
+                       np.float64)
     return
   render = ground_truth.sample_observations_from_factors
   if not prefetch:

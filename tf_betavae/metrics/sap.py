@@ -22,6 +22,10 @@ from tf_betavae.metrics import sampling
 
 DEFAULTS = {"num_train": 10000, "num_test": 5000, "continuous_factors": False}
 
+# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set.
+SIZE_OVERRIDES = sampling.TRAIN_TEST_OVERRIDES
+images_sampled = sampling.train_test_images_sampled
+
 
 def score_matrix(codes_train, factors_train, codes_test, factors_test,
                  continuous_factors=False, random_state=None):

@@ -30,8 +30,15 @@ OBJECTIVES = ("H", "B")
 
 @keras.saving.register_keras_serializable(package="tf_betavae")
 class VectorMean(keras.metrics.Metric):
-  """Running mean of a vector; ``result()`` is a dict of scalars
-  ``{prefix_0: ..., prefix_1: ...}`` so logs and TensorBoard show each entry.
+  """Running mean of a vector over examples.
+
+  ``result()`` is a dict of scalars ``{prefix_0: ..., prefix_1: ...}`` so
+  logs and TensorBoard show each entry on its own.
+
+  Args:
+    size: int, length of the vector.
+    prefix: str, the metric's name and the prefix of its result keys.
+    **kwargs: forwarded to keras.metrics.Metric (e.g. dtype).
   """
 
   def __init__(self, size, prefix, **kwargs):
@@ -50,11 +57,12 @@ class VectorMean(keras.metrics.Metric):
     self.count.assign_add(tf.cast(tf.shape(values)[0], self.count.dtype))
 
   def result(self):
+    """dict {prefix_i: scalar mean of entry i}."""
     mean = tf.math.divide_no_nan(self.total, self.count)
     return {f"{self.prefix}_{i}": mean[i] for i in range(self.size)}
 
   def get_config(self):
-    return {"size": self.size, "prefix": self.prefix}
+    return {"size": self.size, "prefix": self.prefix, "dtype": self.dtype}
 
 
 @keras.saving.register_keras_serializable(package="tf_betavae")
@@ -79,6 +87,7 @@ class BetaVAE(keras.Model):
       likelihood.
     seed: int, seeds the reparameterised samples (stateless, per step).
     image_shape: (height, width, channels) of the images.
+    **kwargs: forwarded to keras.Model (name, dtype, ...).
   """
 
   def __init__(self, encoder, decoder, latent_dim, likelihood="bernoulli",
@@ -99,9 +108,9 @@ class BetaVAE(keras.Model):
     self.latent_dim = int(latent_dim)
     self.likelihood_name = likelihood
     self.gaussian_stddev = float(gaussian_stddev)
-    kwargs_l = ({"stddev": self.gaussian_stddev}
-                if likelihood == "gaussian" else {})
-    self.likelihood = likelihoods_lib.get(likelihood, **kwargs_l)
+    likelihood_kwargs = ({"stddev": self.gaussian_stddev}
+                         if likelihood == "gaussian" else {})
+    self.likelihood = likelihoods_lib.get(likelihood, **likelihood_kwargs)
     self.objective = objective
     self.beta = float(beta)
     self.gamma = float(gamma)
@@ -149,7 +158,8 @@ class BetaVAE(keras.Model):
     return self.likelihood.mean(params)
 
   def call(self, images, training=False):
-    """Reconstruction (likelihood mean) from the posterior mean."""
+    """images [batch, H, W, C] -> the likelihood's mean image float32
+    [batch, H, W, C] in [0, 1], decoded from the posterior mean."""
     mean, _ = self.encoder(images, training=training)
     return self.decode(mean)
 
@@ -223,6 +233,16 @@ class BetaVAE(keras.Model):
     self.capacity_tracker.update_state(self.capacity(step))
 
   def train_step(self, data):
+    """One optimizer step on a batch.
+
+    Args:
+      data: images float32 [batch, H, W, C] in [0, 1], or a tuple whose
+        first element they are (labels are ignored).
+
+    Returns:
+      dict of the running metrics: loss, reconstruction and kl (nats per
+      example), kl_latent_<i> (nats), and capacity (nats) for objective B.
+    """
     images = data[0] if isinstance(data, (tuple, list)) else data
     step = self.optimizer.iterations
     with tf.GradientTape() as tape:
@@ -232,13 +252,15 @@ class BetaVAE(keras.Model):
       # sums replica gradients: dividing makes the sum the mean gradient.
       replicas = tf.distribute.get_strategy().num_replicas_in_sync
       scaled_loss = self.optimizer.scale_loss(loss / replicas)
+    # Before apply_gradients: the capacity logged is that of this step, not
+    # of the incremented counter.
     self._update_trackers(loss, terms, step)
-    variables = self.trainable_variables
-    gradients = tape.gradient(scaled_loss, variables)
-    self.optimizer.apply_gradients(zip(gradients, variables))
+    gradients = tape.gradient(scaled_loss, self.trainable_variables)
+    self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
     return self.get_metrics_result()
 
   def test_step(self, data):
+    """The metrics of train_step on a batch, without an update."""
     images = data[0] if isinstance(data, (tuple, list)) else data
     step = self.optimizer.iterations
     terms = self.compute_terms(images, self._step_seed(1), training=False)
@@ -255,6 +277,7 @@ class BetaVAE(keras.Model):
     return trackers
 
   def get_config(self):
+    """Settings and the serialized encoder and decoder (no weights)."""
     config = super().get_config()
     config.update(
         encoder=keras.saving.serialize_keras_object(self.encoder),
@@ -268,6 +291,7 @@ class BetaVAE(keras.Model):
 
   @classmethod
   def from_config(cls, config):
+    """An unbuilt BetaVAE with fresh encoder and decoder layers."""
     config = dict(config)
     config["encoder"] = keras.saving.deserialize_keras_object(
         config["encoder"])

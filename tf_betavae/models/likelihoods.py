@@ -31,10 +31,16 @@ class BernoulliLikelihood:
     return tf.reduce_sum(per_pixel, axis=[1, 2, 3])
 
   def mean(self, params):
+    """params float32 [batch, H, W, C] -> mean image, same shape, [0, 1]."""
     return tf.sigmoid(params)
 
   def get_config(self):
     return {"name": self.name}
+
+  @classmethod
+  def from_config(cls, config):
+    del config  # nothing to set
+    return cls()
 
 
 class GaussianLikelihood:
@@ -62,14 +68,20 @@ class GaussianLikelihood:
     return tf.reduce_sum(per_pixel, axis=[1, 2, 3])
 
   def mean(self, params):
+    """params float32 [batch, H, W, C] -> mean image, same shape, [0, 1]."""
     return tf.sigmoid(params)
 
   def get_config(self):
     return {"name": self.name, "stddev": self.stddev}
 
+  @classmethod
+  def from_config(cls, config):
+    return cls(stddev=config["stddev"])
+
 
 def get(name, **kwargs):
-  """Likelihood by name ('bernoulli' or 'gaussian')."""
+  """Likelihood by name ('bernoulli' or 'gaussian'); kwargs: its settings
+  (``stddev`` of the gaussian)."""
   if name == "bernoulli":
     return BernoulliLikelihood()
   if name == "gaussian":

@@ -16,6 +16,7 @@ from tf_betavae.visualize import reconstructions
 from tf_betavae.visualize import sources
 from tf_betavae.visualize import summaries
 from tf_betavae.visualize import traversals
+from tf_betavae.models.latent_stats import kl_per_latent
 from tf_betavae.visualize.factor_response import compute_factor_response
 from tf_betavae.visualize.factor_response import factor_response_plot
 from tf_betavae.visualize.kl_chart import kl_bar_chart
@@ -24,7 +25,6 @@ from tf_betavae.visualize.sources import from_export
 from tf_betavae.visualize.sources import from_model
 from tf_betavae.visualize.sources import from_model_dir
 from tf_betavae.visualize.sources import from_path
-from tf_betavae.visualize.sources import kl_per_latent
 from tf_betavae.visualize.summaries import write_image_files
 from tf_betavae.visualize.summaries import write_image_summaries
 from tf_betavae.visualize.traversals import traversal_animation

@@ -10,6 +10,7 @@ heat maps in which the paper shows the position latents.
 
 import numpy as np
 
+from tf_betavae.models import latent_stats
 from tf_betavae.visualize import image_utils
 from tf_betavae.visualize import sources
 
@@ -82,7 +83,7 @@ def compute_factor_response(encode_fn, ground_truth, random_state,
   result = {"factor_names": names, "factor_values": _factor_values(ground_truth),
             "factor_labels": labels,
             "mean": [], "std": [], "position": None,
-            "kl": sources.kl_per_latent(mean, log_variance)}
+            "kl": latent_stats.kl_per_latent(mean, log_variance)}
   start = 0
   for n in num_values:
     block = mean[start:start + n * samples_per_value].reshape(

@@ -2,17 +2,16 @@
 
 import numpy as np
 
+from tf_betavae.models import latent_stats
 from tf_betavae.visualize import image_utils
 
-ACTIVE_THRESHOLD = 0.1  # nats; training logs count latents above it
 
-
-def kl_bar_chart(kl, threshold=ACTIVE_THRESHOLD, title=None, size=(6.4, 3.2),
+def kl_bar_chart(kl, threshold=latent_stats.ACTIVE_KL_NATS, title=None, size=(6.4, 3.2),
                  dpi=100):
   """KL(q(z_d|x) || p(z_d)) per latent as a bar chart.
 
   Args:
-    kl: float [D], nats per latent (e.g. sources.kl_per_latent).
+    kl: float [D], nats per latent (e.g. latent_stats.kl_per_latent).
     threshold: nats; bars above it (active latents) are drawn in colour,
       the others in grey, and a dashed line marks it.
     title: optional title; default states how many latents are active.

@@ -22,6 +22,10 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from tf_betavae import export as export_lib
+from tf_betavae.training import checkpoints
+from tf_betavae.training import run_dir
+
 DEFAULT_BATCH_SIZE = 256
 
 
@@ -109,8 +113,7 @@ def from_model_dir(model_dir, batch_size=DEFAULT_BATCH_SIZE):
   Raises:
     FileNotFoundError: model_dir holds no run or no checkpoint.
   """
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  model, config = training.restore_model(model_dir)
+  model, config = checkpoints.restore_model(model_dir)
   source = from_model(model, dataset=config.dataset, batch_size=batch_size)
   source.description = f"run {model_dir}"
   source.path = model_dir
@@ -133,8 +136,7 @@ def from_export(path, batch_size=DEFAULT_BATCH_SIZE):
     FileNotFoundError: path is not a SavedModel / model folder.
     ValueError: the SavedModel lacks the 'encode' or 'decode' signature.
   """
-  from tf_betavae import export  # pylint: disable=g-import-not-at-top
-  path = export.latest_version_dir(path)
+  path = export_lib.latest_version_dir(path)
   loaded = tf.saved_model.load(path)
   signatures = dict(loaded.signatures)
   missing = [s for s in ("encode", "decode") if s not in signatures]
@@ -148,7 +150,7 @@ def from_export(path, batch_size=DEFAULT_BATCH_SIZE):
   _, latent_specs = decode_sig.structured_input_signature
   (latent_name, latent_spec), = latent_specs.items()
   try:
-    metadata = export.read_metadata(path)
+    metadata = export_lib.read_metadata(path)
   except FileNotFoundError:
     metadata = {}
 
@@ -175,32 +177,14 @@ def from_path(path, batch_size=DEFAULT_BATCH_SIZE):
   Raises:
     FileNotFoundError: path is neither a training run nor an export.
   """
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  if os.path.exists(os.path.join(path, training.RUN_CONFIG_FILE)):
+  if os.path.exists(os.path.join(path, run_dir.RUN_CONFIG_FILE)):
     return from_model_dir(path, batch_size)
   try:
     return from_export(path, batch_size)
   except FileNotFoundError:
     raise FileNotFoundError(
         f"{path} is neither a training run directory (no "
-        f"{training.RUN_CONFIG_FILE}) nor a SavedModel export") from None
-
-
-def kl_per_latent(mean, log_variance):
-  """KL(q(z_d|x) || N(0, 1)) per latent, averaged over the batch.
-
-  Args:
-    mean: float [N, D], posterior means.
-    log_variance: float [N, D], posterior log-variances (natural log).
-
-  Returns:
-    float64 np.ndarray [D], nats: mean over N of
-    0.5 * (mean² + exp(log_variance) − log_variance − 1).
-  """
-  mean = np.asarray(mean, np.float64)
-  log_variance = np.asarray(log_variance, np.float64)
-  kl = 0.5 * (np.square(mean) + np.exp(log_variance) - log_variance - 1.0)
-  return kl.mean(axis=0)
+        f"{run_dir.RUN_CONFIG_FILE}) nor a SavedModel export") from None
 
 
 def kl_order(kl):

@@ -1,8 +1,9 @@
 """All pictures at once: TensorBoard image summaries and files.
 
 Training calls ``write_image_summaries`` every few steps and
-``write_image_files`` at the end; scripts/traverse.py calls
-``write_image_files`` for any checkpoint or export.
+``write_image_files`` at the end (through ``training_hook.PicturesHook``);
+scripts/traverse.py calls ``write_image_files`` for any checkpoint or
+export.
 """
 
 import os
@@ -11,11 +12,12 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from tf_betavae import data as data_lib
+from tf_betavae.models import latent_stats
 from tf_betavae.visualize import factor_response
 from tf_betavae.visualize import image_utils
 from tf_betavae.visualize import kl_chart
 from tf_betavae.visualize import reconstructions
-from tf_betavae.visualize import sources
 from tf_betavae.visualize import traversals
 
 TRAVERSAL_PNG = "traversal.png"
@@ -43,7 +45,6 @@ def sample_images(dataset="dsprites", num=DEFAULT_NUM_IMAGES, seed=0,
   Returns:
     float32 np.ndarray [num, H, W, C] in [0, 1].
   """
-  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
   if dataset in data_lib.GROUND_TRUTH_DATASETS:
     _, images = ground_truth(dataset, data_dir).sample(
         num, np.random.RandomState(seed))
@@ -62,7 +63,6 @@ def ground_truth(dataset, data_dir=None):
   Raises:
     tf_betavae.data.UnknownDatasetError / DatasetUnavailableError.
   """
-  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
   if data_dir is None:
     return data_lib.ground_truth(dataset)
   return data_lib.ground_truth(dataset, data_dir=data_dir)
@@ -71,7 +71,6 @@ def ground_truth(dataset, data_dir=None):
 def ground_truth_or_none(dataset, data_dir=None):
   """The dataset's ground-truth object, or None if it has none or its data
   is not available (then the factor-response plot is skipped)."""
-  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
   if dataset not in data_lib.GROUND_TRUTH_DATASETS:
     return None
   try:
@@ -102,7 +101,7 @@ def make_pictures(encode_fn, decode_fn, images, index=0,
   """
   images = np.asarray(images, np.float32)
   mean, log_variance = encode_fn(images)
-  kl = sources.kl_per_latent(mean, log_variance)
+  kl = latent_stats.kl_per_latent(mean, log_variance)
   return {
       "traversal": traversals.traversal_grid(
           encode_fn, decode_fn, images, index=index, num_steps=num_steps,

@@ -11,6 +11,7 @@ of images (most informative first) and carry that KL in nats.
 
 import numpy as np
 
+from tf_betavae.models import latent_stats
 from tf_betavae.visualize import image_utils
 from tf_betavae.visualize import sources
 
@@ -57,7 +58,7 @@ def _rows(encode_fn, images, kl, max_latents):
   """(posterior means [N, D], KL [D] nats, latent order [L])."""
   mean, log_variance = encode_fn(np.asarray(images, np.float32))
   if kl is None:
-    kl = sources.kl_per_latent(mean, log_variance)
+    kl = latent_stats.kl_per_latent(mean, log_variance)
   kl = np.asarray(kl, np.float64)
   order = sources.kl_order(kl)
   if max_latents is not None:

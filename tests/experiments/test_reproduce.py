@@ -1,6 +1,7 @@
-"""tf_betavae.reproduce's evaluations: code tables change speed, not scores.
+"""A reproduction's parts: evaluations (code tables change speed, not
+scores), settings, analysis, UDR and report sections.
 
-Runs ``_Evaluator`` in process on a small ground truth whose observations
+Runs ``evaluations.Evaluator`` in process on a small ground truth whose observations
 are its factor values (60 distinct ones), with a numpy representation, so
 scores with and without a table can be compared exactly.
 """
@@ -8,7 +9,12 @@ scores with and without a table can be compared exactly.
 import numpy as np
 import pytest
 
-from tf_betavae import reproduce
+from tf_betavae.experiments import analysis
+from tf_betavae.experiments import evaluations
+from tf_betavae.experiments import report
+from tf_betavae.experiments import runs
+from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.experiments import udr
 
 GRID = (3, 4, 5)
 METRIC_KEYS = ["beta_vae_dl", "mig", "factor_vae", "sap"]
@@ -55,7 +61,7 @@ class CountingRepresentation:
 
 
 def _evaluate(tmp_path, code_table):
-  settings = reproduce.Settings(work_dir=str(tmp_path / code_table),
+  settings = settings_lib.Settings(work_dir=str(tmp_path / code_table),
                                 num_train=200, num_eval=100,
                                 metrics=METRIC_KEYS, code_table=code_table)
   fn = CountingRepresentation()
@@ -65,10 +71,10 @@ def _evaluate(tmp_path, code_table):
     builds.append(1)
     return fn
 
-  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+  evaluator = evaluations.Evaluator(
       settings, GridGroundTruth(), "beta_vae", 0, {"test": code_table},
       build)
-  entry = reproduce._seed_entry(  # pylint: disable=protected-access
+  entry = evaluations.seed_entry(
       evaluator, list(GridGroundTruth.factor_names), None, METRIC_KEYS)
   return settings, evaluator, entry, fn, builds
 
@@ -99,10 +105,10 @@ def test_code_table_gives_the_same_scores_with_one_encoding_per_observation(
 
 def test_few_sampled_images_are_encoded_without_a_table(tmp_path):
   fn = CountingRepresentation()
-  settings = reproduce.Settings(work_dir=str(tmp_path), num_train=20,
+  settings = settings_lib.Settings(work_dir=str(tmp_path), num_train=20,
                                 num_eval=10, metrics=["mig"],
                                 code_table="auto")
-  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+  evaluator = evaluations.Evaluator(
       settings, GridGroundTruth(), "beta_vae", 0, {"test": "auto"},
       lambda: fn)
   result = evaluator.result("mig")
@@ -125,10 +131,10 @@ def test_only_metrics_still_to_compute_are_planned(tmp_path, monkeypatch):
     return real(ground_truth, fn, planned_images, **kwargs)
 
   monkeypatch.setattr(metrics, "tabulate_if_worth_it", spy)
-  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+  evaluator = evaluations.Evaluator(
       settings, GridGroundTruth(), "beta_vae", 0, {"test": "auto"},
       CountingRepresentation)
-  entry = reproduce._seed_entry(  # pylint: disable=protected-access
+  entry = evaluations.seed_entry(
       evaluator, list(GridGroundTruth.factor_names), None, METRIC_KEYS)
   assert planned == [200]  # MIG's samples only
   assert entry["evaluations_computed"] == ["mig"]
@@ -137,28 +143,28 @@ def test_only_metrics_still_to_compute_are_planned(tmp_path, monkeypatch):
 def test_rerun_with_every_entry_cached_builds_nothing(tmp_path):
   settings, _, first, _, _ = _evaluate(tmp_path, "auto")
   builds = []
-  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+  evaluator = evaluations.Evaluator(
       settings, GridGroundTruth(), "beta_vae", 0, {"test": "auto"},
       lambda: builds.append(1))
-  again = reproduce._seed_entry(  # pylint: disable=protected-access
+  again = evaluations.seed_entry(
       evaluator, list(GridGroundTruth.factor_names), None, METRIC_KEYS)
   assert again["scores"] == first["scores"] and builds == []
   assert again["evaluations_reused"] == METRIC_KEYS
 
 
 def test_unknown_code_table_mode_is_a_usage_error(tmp_path):
-  with pytest.raises(reproduce.UsageError, match="--code_table must be one "
+  with pytest.raises(settings_lib.UsageError, match="--code_table must be one "
                      "of auto, never, got 'always'"):
-    reproduce.validate(reproduce.Settings(work_dir=str(tmp_path),
+    settings_lib.validate(settings_lib.Settings(work_dir=str(tmp_path),
                                           code_table="always"))
 
 
 def test_better_half_is_the_largest_half():
-  np.testing.assert_array_equal(reproduce.better_half([0.2, 0.9, 0.5]),
+  np.testing.assert_array_equal(analysis.better_half([0.2, 0.9, 0.5]),
                                 [0.9, 0.5])
-  np.testing.assert_array_equal(reproduce.better_half([0.3, 0.1, 0.4, 0.2]),
+  np.testing.assert_array_equal(analysis.better_half([0.3, 0.1, 0.4, 0.2]),
                                 [0.4, 0.3])
-  np.testing.assert_array_equal(reproduce.better_half([0.7]), [0.7])
+  np.testing.assert_array_equal(analysis.better_half([0.7]), [0.7])
 
 
 class DSpritesNamedGroundTruth(GridGroundTruth):
@@ -182,16 +188,16 @@ class DSpritesNamedGroundTruth(GridGroundTruth):
 
 def test_paper_protocol_entries_label_four_and_five_factors(tmp_path):
   keys = ["beta_vae_paper", "beta_vae_paper_all"]
-  settings = reproduce.Settings(work_dir=str(tmp_path), num_train=300,
+  settings = settings_lib.Settings(work_dir=str(tmp_path), num_train=300,
                                 num_eval=150, metrics=keys,
                                 code_table="never")
   # Codes of scale and position only (no shape, no orientation latent).
   fn = lambda images: np.asarray(images, np.float32).reshape(
       len(images), -1)[:, [1, 3, 4]]
-  evaluator = reproduce._Evaluator(  # pylint: disable=protected-access
+  evaluator = evaluations.Evaluator(
       settings, DSpritesNamedGroundTruth(), "beta_vae", 0, {"test": 1},
       lambda: fn)
-  entry = reproduce._seed_entry(  # pylint: disable=protected-access
+  entry = evaluations.seed_entry(
       evaluator, list(DSpritesNamedGroundTruth.factor_names), None, keys)
   four, five = (evaluator.cached(k) for k in keys)
   assert four["factors"] == ["scale", "orientation", "pos_x", "pos_y"]
@@ -200,7 +206,7 @@ def test_paper_protocol_entries_label_four_and_five_factors(tmp_path):
   assert entry["scores"]["beta_vae_paper_all"] < 0.9
   assert evaluator.key("beta_vae_paper")["paper_factors"] == "auto"
   assert evaluator.key("beta_vae_paper_all")["classifier"] == (
-      reproduce.PAPER_CLASSIFIER)
+      evaluations.PAPER_CLASSIFIER)
   # The converged classifier's training accuracy is recorded beside that
   # of LogisticRegression on the same examples.
   details = entry["details"]
@@ -210,14 +216,14 @@ def test_paper_protocol_entries_label_four_and_five_factors(tmp_path):
 
 def test_gap_to_paper_splits_protocol_and_training():
   def summary(values):
-    best = reproduce.better_half(values)
+    best = analysis.better_half(values)
     return {"mean": float(np.mean(values)), "std": float(np.std(values)),
             "n": len(values), "better_half_mean": float(best.mean()),
             "better_half_n": len(best)}
   results = {"settings": {"steps": 20000}, "models": {"beta_vae": {
       "summary": {"beta_vae_paper": summary([0.96, 0.90, 0.99]),
                   "beta_vae_paper_all": summary([0.80, 0.75, 0.85])}}}}
-  text = reproduce.gap_to_paper(results)
+  text = report.gap_to_paper(results)
   # five 80.0%, four 95.0%: 15.0 of 19.2 points are protocol; 4.2 remain
   # (1.7 for the better half, 97.5%).
   assert "from 80.0% to 95.0%" in text
@@ -229,12 +235,12 @@ def test_gap_to_paper_splits_protocol_and_training():
       "beta_vae_paper": summary([0.99]), "beta_vae_paper_all": summary([0.8])}}
   results["models"]["beta_vae"]["summary"]["beta_vae_paper"] = summary(
       [1.0, 0.9, 1.0])
-  text = reproduce.gap_to_paper(results)
+  text = report.gap_to_paper(results)
   assert "the better half of runs scores 100.0%, the paper's value" in text
   assert ("PCA 99.0% with four factors and 80.0% with five (paper: 84.90%)"
           in text)
   del results["models"]["beta_vae"]["summary"]["beta_vae_paper_all"]
-  assert reproduce.gap_to_paper(results) is None
+  assert report.gap_to_paper(results) is None
 
 
 def _fake_exports():
@@ -252,10 +258,10 @@ def test_udr_of_seeds_prefers_the_seeds_that_agree_and_is_cached(tmp_path):
   runs = {seed: {"export_path": fakes.save_fake_export(
       str(tmp_path / f"seed{seed}" / "1"), mix), "step": 10}
           for seed, mix in mixes.items()}
-  settings = reproduce.Settings(work_dir=str(tmp_path / "work"),
+  settings = settings_lib.Settings(work_dir=str(tmp_path / "work"),
                                 udr_num_points=400)
   gt = data.ground_truth("dsprites")
-  first = reproduce.udr_of_seeds(settings, gt, "beta_vae", runs)
+  first = udr.udr_of_seeds(settings, gt, "beta_vae", runs)
   per_seed = first["per_seed"]
   assert not first["reused"]
   # Seeds 0 and 2 are one representation up to order, sign and scale.
@@ -264,10 +270,10 @@ def test_udr_of_seeds_prefers_the_seeds_that_agree_and_is_cached(tmp_path):
     assert per_seed[seed]["udr_spearman"] > per_seed["1"]["udr_spearman"]
     assert per_seed[seed]["informative_latents"] == 3
   assert first["picked_seed"] in (0, 2)
-  again = reproduce.udr_of_seeds(settings, gt, "beta_vae", runs)
+  again = udr.udr_of_seeds(settings, gt, "beta_vae", runs)
   assert again["reused"] and again["per_seed"] == per_seed
   runs[1]["step"] = 11  # another model: computed again
-  assert not reproduce.udr_of_seeds(settings, gt, "beta_vae", runs)["reused"]
+  assert not udr.udr_of_seeds(settings, gt, "beta_vae", runs)["reused"]
 
 
 def _models_with_udr():
@@ -289,20 +295,20 @@ def _models_with_udr():
 def test_udr_rank_correlation_and_its_section():
   import scipy.stats  # pylint: disable=g-import-not-at-top
   models = _models_with_udr()
-  correlations = reproduce.udr_rank_correlations(models)
+  correlations = udr.udr_rank_correlations(models)
   assert correlations["mig"] == {"rho": pytest.approx(1.0), "n": 3}
   assert correlations["beta_vae_dl"]["rho"] == pytest.approx(
       scipy.stats.spearmanr([0.8, 0.3, 0.6], [0.7, 0.9, 0.8])[0])
   results = {"models": models, "settings": {"udr_num_points": 10000},
              "udr_rank_correlations": correlations}
-  text = "\n".join(reproduce.udr_lines(results))
+  text = "\n".join(report.udr_lines(results))
   assert "## Choosing without labels (UDR)" in text
   assert "| β-VAE | 0 | 0.800 | 0.400 | 4 | 0.700 | 0.400 | yes |" in text
   assert ("UDR picks seed 0: β-VAE metric (disentanglement_lib) 0.700 "
           "against 0.800") in text
   assert "MIG 0.400 against 0.233 (mean over seeds; best seed 0.400, worst 0.100)" in text
   assert "MIG +1.00" in text
-  assert reproduce.udr_lines({"models": {"vae": {}}}) == []
+  assert report.udr_lines({"models": {"vae": {}}}) == []
 
 
 def test_selection_check_scores_the_picks_at_full_size(monkeypatch):
@@ -321,15 +327,15 @@ def test_selection_check_scores_the_picks_at_full_size(monkeypatch):
                "pca_full_size": {"beta_vae_dl": 0.8, "mig": 0.05}}
       return {"score": table[self.model][key]}
 
-  monkeypatch.setattr(reproduce, "_Evaluator", FakeEvaluator)
+  monkeypatch.setattr(evaluations, "Evaluator", FakeEvaluator)
   models = _models_with_udr()
   models["vae"] = {"seeds": {"0": {"training": {"export_path": "v",
                                                 "step": 1}}}}
   models["pca"] = {"seeds": {"0": {}, "1": {}}}
   models["beta_vae"]["seeds"]["0"]["training"] = {"export_path": "b",
                                                   "step": 1}
-  settings = reproduce.Settings(work_dir="unused", num_train=2000)
-  result = reproduce.selection_check(settings, None, models)
+  settings = settings_lib.Settings(work_dir="unused", num_train=2000)
+  result = udr.selection_check(settings, None, models)
   assert result["picked"] == {"beta_vae": 0, "vae": 0, "pca": 0}
   assert ("beta_vae_full_size", 0, "mig") in evaluated
   assert [c["passed"] for c in result["checks"]] == [True, False, False,
@@ -338,25 +344,25 @@ def test_selection_check_scores_the_picks_at_full_size(monkeypatch):
 
 
 def test_select_preset_uses_fewer_reference_seeds(tmp_path):
-  settings = reproduce.settings_from_preset("select", str(tmp_path))
+  settings = settings_lib.settings_from_preset("select", str(tmp_path))
   assert settings.seeds == [0, 1, 2, 3, 4] and settings.selection_check
   assert settings.model_seeds("beta_vae") == [0, 1, 2, 3, 4]
   for model in ("vae", "pca", "pixels"):
     assert settings.model_seeds(model) == [0, 1, 2]
   # Its runs are the cpu preset's: the same recipe names, so they are shared.
-  cpu = reproduce.settings_from_preset("cpu", str(tmp_path))
+  cpu = settings_lib.settings_from_preset("cpu", str(tmp_path))
   for beta in (8.0, 1.0):
-    assert reproduce.run_directory(
-        settings, reproduce.train_config(settings, beta, 0)) == (
-            reproduce.run_directory(cpu, reproduce.train_config(cpu, beta, 0)))
-  assert reproduce.settings_from_preset("cpu", str(tmp_path)).model_seeds(
+    assert runs.run_directory(
+        settings, settings_lib.train_config(settings, beta, 0)) == (
+            runs.run_directory(cpu, settings_lib.train_config(cpu, beta, 0)))
+  assert settings_lib.settings_from_preset("cpu", str(tmp_path)).model_seeds(
       "vae") == [0, 1, 2]
-  one = reproduce.settings_from_preset("select", str(tmp_path),
+  one = settings_lib.settings_from_preset("select", str(tmp_path),
                                        reference_num_seeds=1)
   assert one.model_seeds("ica") == [0] and one.model_seeds("beta_vae") == [
       0, 1, 2, 3, 4]
-  with pytest.raises(reproduce.UsageError, match="reference_num_seeds"):
-    reproduce.settings_from_preset("select", str(tmp_path),
+  with pytest.raises(settings_lib.UsageError, match="reference_num_seeds"):
+    settings_lib.settings_from_preset("select", str(tmp_path),
                                    reference_num_seeds=6)
-  with pytest.raises(reproduce.UsageError, match="udr_num_points"):
-    reproduce.settings_from_preset("quick", str(tmp_path), udr_num_points=5)
+  with pytest.raises(settings_lib.UsageError, match="udr_num_points"):
+    settings_lib.settings_from_preset("quick", str(tmp_path), udr_num_points=5)

@@ -3,11 +3,11 @@
 Each preset maps TrainConfig field names to values; flags given explicitly
 on the command line override a preset.  Values and where they come from:
 
-* ``cpu``: the default run on dSprites, sized for a 2-core CPU: the recipe
-  chosen by the recipe search of issue 7 (docs/recipe_search.md): objective H,
-  β = 8, Adam 1e-3, batch 64, conv net, 10 latents, Bernoulli likelihood,
-  10,000 steps (about 8 minutes at 20-22 steps/s).  The shipped encoder
-  exported/dsprites/1 is this preset with --steps=20000.
+* ``cpu``: the default run on dSprites, sized for a CPU: the recipe chosen
+  by the recipe search (docs/recipe_search.md): objective H, β = 8, Adam
+  1e-3, batch 64, conv net, 10 latents, Bernoulli likelihood, 10,000 steps.
+  The shipped encoder exported/dsprites/1 is this preset with
+  --steps=20000.
 * ``paper``: paper-scale training on dSprites: 300,000 steps (the length
   disentanglement_lib trains its dSprites models for; the β-VAE paper does
   not state its step count), β = 4 (the paper's 2D-shapes value), 10
@@ -25,8 +25,8 @@ preset's values or flags given explicitly.  ``python scripts/train.py``
 step count.
 """
 
-# The recipe of issue 7's search that captured shape as well as position and
-# scale on the CPU budget (docs/recipe_search.md).
+# The recipe of the recipe search that captured shape as well as position
+# and scale on a CPU budget (docs/recipe_search.md).
 CPU_RECIPE = {"beta": 8.0, "learning_rate": 1e-3, "latent_dim": 10,
               "steps": 10000}
 

@@ -1,4 +1,4 @@
-"""Ranking exports and runs by UDR (tf_betavae.selection)."""
+"""Ranking exports and runs by UDR (tf_betavae.experiments.selection)."""
 
 import json
 import os
@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from tf_betavae import selection
+from tf_betavae.experiments import selection
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))  # fake_exports.py
 import fake_exports  # pylint: disable=g-import-not-at-top,wrong-import-position

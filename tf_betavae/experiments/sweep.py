@@ -2,10 +2,11 @@
 
 The paper chooses β by the disentanglement metric, trading it against the
 reconstruction error.  ``run_sweep`` trains each (β, seed) into
-``<sweep_dir>/beta<β>_seed<seed>`` (in this process, one after another),
-exports it, scores the export's ``serving_default`` with a metric of
-``tf_betavae.metrics``, measures its held-out reconstruction error, and
-writes ``<sweep_dir>/sweep.csv`` and ``<sweep_dir>/sweep.png``.
+``<sweep_dir>/beta<β>_seed<seed>`` (in this process, one after another;
+experiments.runs), exports it, scores the export's ``serving_default``
+with a metric of ``tf_betavae.metrics``, measures its held-out
+reconstruction error, ranks each β's seeds by UDR, and writes
+``<sweep_dir>/sweep.csv`` and ``<sweep_dir>/sweep.png``.
 
 A run is finished when its ``train_summary.json`` has ``step == steps``
 and its ``result.json`` holds a row for the same steps and metric
@@ -15,28 +16,41 @@ scored, only scores it).
 
 import csv
 import dataclasses
+import io
 import math
 import os
 import time
 
 from absl import logging
 import numpy as np
+import tensorflow as tf
 
+from tf_betavae import data as data_lib
 from tf_betavae import io_utils
+from tf_betavae import metrics
+from tf_betavae import training
+from tf_betavae.experiments import cache
+from tf_betavae.experiments import evaluations
+from tf_betavae import progress
+from tf_betavae.experiments import runs
+from tf_betavae.experiments import selection
+from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.models import latent_stats
+from tf_betavae.models import likelihoods
 from tf_betavae.visualize import image_utils
+from tf_betavae.visualize import sweep_plot
 
 RESULT_FILE = "result.json"
 CSV_FILE = "sweep.csv"
 PLOT_FILE = "sweep.png"
-EXPORT_SUBDIR = "exported"
-EXPORT_NAME = "model"
 CSV_COLUMNS = ("beta", "seed", "steps", "metric", "score", "reconstruction",
                "train_reconstruction", "kl", "active_latents",
                "wall_seconds", "run_dir", "export_path", "udr",
                "udr_spearman", "udr_picked")
 UDR_FILE = "udr_beta{beta}.json"
 UDR_METHODS = ("udr_lasso", "udr_spearman")
-ACTIVE_THRESHOLD = 0.1  # nats
+
+UsageError = settings_lib.UsageError
 
 
 @dataclasses.dataclass
@@ -72,15 +86,49 @@ def run_dir_name(beta, seed):
   return f"beta{format_beta(beta)}_seed{int(seed)}"
 
 
-def _read_json(path):
-  return io_utils.read_json(path) if os.path.exists(path) else None
+def prepare(steps, betas, dataset, data_dir=None, **train_settings):
+  """The sweep's base TrainConfig and ground truth, checked for every β.
+
+  Args:
+    steps: training steps of every run; log and checkpoint intervals are
+      capped at it.
+    betas: the β values (each run's settings are checked before any
+      training starts).
+    dataset, data_dir: the dataset with ground-truth factors.
+    **train_settings: TrainConfig fields (None: TrainConfig's default).
+
+  Returns:
+    (base TrainConfig with objective H, ground-truth object).
+
+  Raises:
+    UsageError: a bad setting, an unknown or unavailable dataset.
+  """
+  values = training.TrainConfig().to_dict()
+  values.update({k: v for k, v in train_settings.items() if v is not None})
+  values.update(dataset=dataset, objective="H", steps=steps)
+  if data_dir is not None:
+    values["data_dir"] = data_dir
+  for name in ("log_every", "checkpoint_every"):
+    values[name] = max(1, min(values[name], steps))
+  base = training.TrainConfig(**values)
+  try:
+    for beta in betas:
+      training.TrainConfig(**dict(base.to_dict(), beta=beta)).validate()
+    if data_dir is None:
+      ground_truth = data_lib.ground_truth(dataset)
+    else:
+      ground_truth = data_lib.ground_truth(dataset, data_dir=data_dir)
+  except (training.ConfigError, data_lib.UnknownDatasetError,
+          data_lib.DatasetUnavailableError) as e:
+    raise UsageError(str(e)) from None
+  return base, ground_truth
 
 
 def is_finished(run_dir, steps, settings):
   """Whether the run is trained to ``steps`` and scored with ``settings``."""
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  summary = _read_json(os.path.join(run_dir, training.SUMMARY_FILE))
-  result = _read_json(os.path.join(run_dir, RESULT_FILE))
+  summary = io_utils.read_json_if_present(
+      os.path.join(run_dir, training.SUMMARY_FILE))
+  result = io_utils.read_json_if_present(os.path.join(run_dir, RESULT_FILE))
   return bool(summary and summary.get("step") == steps and result and
               result.get("steps") == steps and
               result.get("metric_settings") == settings.key())
@@ -96,8 +144,6 @@ def heldout_reconstruction(export_path, ground_truth, likelihood,
   Returns:
     float, nats per image.
   """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tf_betavae.models import likelihoods  # pylint: disable=g-import-not-at-top
   _, images = ground_truth.sample(num_images, np.random.RandomState(seed))
   loaded = tf.saved_model.load(export_path)
   reconstruct = loaded.signatures["reconstruct"]
@@ -113,8 +159,27 @@ def heldout_reconstruction(export_path, ground_truth, likelihood,
   return total / len(images)
 
 
+def _row(config, summary, settings, score, reconstruction, run_dir, start):
+  values = summary["metrics"]
+  kl_latents = [v for k, v in values.items() if k.startswith("kl_latent_")]
+  return {
+      "beta": config.beta,
+      "seed": config.seed,
+      "steps": summary["step"],
+      "metric": settings.metric,
+      "score": score,
+      "reconstruction": reconstruction,
+      "train_reconstruction": float(values["reconstruction"]),
+      "kl": float(values["kl"]),
+      "active_latents": len(latent_stats.active_latents(kl_latents)),
+      "wall_seconds": round(time.time() - start, 2),
+      "run_dir": run_dir,
+      "export_path": summary["export_path"],
+  }
+
+
 def train_and_score(config, run_dir, settings, ground_truth):
-  """Trains (or resumes) one run, exports and scores it.
+  """Trains (or resumes, or reuses) one run, exports and scores it.
 
   Args:
     config: tf_betavae.training.TrainConfig of the run.
@@ -126,45 +191,24 @@ def train_and_score(config, run_dir, settings, ground_truth):
     dict, the run's CSV row (also written to <run_dir>/result.json with
     the metric's full result and settings).
   """
-  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
   start = time.time()
-  summary = training.train(config, run_dir,
-                           export_dir=os.path.join(run_dir, EXPORT_SUBDIR),
-                           export_name=EXPORT_NAME)
+  summary, _ = runs.train_or_reuse(config, run_dir, record_seconds=False)
   train_seconds = time.time() - start
   export_path = summary["export_path"]
   representation_fn = metrics.saved_model_representation(
       export_path, observation_shape=ground_truth.observation_shape)
-  result = metrics.run_metric(
-      settings.metric, ground_truth, representation_fn,
-      np.random.RandomState(settings.seed), protocol=settings.protocol,
-      num_train=settings.num_train, num_eval=settings.num_eval)
+  result = evaluations.timed_metric(
+      settings.metric, ground_truth, representation_fn, settings.seed,
+      protocol=settings.protocol, num_train=settings.num_train,
+      num_eval=settings.num_eval)
   reconstruction = heldout_reconstruction(
       export_path, ground_truth, config.likelihood, config.gaussian_stddev,
       settings.num_reconstruction_images, settings.seed + 1)
-  values = summary["metrics"]
-  kl_latents = [v for k, v in values.items() if k.startswith("kl_latent_")]
-  row = {
-      "beta": config.beta,
-      "seed": config.seed,
-      "steps": summary["step"],
-      "metric": settings.metric,
-      "score": float(result["score"]),
-      "reconstruction": reconstruction,
-      "train_reconstruction": float(values["reconstruction"]),
-      "kl": float(values["kl"]),
-      "active_latents": sum(1 for v in kl_latents if v > ACTIVE_THRESHOLD),
-      "wall_seconds": round(time.time() - start, 2),
-      "run_dir": run_dir,
-      "export_path": export_path,
-  }
-  payload = {
+  row = _row(config, summary, settings, float(result["score"]),
+             reconstruction, run_dir, start)
+  io_utils.write_json_atomic(os.path.join(run_dir, RESULT_FILE), {
       "steps": summary["step"], "metric_settings": settings.key(),
-      "row": row, "train_seconds": train_seconds,
-      "metric_result": _jsonable(result),
-  }
-  io_utils.write_json_atomic(os.path.join(run_dir, RESULT_FILE), payload)
+      "row": row, "train_seconds": train_seconds, "metric_result": result})
   logging.info("beta %s seed %d: %s %.4f, reconstruction %.2f nats, kl %.2f "
                "nats, %.0f s", format_beta(config.beta), config.seed,
                settings.metric, row["score"], reconstruction, row["kl"],
@@ -172,29 +216,14 @@ def train_and_score(config, run_dir, settings, ground_truth):
   return row
 
 
-def _jsonable(value):
-  if isinstance(value, dict):
-    return {str(k): _jsonable(v) for k, v in value.items()}
-  if isinstance(value, (list, tuple)):
-    return [_jsonable(v) for v in value]
-  if isinstance(value, np.ndarray):
-    return _jsonable(value.tolist())
-  if isinstance(value, np.generic):
-    return value.item()
-  return value
-
-
 def write_csv(rows, path):
   """Writes the rows (dicts with CSV_COLUMNS) as CSV; returns path."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp"
-  with open(tmp, "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-      writer.writerow(row)
-  os.replace(tmp, path)
-  return path
+  text = io.StringIO(newline="")
+  writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+  writer.writeheader()
+  for row in rows:
+    writer.writerow(row)
+  return io_utils.write_text_atomic(path, text.getvalue())
 
 
 def read_csv(path):
@@ -211,6 +240,23 @@ def read_csv(path):
       row[key] = float(row[key]) if row.get(key) else None
     row["udr_picked"] = row.get("udr_picked") == "True"
   return rows
+
+
+def _udr_per_model(group, sweep_dir, dataset, ground_truth, num_points, seed):
+  """UDR entries of one β's seeds (cached in udr_beta<β>.json)."""
+  beta = group[0]["beta"]
+  key = {"exports": [[r["export_path"], r["steps"]] for r in group],
+         "num_points": num_points, "sample_seed": seed, "dataset": dataset}
+  path = os.path.join(sweep_dir, UDR_FILE.format(beta=format_beta(beta)))
+  per_model = cache.load(path, key, field="per_model")
+  if per_model is None:
+    logging.info("UDR of beta %s over seeds %s", format_beta(beta),
+                 [r["seed"] for r in group])
+    per_model = selection.udr_of_exports(
+        [r["export_path"] for r in group], dataset, num_points,
+        np.random.RandomState(seed), ground_truth, UDR_METHODS)["per_model"]
+    cache.store(path, key, per_model, field="per_model")
+  return per_model
 
 
 def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
@@ -232,7 +278,6 @@ def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
   Returns:
     {β: the seed UDR picks} for every β with a UDR.
   """
-  from tf_betavae import selection  # pylint: disable=g-import-not-at-top
   picks = {}
   for beta in sorted({r["beta"] for r in rows}):
     group = sorted((r for r in rows if r["beta"] == beta),
@@ -241,20 +286,8 @@ def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
       row.update(udr=None, udr_spearman=None, udr_picked=False)
     if len(group) < 2:
       continue
-    key = {"exports": [[r["export_path"], r["steps"]] for r in group],
-           "num_points": num_points, "sample_seed": seed, "dataset": dataset}
-    path = os.path.join(sweep_dir, UDR_FILE.format(beta=format_beta(beta)))
-    cached = _read_json(path)
-    if cached and cached.get("key") == key:
-      per_model = cached["per_model"]
-    else:
-      logging.info("UDR of beta %s over seeds %s", format_beta(beta),
-                   [r["seed"] for r in group])
-      per_model = selection.udr_of_exports(
-          [r["export_path"] for r in group], dataset, num_points,
-          np.random.RandomState(seed), ground_truth,
-          UDR_METHODS)["per_model"]
-      io_utils.write_json_atomic(path, {"key": key, "per_model": per_model})
+    per_model = _udr_per_model(group, sweep_dir, dataset, ground_truth,
+                               num_points, seed)
     for row, entry in zip(group, per_model):
       row.update(udr=entry["udr_lasso"], udr_spearman=entry["udr_spearman"])
     best = max(group, key=lambda r: (r["udr"], -r["seed"]))
@@ -270,9 +303,8 @@ def summarize(rows):
     list of dicts sorted by β: beta, score (mean), score_std,
     reconstruction (mean, nats), num_seeds.
   """
-  betas = sorted({r["beta"] for r in rows})
   out = []
-  for beta in betas:
+  for beta in sorted({r["beta"] for r in rows}):
     group = [r for r in rows if r["beta"] == beta]
     scores = np.array([r["score"] for r in group], np.float64)
     out.append({
@@ -292,58 +324,6 @@ def best_beta(rows):
   if not summary:
     return None
   return max(summary, key=lambda s: (s["score"], -s["beta"]))
-
-
-def sweep_plot(rows, metric_name="score", dpi=100):
-  """Metric score and reconstruction error against β.
-
-  Args:
-    rows: the sweep's CSV rows (one per run).
-    metric_name: label of the score axis.
-    dpi: pixels per inch of a 7 x 4 inch figure.
-
-  Returns:
-    uint8 np.ndarray [400, 700, 3] at dpi 100.
-  """
-  from matplotlib import figure as figure_lib  # pylint: disable=g-import-not-at-top
-  summary = summarize(rows)
-  fig = figure_lib.Figure(figsize=(7, 4), dpi=dpi)
-  ax = fig.add_subplot(1, 1, 1)
-  betas = np.array([s["beta"] for s in summary])
-  ax.plot(betas, [s["score"] for s in summary], "-o", color="tab:blue",
-          label=f"{metric_name} (mean over seeds)")
-  ax.scatter([r["beta"] for r in rows], [r["score"] for r in rows],
-             color="tab:blue", alpha=0.35, s=14)
-  ax.set_xlabel("β")
-  ax.set_ylabel(f"{metric_name} score", color="tab:blue")
-  right = ax.twinx()
-  right.plot(betas, [s["reconstruction"] for s in summary], "-s",
-             color="tab:red", label="reconstruction error")
-  right.scatter([r["beta"] for r in rows], [r["reconstruction"] for r in rows],
-                color="tab:red", alpha=0.35, s=14)
-  right.set_ylabel("reconstruction error (nats / image, held out)",
-                   color="tab:red")
-  positive = betas[betas > 0]
-  if len(positive) and positive.max() / positive.min() >= 4:
-    if (betas <= 0).any():
-      ax.set_xscale("symlog", linthresh=float(positive.min()))
-    else:
-      ax.set_xscale("log")
-  ax.set_xticks(betas)
-  ax.set_xticklabels([format_beta(b) for b in betas])
-  ax.minorticks_off()
-  best = best_beta(rows)
-  if best is not None:
-    ax.axvline(best["beta"], color="tab:green", linestyle=":", linewidth=1)
-  ax.set_title("disentanglement / reconstruction trade-off"
-               + (f" (best β = {format_beta(best['beta'])})" if best else ""),
-               fontsize=10)
-  lines = ax.get_legend_handles_labels()
-  lines2 = right.get_legend_handles_labels()
-  ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8,
-            loc="best")
-  fig.tight_layout()
-  return image_utils.figure_to_array(fig)
 
 
 def run_sweep(base_config, betas, seeds, sweep_dir, settings,
@@ -370,26 +350,50 @@ def run_sweep(base_config, betas, seeds, sweep_dir, settings,
   rows, trained, skipped = [], [], []
   csv_path = os.path.join(sweep_dir, CSV_FILE)
   plot_path = os.path.join(sweep_dir, PLOT_FILE)
+  counter = progress.Progress("run", len(betas) * len(seeds))
   for beta in betas:
     for seed in seeds:
       config = dataclasses.replace(base_config, beta=float(beta),
                                    seed=int(seed))
       run_dir = os.path.join(sweep_dir, run_dir_name(beta, seed))
+      counter.starting(counter.done, f"beta {format_beta(beta)} seed {seed}")
       if is_finished(run_dir, config.steps, settings):
         logging.info("%s is finished; skipping it", run_dir)
-        rows.append(_read_json(os.path.join(run_dir, RESULT_FILE))["row"])
+        rows.append(io_utils.read_json(
+            os.path.join(run_dir, RESULT_FILE))["row"])
         skipped.append(run_dir)
-        continue
-      logging.info("training %s (beta %s, seed %d, %d steps)", run_dir,
-                   format_beta(beta), seed, config.steps)
-      rows.append(train_and_score(config, run_dir, settings, ground_truth))
-      trained.append(run_dir)
-      write_csv(rows, csv_path)  # progress is visible after every run
+      else:
+        rows.append(train_and_score(config, run_dir, settings, ground_truth))
+        trained.append(run_dir)
+        write_csv(rows, csv_path)  # progress is visible after every run
+      counter.finished(f"beta {format_beta(beta)} seed {seed}")
   picks = add_udr(rows, sweep_dir, base_config.dataset, ground_truth,
                   udr_num_points, settings.seed)
   write_csv(rows, csv_path)
-  image_utils.write_png(sweep_plot(rows, settings.metric), plot_path)
+  image_utils.write_png(sweep_plot.sweep_plot(
+      rows, summarize(rows), best_beta(rows), settings.metric), plot_path)
   finite = [r for r in rows if math.isfinite(r["score"])]
   return {"rows": rows, "csv": csv_path, "plot": plot_path,
           "best": best_beta(finite), "udr_picks": picks, "trained": trained,
           "skipped": skipped}
+
+
+def summary_lines(result, metric):
+  """What a sweep prints: runs trained, files written, UDR picks, best β."""
+  lines = [f"trained {len(result['trained'])} run(s), skipped "
+           f"{len(result['skipped'])} finished run(s)",
+           f"wrote {result['csv']} and {result['plot']}"]
+  for beta, seed in result["udr_picks"].items():
+    row = next(r for r in result["rows"]
+               if r["beta"] == beta and r["seed"] == seed)
+    lines.append(f"beta {format_beta(beta)}: UDR picks seed {seed} (UDR "
+                 f"{row['udr']:.3f}, {metric} score {row['score']:.4f})")
+  best = result["best"]
+  if best is None:
+    lines.append("no finite score; no best beta")
+  else:
+    lines.append(
+        f"best beta: {format_beta(best['beta'])} ({metric} score "
+        f"{best['score']:.4f}, mean of {best['num_seeds']} seed(s); "
+        f"reconstruction {best['reconstruction']:.2f} nats)")
+  return lines

@@ -18,7 +18,8 @@ import tensorflow as tf
 from tf_betavae import data as data_lib
 from tf_betavae import training
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 TRAIN = os.path.join(REPO_ROOT, "scripts", "train.py")
 
 

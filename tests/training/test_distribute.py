@@ -16,7 +16,8 @@ import time
 import numpy as np
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 TRAIN = os.path.join(REPO_ROOT, "scripts", "train.py")
 
 _MIRRORED_VS_DEFAULT = textwrap.dedent("""

@@ -1,17 +1,19 @@
 """Runs jobs in worker processes, each pinned to its own share of the CPUs.
 
 TensorFlow's CPU kernels of a small conv β-VAE do not keep two cores busy
-with one batch of 64: on the 2-core development machine one training on
-both cores makes about 22 steps/s, while two trainings pinned to one core
-each make about 14 steps/s apiece, 28 together (measured with
-scripts/train.py, docs/recipe_search.md).  ``run_pinned`` gives each worker a
-disjoint set of CPUs before TensorFlow is imported there (TensorFlow sizes
-its thread pools from the CPUs a process may run on), so workers do not
+with one batch of 64: two trainings pinned to one core each make more
+steps together than one training on both cores (measurements in
+docs/recipe_search.md).  ``run_pinned`` gives each worker a disjoint set
+of CPUs before TensorFlow is imported there (TensorFlow sizes its thread
+pools from the CPUs a process may run on), so workers do not
 oversubscribe the cores.
 
 Workers are started with the "spawn" method: each is a fresh interpreter,
 so no TensorFlow state of the parent is inherited.  A job is a picklable
 top-level function and its arguments; its return value must be picklable.
+A spawned worker imports the parent's main module before it is pinned:
+programs that use this module import TensorFlow inside ``main``, not at
+their top level.
 """
 
 import concurrent.futures
@@ -62,7 +64,7 @@ def _init_worker(cpus, verbosity):
   logging.set_verbosity(verbosity)
 
 
-def run_pinned(fn, args_list, num_workers):
+def run_pinned(fn, args_list, num_workers, on_done=None):
   """Calls ``fn(*args)`` for every ``args`` in pinned worker processes.
 
   Jobs are handed out in order to whichever worker is free.  After the
@@ -73,6 +75,8 @@ def run_pinned(fn, args_list, num_workers):
     fn: picklable top-level function.
     args_list: list of argument tuples.
     num_workers: int >= 1; at most one worker per CPU and per job.
+    on_done: optional ``on_done(index, result)``, called in this process
+      as each job finishes (for progress lines).
 
   Returns:
     list of return values, in the order of ``args_list``.
@@ -93,6 +97,7 @@ def run_pinned(fn, args_list, num_workers):
     pending.put((index, args))
   results = [None] * len(args_list)
   errors = []
+  done_lock = threading.Lock()
 
   def serve(executor):
     while not errors:
@@ -105,6 +110,9 @@ def run_pinned(fn, args_list, num_workers):
       except BaseException as e:  # pylint: disable=broad-except
         errors.append(e)
         return
+      if on_done is not None:
+        with done_lock:
+          on_done(index, results[index])
 
   threads = [threading.Thread(target=serve, args=(executor,), daemon=True)
              for executor in executors]

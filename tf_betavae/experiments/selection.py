@@ -20,9 +20,13 @@ import os
 
 from absl import logging
 import numpy as np
-import tensorflow as tf
 
-from tf_betavae import export as export_lib
+from tf_betavae import data
+from tf_betavae import io_utils
+from tf_betavae import metrics
+from tf_betavae.data.indexed import MissingFactorsError
+from tf_betavae.experiments import model_loading
+from tf_betavae import progress
 from tf_betavae.metrics import sampling
 from tf_betavae.metrics import udr
 from tf_betavae.metrics import unsupervised
@@ -31,149 +35,18 @@ from tf_betavae.metrics import unsupervised
 METHODS = {"udr_lasso": "lasso", "udr_spearman": "spearman"}
 SUPERVISED_METRICS = ("beta_vae", "mig")
 SUPERVISED_PROTOCOL = "disentanglement_lib"
-RUN_SUMMARY_FILE = "train_summary.json"  # tf_betavae.training.SUMMARY_FILE
 METRICS_FILE = "metrics.json"  # written beside an export by evaluate.py
-DEFAULT_BATCH_SIZE = 2048
+# The loading API, named here too because a ranking is what callers ask for.
+SelectionError = model_loading.SelectionError
+LoadedModel = model_loading.LoadedModel
+resolve_export = model_loading.resolve_export
+load_models = model_loading.load_models
+RUN_SUMMARY_FILE = model_loading.RUN_SUMMARY_FILE
+DEFAULT_BATCH_SIZE = model_loading.DEFAULT_BATCH_SIZE
 UNSUPERVISED_SCORES = ("gaussian_total_correlation",
                        "gaussian_wasserstein_correlation",
                        "gaussian_wasserstein_correlation_norm",
                        "mutual_info_score")
-
-
-class SelectionError(ValueError):
-  """The models cannot be ranked as asked; the message is one line."""
-
-
-def resolve_export(path):
-  """The export version directory a model path stands for.
-
-  Args:
-    path: str, an export version directory (holds saved_model.pb), a model
-      folder of integer versions (its highest is used) or a training run
-      directory (holds train_summary.json with ``export_path``).
-
-  Returns:
-    str, the export version directory.
-
-  Raises:
-    SelectionError: the path is none of these, or a run without an export.
-  """
-  if not os.path.isdir(path):
-    raise SelectionError(f"{path} is not a directory")
-  summary_path = os.path.join(path, RUN_SUMMARY_FILE)
-  if (not os.path.exists(os.path.join(path, "saved_model.pb")) and
-      os.path.exists(summary_path)):
-    try:
-      with open(summary_path) as f:
-        export_path = json.load(f).get("export_path")
-    except (OSError, ValueError, AttributeError) as e:
-      raise SelectionError(f"cannot read {summary_path}: {e}") from None
-    if not export_path:
-      raise SelectionError(
-          f"run {path} has no export ({RUN_SUMMARY_FILE} has no "
-          "export_path); export it with scripts/export.py and pass the "
-          "export")
-    candidates = [export_path, os.path.join(path, export_path)]
-    found = [c for c in candidates if os.path.isdir(c)]
-    if not found:
-      raise SelectionError(f"the export of run {path} ({export_path}, from "
-                           f"{RUN_SUMMARY_FILE}) does not exist")
-    path = found[0]
-  try:
-    return export_lib.latest_version_dir(path)
-  except FileNotFoundError:
-    raise SelectionError(
-        f"{path} is neither a SavedModel export (no saved_model.pb), a "
-        f"folder of export versions nor a training run dir (no "
-        f"{RUN_SUMMARY_FILE})") from None
-
-
-class LoadedModel:
-  """One export's ``encode`` signature and what is known about it.
-
-  Attributes:
-    path: str, the path the caller gave.
-    export_dir: str, the export version directory.
-    image_shape: tuple (H, W, C) the encoder takes.
-    latent_dim: int, D.
-    metadata: dict, the export's metadata asset ({} if it has none).
-  """
-
-  def __init__(self, path, batch_size=DEFAULT_BATCH_SIZE):
-    self.path = path
-    self.export_dir = resolve_export(path)
-    self._batch_size = batch_size
-    self._loaded = tf.saved_model.load(self.export_dir)
-    self._encode = self._loaded.signatures.get("encode")
-    outputs = getattr(self._encode, "structured_outputs", None)
-    if not isinstance(outputs, dict) or not {"mean", "log_variance"} <= set(
-        outputs):
-      raise SelectionError(
-          f"{self.export_dir} has no 'encode' signature returning mean and "
-          "log_variance (not an export of tf_betavae)")
-    _, inputs = self._encode.structured_input_signature
-    if len(inputs) != 1:
-      raise SelectionError(f"the encode signature of {self.export_dir} must "
-                           f"take one input, it takes {sorted(inputs)}")
-    (self._input_name, spec), = inputs.items()
-    self.image_shape = tuple(spec.shape.as_list()[1:])
-    self.latent_dim = outputs["mean"].shape.as_list()[-1]
-    try:
-      self.metadata = export_lib.read_metadata(self.export_dir)
-    except FileNotFoundError:
-      self.metadata = {}
-
-  def encode(self, images):
-    """Posterior parameters of images.
-
-    Args:
-      images: float32 np.ndarray [N, H, W, C] in [0, 1].
-
-    Returns:
-      (latent_mean, log_variance): float32 np.ndarray [N, D] each.
-    """
-    means, log_variances = [], []
-    for start in range(0, len(images), self._batch_size):
-      batch = tf.constant(images[start:start + self._batch_size], tf.float32)
-      outputs = self._encode(**{self._input_name: batch})
-      means.append(outputs["mean"].numpy())
-      log_variances.append(outputs["log_variance"].numpy())
-    return np.concatenate(means), np.concatenate(log_variances)
-
-  def latent_mean(self, images):
-    """Representation function: images [N, H, W, C] -> means [N, D]."""
-    return self.encode(images)[0]
-
-
-def load_models(paths, batch_size=DEFAULT_BATCH_SIZE):
-  """Loads at least two models that take the same images and latent size.
-
-  Args:
-    paths: list of str (see ``resolve_export``).
-    batch_size: int, images per encode call.
-
-  Returns:
-    list of LoadedModel, in the order of ``paths``.
-
-  Raises:
-    SelectionError: fewer than 2 paths, a path that is no export or run,
-      or models that disagree on image shape or latent size.
-  """
-  if len(paths) < 2:
-    raise SelectionError(f"ranking needs at least 2 models, got {len(paths)}")
-  models = [LoadedModel(path, batch_size) for path in paths]
-  first = models[0]
-  for model in models[1:]:
-    if model.image_shape != first.image_shape:
-      raise SelectionError(
-          f"models take different images: {first.path} takes "
-          f"{list(first.image_shape)}, {model.path} takes "
-          f"{list(model.image_shape)}")
-    if model.latent_dim != first.latent_dim:
-      raise SelectionError(
-          f"models have different latent sizes: {first.path} has "
-          f"{first.latent_dim}, {model.path} has {model.latent_dim}")
-  return models
 
 
 def choose_dataset(models, dataset=None):
@@ -184,7 +57,6 @@ def choose_dataset(models, dataset=None):
       or different ones; an unknown dataset; or one whose images do not fit
       the models.
   """
-  from tf_betavae import data  # pylint: disable=g-import-not-at-top
   if dataset is None:
     named = {m.path: m.metadata.get("dataset") for m in models}
     values = set(named.values())
@@ -211,7 +83,6 @@ def choose_dataset(models, dataset=None):
 
 
 def _ground_truth_or_none(dataset, data_dir):
-  from tf_betavae import data  # pylint: disable=g-import-not-at-top
   if dataset.split(":")[0] not in data.GROUND_TRUTH_DATASETS:
     return None
   try:
@@ -254,7 +125,6 @@ def sample_posteriors(models, dataset, num_points, random_state,
         ground_truth, representation_fn, num_points, random_state,
         chunk_images)
     return split(codes)
-  from tf_betavae import data  # pylint: disable=g-import-not-at-top
   batch_size = min(num_points, 2048)
   seed = int(random_state.randint(2**31 - 1))
   try:
@@ -331,8 +201,7 @@ def stored_scores(export_dir, dataset):
   if not os.path.exists(path):
     return {}
   try:
-    with open(path) as f:
-      results = json.load(f)
+    results = io_utils.read_json(path)
   except (OSError, ValueError) as e:
     logging.warning("ignoring %s: %s", path, e)
     return {}
@@ -372,8 +241,6 @@ def supervised_scores(model, ground_truth, dataset, seed, num_train=None,
   Raises:
     SelectionError: a metric cannot be computed on this data.
   """
-  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
-  from tf_betavae.data.indexed import MissingFactorsError  # pylint: disable=g-import-not-at-top
   scores = stored_scores(model.export_dir, dataset)
   missing = [name for name in names if name not in scores]
   if not missing:
@@ -403,6 +270,32 @@ def supervised_scores(model, ground_truth, dataset, seed, num_train=None,
 def _finite_or_none(value):
   value = float(value)
   return value if math.isfinite(value) else None
+
+
+def _check_ranking_arguments(method, supervised, num_points):
+  if method not in METHODS:
+    raise SelectionError(f"method must be one of {', '.join(METHODS)}, got "
+                         f"{method!r}")
+  if supervised not in ("auto", "none"):
+    raise SelectionError(f"supervised must be auto or none, got "
+                         f"{supervised!r}")
+  if num_points < 2:
+    raise SelectionError(f"the sample needs at least 2 images, got "
+                         f"{num_points}")
+
+
+def _model_entry(model, index, udr_result, posteriors):
+  """One model's ranking entry without its rank and supervised scores."""
+  scores = unsupervised.compute_unsupervised_from_codes(posteriors[index][0])
+  return {
+      "model": model.path,
+      "export": model.export_dir,
+      "udr": udr_result["model_scores"][index],
+      "informative_latents": udr_result["informative_latents"][index],
+      "latent_dim": model.latent_dim,
+      "unsupervised": {k: _finite_or_none(scores[k])
+                       for k in UNSUPERVISED_SCORES},
+  }
 
 
 def rank_models(paths, random_state, method="udr_lasso",
@@ -438,15 +331,7 @@ def rank_models(paths, random_state, method="udr_lasso",
   Raises:
     SelectionError: bad models, method, dataset or data (one-line message).
   """
-  if method not in METHODS:
-    raise SelectionError(f"method must be one of {', '.join(METHODS)}, got "
-                         f"{method!r}")
-  if supervised not in ("auto", "none"):
-    raise SelectionError(f"supervised must be auto or none, got "
-                         f"{supervised!r}")
-  if num_points < 2:
-    raise SelectionError(f"the sample needs at least 2 images, got "
-                         f"{num_points}")
+  _check_ranking_arguments(method, supervised, num_points)
   models = load_models(list(paths), batch_size)
   dataset = choose_dataset(models, dataset)
   ground_truth = _ground_truth_or_none(dataset, data_dir)
@@ -460,23 +345,16 @@ def rank_models(paths, random_state, method="udr_lasso",
   with_supervised = supervised == "auto" and ground_truth is not None
   supervised_seed = (int(random_state.randint(2**31 - 1))
                      if with_supervised else None)
-
+  counter = progress.Progress("model", len(models))
   entries = []
   for index, model in enumerate(models):
-    scores = unsupervised.compute_unsupervised_from_codes(posteriors[index][0])
-    entry = {
-        "model": model.path,
-        "export": model.export_dir,
-        "udr": result["model_scores"][index],
-        "informative_latents": result["informative_latents"][index],
-        "latent_dim": model.latent_dim,
-        "unsupervised": {k: _finite_or_none(scores[k])
-                         for k in UNSUPERVISED_SCORES},
-    }
+    entry = _model_entry(model, index, result, posteriors)
     if with_supervised:
+      counter.starting(index, model.path)
       entry["supervised"] = supervised_scores(
           model, ground_truth, dataset, supervised_seed,
           supervised_num_train, supervised_num_eval)
+      counter.finished(model.path)
     entries.append(entry)
   order = sorted(range(len(entries)), key=lambda i: -entries[i]["udr"])
   parameters = dict(result["parameters"])
@@ -497,3 +375,43 @@ def rank_models(paths, random_state, method="udr_lasso",
       "pairwise_scores": {"models": [m.path for m in models],
                           "scores": result["pairwise_scores"]},
   }
+
+
+def rank_to_file(paths, seed, output=None, **kwargs):
+  """``rank_models`` with RandomState(seed); the seed is recorded in the
+  ranking's parameters and the ranking written to ``output`` (JSON) when
+  given.
+
+  Returns:
+    the ranking dict.
+
+  Raises:
+    SelectionError: as rank_models.
+  """
+  ranking = rank_models(paths, np.random.RandomState(seed), **kwargs)
+  ranking["parameters"]["seed"] = seed
+  if output:
+    io_utils.write_json_atomic(output, ranking)
+    logging.info("Wrote %s.", output)
+  return ranking
+
+
+def _score_text(value):
+  return "-" if value is None else f"{value:.4f}"
+
+
+def ranking_table(ranking):
+  """The ranking as text, one row per model, best first."""
+  names = sorted({name for entry in ranking["models"]
+                  for name in entry.get("supervised", {})})
+  header = f"{'rank':<5}{'udr':>8}{'informative':>13}" + "".join(
+      f"{name:>11}" for name in names) + "  model"
+  lines = [f"{ranking['method']} on {ranking['dataset']}", header]
+  for entry in ranking["models"]:
+    supervised = entry.get("supervised", {})
+    latents = f"{entry['informative_latents']}/{entry['latent_dim']}"
+    lines.append(
+        f"{entry['rank']:<5}{entry['udr']:>8.4f}{latents:>13}" + "".join(
+            f"{_score_text(supervised.get(n, {}).get('score')):>11}"
+            for n in names) + f"  {entry['model']}")
+  return "\n".join(lines)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from tf_betavae import learning_rate
+from tf_betavae.training import learning_rate
 from tf_betavae import training
 
 
@@ -55,6 +55,14 @@ def test_schedule_round_trips_through_keras_serialization():
   again = keras.optimizers.schedules.deserialize(
       keras.optimizers.schedules.serialize(schedule))
   assert again.get_config() == schedule.get_config()
+
+
+def test_schedule_from_its_config_gives_the_same_rates():
+  schedule = learning_rate.WarmupCosine(1e-3, 20, "cosine", 200)
+  again = learning_rate.WarmupCosine.from_config(schedule.get_config())
+  steps = [0, 1, 19, 20, 21, 110, 199, 200, 300]
+  assert [float(again(s)) for s in steps] == [float(schedule(s))
+                                               for s in steps]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -3,9 +3,9 @@
 ``schedule(config)`` turns a TrainConfig's ``learning_rate``,
 ``lr_warmup_steps``, ``lr_decay`` and ``steps`` into what Adam takes:
 
-* ``lr_decay='constant'`` and no warm-up: the plain float (so runs that use
-  no schedule keep Adam's learning-rate variable, and their checkpoints stay
-  what they were before schedules existed).
+* ``lr_decay='constant'`` and no warm-up: the plain float (Adam then keeps
+  its learning rate as a variable, which its checkpoints hold; a schedule
+  replaces that variable, so the two kinds of checkpoint differ).
 * otherwise a ``WarmupCosine`` schedule of the optimizer's step counter
   ``t`` (0 at the first update, restored with the checkpoint, so a resumed
   run continues the schedule where it stopped):
@@ -31,6 +31,8 @@ DECAYS = ("constant", "cosine")
 
 @keras.saving.register_keras_serializable(package="tf_betavae")
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+  # Not keras' CosineDecay(warmup_target=...): its warm-up is peak*t/W (0 at
+  # the first update, one step behind this one); after the warm-up they agree.
   """Linear warm-up over ``warmup_steps``, then constant or cosine to 0.
 
   Args:

@@ -101,27 +101,6 @@ def test_resume_with_another_schedule_is_refused_and_old_runs_resume(
   assert training.train(_config(steps=20), str(tmp_path / "m"))["step"] == 20
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"beta": -1.0}, "--beta must be >= 0"),
-    ({"beta": float("nan")}, "--beta must be a finite number"),
-    ({"learning_rate": 0.0}, "--learning_rate must be > 0"),
-    ({"latent_dim": 0}, "--latent_dim must be a positive integer"),
-    ({"batch_size": -2}, "--batch_size must be a positive integer"),
-    ({"steps": 0}, "--steps must be a positive integer"),
-    ({"dataset": "mnist"}, "unknown --dataset 'mnist'"),
-    ({"arch": "resnet"}, "unknown --arch"),
-    ({"objective": "C"}, "unknown --objective"),
-    ({"likelihood": "poisson"}, "unknown --likelihood"),
-    ({"lr_warmup_steps": -1}, "--lr_warmup_steps must be an integer >= 0"),
-    ({"lr_decay": "step"}, "unknown --lr_decay 'step'"),
-    ({"lr_decay": "cosine", "lr_warmup_steps": 20},
-     r"--lr_decay=cosine needs --lr_warmup_steps \(20\) < --steps \(20\)"),
-])
-def test_bad_settings_are_refused(overrides, message):
-  with pytest.raises(training.ConfigError, match=message):
-    _config(**overrides).validate()
-
-
 def test_unwritable_model_dir_is_refused_before_training(tmp_path):
   blocker = tmp_path / "file"
   blocker.write_text("not a directory")
@@ -143,62 +122,3 @@ def test_pictures_go_to_tensorboard_and_model_dir(tiny_run):
                         if v.tag.startswith("images/"))
   assert {"images/traversal", "images/reconstructions",
           "images/kl_per_latent"} <= image_tags
-
-
-def test_bad_image_summary_interval_is_refused():
-  with pytest.raises(training.ConfigError, match="--image_summary_every"):
-    _config(image_summary_every=-1).validate()
-
-
-def test_settings_changed_on_resume_are_recorded_and_exported(tmp_path):
-  model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")
-  training.train(_config(steps=10, beta=16.0), model_dir)
-  assert training.settings_history(model_dir) == []
-  # β and learning rate change at step 10; the run length and log cadence
-  # do not count as changes.
-  training.train(_config(steps=20, beta=8.0, learning_rate=5e-4,
-                         log_every=5), model_dir)
-  expected = [{"step": 10, "changes": {"beta": [16.0, 8.0],
-                                       "learning_rate": [1e-3, 5e-4]}}]
-  assert training.settings_history(model_dir) == expected
-  # Resuming again with the settings it now has records nothing new.
-  summary = training.train(_config(steps=30, beta=8.0, learning_rate=5e-4),
-                           model_dir, export_dir)
-  assert training.settings_history(model_dir) == expected
-  from tf_betavae import export  # pylint: disable=g-import-not-at-top
-  metadata = export.read_metadata(summary["export_path"])
-  assert metadata["beta"] == 8.0
-  assert metadata["settings_changes"] == expected
-  # A run trained with one set of settings says so.
-  plain = training.train(_config(steps=10), str(tmp_path / "p"), export_dir)
-  assert export.read_metadata(plain["export_path"])["settings_changes"] == []
-  # Changes at or after the exported step trained nothing: left out.
-  assert export.training_metadata(_config(), 10, expected)[
-      "settings_changes"] == []
-
-
-def test_changes_at_one_step_make_one_history_entry(tmp_path):
-  """Two resumes at the same step (nothing trained between) leave one entry."""
-  model_dir = str(tmp_path)
-  stored = _config(beta=16.0).to_dict()
-  record = training._record_setting_changes  # pylint: disable=protected-access
-  record(_config(beta=8.0), stored, model_dir, 10)
-  # A crash before run_config.json was rewritten: the same change again.
-  record(_config(beta=8.0), stored, model_dir, 10)
-  assert training.settings_history(model_dir) == [
-      {"step": 10, "changes": {"beta": [16.0, 8.0]}}]
-  # Changed again before any step trained: one entry from the first
-  # settings to the last.
-  record(_config(beta=4.0, learning_rate=5e-4), _config(beta=8.0).to_dict(),
-         model_dir, 10)
-  assert training.settings_history(model_dir) == [
-      {"step": 10, "changes": {"beta": [16.0, 4.0],
-                               "learning_rate": [1e-3, 5e-4]}}]
-  # Back to the settings that trained before step 10: nothing changed there.
-  record(_config(beta=16.0), _config(beta=4.0, learning_rate=5e-4).to_dict(),
-         model_dir, 10)
-  assert training.settings_history(model_dir) == []
-  # A change at a later step is a new entry.
-  record(_config(beta=8.0), _config(beta=16.0).to_dict(), model_dir, 20)
-  assert training.settings_history(model_dir) == [
-      {"step": 20, "changes": {"beta": [16.0, 8.0]}}]

@@ -8,7 +8,8 @@ equivalent representation; mixing with a rotation an entangled one.  They
 have the ``encode`` (mean, log_variance) and ``serving_default``
 (latent_mean) signatures and the metadata asset of tf_betavae.export.
 
-Imported by tests/test_selection.py and tests/scripts/test_select_models.py.
+Imported by tests/experiments/test_selection.py,
+tests/experiments/test_reproduce.py and tests/scripts/test_select_models.py.
 """
 
 import json

@@ -1,0 +1,101 @@
+"""The ground-truth contract: base class, shared sample(), finite Protocol."""
+
+import numpy as np
+import pytest
+
+from tf_betavae import data
+from tf_betavae.data import dsprites_official
+from tf_betavae.data import ground_truth_data
+from tf_betavae.data.ground_truth_data import FiniteGroundTruth
+from tf_betavae.data.ground_truth_data import GroundTruthData
+import data_test_utils as utils
+
+
+class _Minimal(GroundTruthData):
+  """Only the abstract methods: observations are the factors, [N, 1, 1, 2]."""
+
+  factor_names = ("a", "b")
+  factors_num_values = [3, 4]
+  num_factors = 2
+  observation_shape = (1, 1, 2)
+
+  def sample_factors(self, num, random_state):
+    return ground_truth_data.sample_uniform_factors(self.factors_num_values,
+                                                    num, random_state)
+
+  def sample_observations_from_factors(self, factors, random_state=None):
+    return np.asarray(factors, np.float32).reshape(-1, 1, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def official_npz(tmp_path_factory):
+  rows = np.stack(np.meshgrid(np.arange(3), [0, 5], [0], [1], [2],
+                              indexing="ij"), -1).reshape(-1, 5)
+  path = tmp_path_factory.mktemp("dsprites") / dsprites_official.FILE_NAMES[0]
+  np.savez_compressed(path, **utils.official_dsprites_subset(rows))
+  return str(path)
+
+
+@pytest.fixture
+def shapes3d_mock():
+  tfds = pytest.importorskip("tensorflow_datasets")
+  with tfds.testing.mock_data(num_examples=24):
+    yield
+
+
+def _registered(name, official_npz):
+  if name == "dsprites_official":
+    return data.ground_truth(name, dsprites_file=official_npz)
+  if name == "shapes3d":
+    return data.ground_truth(name, data_dir="/nonexistent")
+  return data.ground_truth(name)
+
+
+@pytest.mark.parametrize("name", data.GROUND_TRUTH_DATASETS)
+def test_every_registered_ground_truth_is_one(name, official_npz,
+                                              request):
+  if name == "shapes3d":
+    request.getfixturevalue("shapes3d_mock")
+  gt = _registered(name, official_npz)
+  assert isinstance(gt, GroundTruthData)
+  # Every ground truth registered today is finite (tabulable), the
+  # simulator included: its observations are the 737,280 grid images.
+  assert isinstance(gt, FiniteGroundTruth)
+  factors, images = gt.sample(5, np.random.RandomState(0))
+  assert factors.shape == (5, gt.num_factors)
+  assert images.shape == (5,) + tuple(gt.observation_shape)
+
+
+def test_minimal_subclass_gets_sample():
+  gt = _Minimal()
+  factors, images = gt.sample(7, np.random.RandomState(3))
+  assert factors.dtype == np.int64 and factors.shape == (7, 2)
+  np.testing.assert_array_equal(
+      factors, _Minimal().sample_factors(7, np.random.RandomState(3)))
+  np.testing.assert_array_equal(images.reshape(7, 2), factors)
+  assert images.dtype == np.float32
+
+
+def test_abstract_methods_are_required():
+
+  class OnlyFactors(GroundTruthData):
+
+    def sample_factors(self, num, random_state):
+      return np.zeros((num, 1), np.int64)
+
+  with pytest.raises(TypeError):
+    OnlyFactors()  # pylint: disable=abstract-class-instantiated
+
+
+def test_finite_protocol_rejects_non_finite():
+  assert not isinstance(_Minimal(), FiniteGroundTruth)
+  assert not isinstance(object(), FiniteGroundTruth)
+
+
+def test_uniform_factors_match_per_factor_randint():
+  rs = np.random.RandomState(5)
+  expected = np.stack([rs.randint(n, size=9) for n in (3, 6, 40)], axis=1)
+  got = ground_truth_data.sample_uniform_factors((3, 6, 40), 9,
+                                                 np.random.RandomState(5))
+  np.testing.assert_array_equal(got, expected)
+  assert got.dtype == np.int64

@@ -1,0 +1,77 @@
+"""Evaluation and training jobs as small dataclasses; report sections."""
+
+import dataclasses
+
+import pytest
+
+from tf_betavae.experiments import evaluations
+from tf_betavae.experiments import report
+from tf_betavae.experiments import runs
+from tf_betavae.experiments import settings as settings_lib
+
+
+def test_training_jobs_cover_every_trained_model_and_seed(tmp_path):
+  settings = settings_lib.settings_from_preset("select", str(tmp_path))
+  jobs = runs.training_jobs(settings)
+  assert [(j.model, j.seed) for j in jobs] == (
+      [("beta_vae", s) for s in range(5)] + [("vae", s) for s in range(3)])
+  assert {j.config.beta for j in jobs if j.model == "vae"} == {1.0}
+  assert all(j.run_dir == runs.run_directory(settings, j.config)
+             for j in jobs)
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    jobs[0].seed = 7
+
+
+def test_evaluation_job_sources_name_the_representation(tmp_path):
+  settings = settings_lib.settings_from_preset("quick", str(tmp_path))
+  job = evaluations.EvaluationJob(
+      "pca", 2, evaluations.baseline_source(settings, "pca", 2))
+  assert job.source == {"baseline": "pca", "seed": 2, "dim": 10,
+                        "num_fit": 1000}
+  assert job.export_path is None and job.active is None
+  trained = evaluations.trained_source("relative/export", 300)
+  assert trained["step"] == 300 and trained["export_path"].startswith("/")
+  assert evaluations.metric_sizes(settings, "pixels", "dci") == (100, 50)
+  assert evaluations.metric_sizes(settings, "pca", "mig") == (2000, None)
+  assert evaluations.metric_sizes(settings, "pca", "sap") == (300, 150)
+
+
+def _results():
+  check = {"name": "MIG mean ≥ 0.30", "passed": False, "detail": "0.1000"}
+  return {"passed": False, "checks": [check],
+          "settings": {"recipe": {"beta": 8.0, "objective": "H",
+                                  "learning_rate": 0.001, "batch_size": 64,
+                                  "arch": "conv", "latent_dim": 10,
+                                  "likelihood": "bernoulli"},
+                       "num_train": 300, "num_eval": None,
+                       "pixel_sizes": {"dci": [100, 50]},
+                       "metric_sizes": {"mig": [2000, None]},
+                       "metric_seed": 0, "baseline_num_fit": 1000,
+                       "code_table": "auto", "parallel_runs": 1},
+          "machine": {"platform": "Linux", "cpu_count": 2,
+                      "python": "3.x", "tensorflow": "2.x", "gpus": []},
+          "package_version": "0.1.0", "wall_seconds": 61.2,
+          "compute_seconds": 120.0, "trained": ["a", "b"],
+          "evaluations_computed": 3, "evaluations_reused": 4}
+
+
+def test_check_and_settings_sections():
+  results = _results()
+  lines = report.check_lines(results)
+  assert lines == ["Targets (β-VAE): **not all passed**.",
+                   "- FAIL — MIG mean ≥ 0.30: 0.1000", ""]
+  text = "\n".join(report.settings_lines(results))
+  assert text.startswith("## Settings")
+  assert "β = 8, objective H, learning rate 0.001, batch 64" in text
+  assert ("300 / full; mig 2000 / full; raw pixels: dci 100 / 50" in text)
+  assert "2 CPUs" in text and "GPU: none" in text
+  assert "2 run(s), 1 at a time" in text and "computed / reused: 3 / 4" in text
+
+
+def test_command_section_and_json_path():
+  lines = report.command_lines("python scripts/reproduce.py --preset=quick")
+  assert lines[:5] == ["Command:", "", "```",
+                       "python scripts/reproduce.py --preset=quick", "```"]
+  assert "[recipe_search.md](recipe_search.md)" in lines[6]
+  assert report.json_path_for("docs/results.md") == "docs/results.json"
+  assert report.gap_lines({"models": {"beta_vae": {"summary": {}}}}) == []

@@ -1,0 +1,65 @@
+"""Run directories: settings changed on resume are recorded and exported."""
+
+from tf_betavae import training
+from tf_betavae.training import run_dir
+
+
+def _config(**overrides):
+  values = dict(steps=20, log_every=10, checkpoint_every=10, seed=1,
+                learning_rate=1e-3)
+  values.update(overrides)
+  return training.TrainConfig(**values)
+
+
+def test_settings_changed_on_resume_are_recorded_and_exported(tmp_path):
+  model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")
+  training.train(_config(steps=10, beta=16.0), model_dir)
+  assert training.settings_history(model_dir) == []
+  # β and learning rate change at step 10; the run length and log cadence
+  # do not count as changes.
+  training.train(_config(steps=20, beta=8.0, learning_rate=5e-4,
+                         log_every=5), model_dir)
+  expected = [{"step": 10, "changes": {"beta": [16.0, 8.0],
+                                       "learning_rate": [1e-3, 5e-4]}}]
+  assert training.settings_history(model_dir) == expected
+  # Resuming again with the settings it now has records nothing new.
+  summary = training.train(_config(steps=30, beta=8.0, learning_rate=5e-4),
+                           model_dir, export_dir)
+  assert training.settings_history(model_dir) == expected
+  from tf_betavae import export  # pylint: disable=g-import-not-at-top
+  metadata = export.read_metadata(summary["export_path"])
+  assert metadata["beta"] == 8.0
+  assert metadata["settings_changes"] == expected
+  # A run trained with one set of settings says so.
+  plain = training.train(_config(steps=10), str(tmp_path / "p"), export_dir)
+  assert export.read_metadata(plain["export_path"])["settings_changes"] == []
+  # Changes at or after the exported step trained nothing: left out.
+  assert export.training_metadata(_config(), 10, expected)[
+      "settings_changes"] == []
+
+
+def test_changes_at_one_step_make_one_history_entry(tmp_path):
+  """Two resumes at the same step (nothing trained between) leave one entry."""
+  model_dir = str(tmp_path)
+  stored = _config(beta=16.0).to_dict()
+  record = run_dir.record_setting_changes
+  record(_config(beta=8.0), stored, model_dir, 10)
+  # A crash before run_config.json was rewritten: the same change again.
+  record(_config(beta=8.0), stored, model_dir, 10)
+  assert training.settings_history(model_dir) == [
+      {"step": 10, "changes": {"beta": [16.0, 8.0]}}]
+  # Changed again before any step trained: one entry from the first
+  # settings to the last.
+  record(_config(beta=4.0, learning_rate=5e-4), _config(beta=8.0).to_dict(),
+         model_dir, 10)
+  assert training.settings_history(model_dir) == [
+      {"step": 10, "changes": {"beta": [16.0, 4.0],
+                               "learning_rate": [1e-3, 5e-4]}}]
+  # Back to the settings that trained before step 10: nothing changed there.
+  record(_config(beta=16.0), _config(beta=4.0, learning_rate=5e-4).to_dict(),
+         model_dir, 10)
+  assert training.settings_history(model_dir) == []
+  # A change at a later step is a new entry.
+  record(_config(beta=8.0), _config(beta=16.0).to_dict(), model_dir, 20)
+  assert training.settings_history(model_dir) == [
+      {"step": 20, "changes": {"beta": [16.0, 8.0]}}]

@@ -1,0 +1,121 @@
+"""The ground-truth interface every disentanglement metric consumes.
+
+(The registry function ``tf_betavae.data.ground_truth(name)`` returns
+instances; this module is named apart from it.)
+
+A ground truth is a generative process with known factors of variation:
+factor vectors are drawn, and each is turned into an observation (image).
+
+* ``GroundTruthData``: the base class of every dataset with factors (the
+  dSprites simulator, the official dSprites file, Shapes3D).  Subclasses
+  provide the two samplers; ``sample`` is written here once.
+* ``FiniteGroundTruth``: a runtime-checkable Protocol for ground truths with
+  a finite, enumerable set of deterministic observations, which a
+  ``tf_betavae.metrics.code_table.CodeTable`` can encode once each.
+
+Factor vectors are factor *indices*: int64 [num, num_factors], column k in
+``[0, factors_num_values[k])``.  Observations are float32
+``[num, *observation_shape]`` with values in [0, 1].
+"""
+
+import abc
+import typing
+
+import numpy as np
+
+
+class GroundTruthData(abc.ABC):
+  """Base class of datasets with ground-truth factors.
+
+  Subclasses set the attributes (as class or instance attributes) and
+  implement ``sample_factors`` and ``sample_observations_from_factors``.
+
+  Attributes:
+    factor_names: tuple of str [num_factors], the column order of every
+      factor array.
+    factors_num_values: list of int [num_factors], values per factor.
+    num_factors: int.
+    observation_shape: (H, W, C) of one observation, pixels and channels.
+  """
+
+  factor_names: typing.Tuple[str, ...]
+  factors_num_values: typing.List[int]
+  num_factors: int
+  observation_shape: typing.Tuple[int, int, int]
+
+  @abc.abstractmethod
+  def sample_factors(self, num, random_state):
+    """Draws factor vectors.
+
+    Args:
+      num: int, number of factor vectors.
+      random_state: np.random.RandomState, the only source of randomness.
+
+    Returns:
+      int64 np.ndarray [num, num_factors] of factor indices.
+    """
+
+  @abc.abstractmethod
+  def sample_observations_from_factors(self, factors, random_state=None):
+    """The observations of given factor vectors.
+
+    Args:
+      factors: int np.ndarray [num, num_factors] of factor indices.
+      random_state: np.random.RandomState or None, for datasets whose
+        observation of a factor vector is random.
+
+    Returns:
+      float32 np.ndarray [num, *observation_shape] in [0, 1].
+    """
+
+  def sample(self, num, random_state):
+    """Samples factors and their observations.
+
+    Args:
+      num: int.
+      random_state: np.random.RandomState.
+
+    Returns:
+      (int64 np.ndarray [num, num_factors],
+       float32 np.ndarray [num, *observation_shape]).
+    """
+    factors = self.sample_factors(num, random_state)
+    return factors, self.sample_observations_from_factors(factors)
+
+
+def sample_uniform_factors(factors_num_values, num, random_state):
+  """Each factor uniformly and independently.
+
+  Args:
+    factors_num_values: sequence of int [K], values per factor.
+    num: int.
+    random_state: np.random.RandomState; one ``randint`` call per factor,
+      in factor order.
+
+  Returns:
+    int64 np.ndarray [num, K].
+  """
+  return np.stack([random_state.randint(n, size=num)
+                   for n in factors_num_values], axis=1).astype(np.int64)
+
+
+@typing.runtime_checkable
+class FiniteGroundTruth(typing.Protocol):
+  """A ground truth whose observations can be enumerated (and tabulated).
+
+  Each factor vector has one deterministic observation, and the distinct
+  observations are numbered ``0 .. num_observations - 1``.
+  ``isinstance(x, FiniteGroundTruth)`` checks that the three members exist.
+  """
+
+  @property
+  def num_observations(self) -> int:
+    """int, the number of distinct observations."""
+
+  def observation_index(self, factors):
+    """int64 np.ndarray [num] in [0, num_observations): the observation of
+    each factor vector (int [num, num_factors])."""
+
+  def observations_at(self, index):
+    """float32 np.ndarray [num, *observation_shape]: the observations of
+    indices (int [num])."""

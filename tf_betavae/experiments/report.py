@@ -1,0 +1,371 @@
+"""A reproduction's results as markdown (one table plus context) and JSON.
+
+``write_markdown`` renders reproduce()'s dict section by section: the
+table beside the paper's Table 1, the checks, the gap to the paper, UDR,
+the factor each latent captures, the settings and costs, the command.
+The markdown file is generated only; hand-written notes live beside it in
+recipe_search.md, which a run never touches.
+"""
+
+import math
+import os
+
+from tf_betavae import io_utils
+from tf_betavae.experiments import analysis
+from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.models import latent_stats
+
+_METRIC_KEYS = settings_lib.METRIC_KEYS
+_label = settings_lib.metric_label
+_model_label = settings_lib.model_label
+
+
+def _fmt(summary, key, percent=False):
+  """'mean ± std' of a summary entry; accuracies as percentages followed
+  by the mean of the better half of runs when there are several."""
+  entry = summary.get(key)
+  if not entry or entry["n"] == 0 or not math.isfinite(entry["mean"]):
+    return "—"
+  if percent:
+    text = f"{100 * entry['mean']:.1f} ± {100 * entry['std']:.1f}%"
+    if entry["n"] > 1 and "better_half_mean" in entry:
+      text += f" (better half: {100 * entry['better_half_mean']:.1f}%)"
+    return text
+  return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+
+
+def _score_text(value):
+  return "—" if value is None else f"{value:.3f}"
+
+
+def _row(cells):
+  return "| " + " | ".join(cells) + " |"
+
+
+def intro_lines(results):
+  """Title and the paragraph saying what the table holds."""
+  settings = results["settings"]
+  dataset = ("official file " + settings["dsprites_file"]
+             if settings["dsprites_file"] else "dsprites simulator")
+  return ["# Reproduction: β-VAE on 2D shapes (dSprites)", "",
+          f"Preset `{settings['preset']}`: {settings['steps']:,} training "
+          f"steps per run, seeds {', '.join(map(str, settings['seeds']))}, "
+          f"dataset `{dataset}`. "
+          "Every number is mean ± std over seeds (population std). β-VAE "
+          "metric columns are accuracies, followed by the mean of the better "
+          "half of runs (the largest ceil(n / 2) scores; the paper is "
+          "recalled to report the better half of its runs); the paper column "
+          f"is {settings_lib.PAPER_SOURCE}. The paper-protocol columns label "
+          "the four factors the paper is recalled to have labelled (no "
+          "shape) and all five; see docs/metrics.md.", ""]
+
+
+def table_lines(results):
+  """The score table: one row per model, then the paper-only rows."""
+  settings = results["settings"]
+  beta_metrics = [k for k in _METRIC_KEYS if k.startswith("beta_vae")]
+  header = (["model", "paper (Table 1)"] +
+            [entry.label for entry in settings_lib.METRICS] + ["targets"])
+  lines = [_row(header), "|" + "---|" * len(header)]
+  for model, _, _ in settings_lib.MODELS:
+    entry = results["models"][model]
+    paper = (f"{100 * entry['paper']:.2f}%" if entry["paper"] is not None
+             else "—")
+    cells = [entry["label"], paper]
+    for key in _METRIC_KEYS:
+      cells.append(_fmt(entry["summary"], key, percent=key in beta_metrics)
+                   if key in settings["metrics"] else "not run")
+    cells.append("; ".join(
+        f"{'PASS' if c['passed'] else 'FAIL'}: {c['name']}"
+        for c in results["checks"]) if model == "beta_vae" else "")
+    lines.append(_row(cells))
+  for key, label in settings_lib.PAPER_ONLY:
+    lines.append(_row([label, f"{100 * settings_lib.PAPER_TABLE1[key]:.2f}%"]
+                      + ["not run"] * len(_METRIC_KEYS) + [""]))
+  lines.append("")
+  return lines
+
+
+def check_lines(results):
+  """'Targets (β-VAE): ...' and one line per check."""
+  lines = ["Targets (β-VAE): " + ("**all passed**" if results["passed"]
+                                  else "**not all passed**") + "."]
+  for c in results["checks"]:
+    lines.append(f"- {'PASS' if c['passed'] else 'FAIL'} — {c['name']}: "
+                 f"{c['detail']}")
+  lines.append("")
+  return lines
+
+
+def gap_to_paper(results):
+  """How much of the gap between the β-VAE's paper-protocol score and the
+  paper's Table 1 value is the protocol's factor set and how much is
+  training, and what the four factors do to the baselines; None when
+  either paper-protocol entry was not evaluated (see analysis.gap_numbers;
+  percentage points of accuracy)."""
+  gap = analysis.gap_numbers(results)
+  if gap is None:
+    return None
+  paper, mean4, mean5, best4 = (gap["paper"], gap["four"], gap["five"],
+                                gap["best4"])
+  steps = results["settings"]["steps"]
+  if best4 >= paper:
+    best_words = (f"the better half of runs scores {best4:.1f}%, the "
+                  f"paper's value or more")
+  else:
+    best_words = (f"{paper - best4:.1f} for the better half of runs, "
+                  f"{best4:.1f}%")
+  text = (
+      f"Protocol: on the same β-VAE runs, labelling the paper's four "
+      f"factors instead of all five moves the paper-protocol score from "
+      f"{mean5:.1f}% to {mean4:.1f}% (mean over runs), so "
+      f"{mean4 - mean5:.1f} of the {paper - mean5:.1f} points between the "
+      f"five-factor score and the paper's {paper:.2f}% are the protocol's "
+      f"factor set. Training: the remaining {paper - mean4:.1f} points "
+      f"({best_words}) are the models themselves, trained {steps:,} steps "
+      f"here: the seeds that give shape or orientation no latent of their "
+      f"own, or split a position over two latents (see the factor list).")
+  baselines = [
+      f"{_model_label(model)} {four:.1f}% with four factors and "
+      f"{five:.1f}% with five (paper: {theirs:.2f}%)"
+      for model, (four, five, theirs) in gap["baselines"].items()]
+  if baselines:
+    text += (" The four factors lift every representation, not only the "
+             "β-VAE: " + "; ".join(baselines) + ".")
+  return text
+
+
+def gap_lines(results):
+  """The gap section ([] when it cannot be computed)."""
+  gap = gap_to_paper(results)
+  return ["## The gap to the paper's 99.23%", "", gap, ""] if gap else []
+
+
+def _udr_table_lines(with_udr):
+  lines = [
+      "| model | seed | UDR (Lasso) | UDR (Spearman) | informative latents "
+      "| β-VAE metric (disentanglement_lib) | MIG | picked by UDR |",
+      "|---|---|---|---|---|---|---|---|"]
+  for _, entry in with_udr:
+    udr = entry["udr"]
+    for seed, seed_udr in udr["per_seed"].items():
+      scores = entry["seeds"][seed]["scores"]
+      lines.append(
+          f"| {entry['label']} | {seed} | {seed_udr['udr_lasso']:.3f} | "
+          f"{seed_udr['udr_spearman']:.3f} | "
+          f"{seed_udr['informative_latents']} | "
+          f"{_score_text(scores.get('beta_vae_dl'))} | "
+          f"{_score_text(scores.get('mig'))} | "
+          f"{'yes' if int(seed) == udr['picked_seed'] else ''} |")
+  lines.append("")
+  return lines
+
+
+def _udr_pick_line(entry):
+  picked = str(entry["udr"]["picked_seed"])
+  parts = []
+  for key in ("beta_vae_dl", "mig"):
+    if key in entry["summary"]:
+      values = [e["scores"][key] for e in entry["seeds"].values()]
+      parts.append(
+          f"{_label(key)} {entry['seeds'][picked]['scores'][key]:.3f} "
+          f"against {entry['summary'][key]['mean']:.3f} (mean over "
+          f"seeds; best seed {max(values):.3f}, worst {min(values):.3f})")
+  return (f"- {entry['label']}: UDR picks seed {picked}"
+          + (": " + "; ".join(parts) if parts else "") + ".")
+
+
+def _udr_summary_lines(results):
+  lines = []
+  correlations = results.get("udr_rank_correlations") or {}
+  listed = [f"{_label(k)} {v['rho']:+.2f}" for k, v in correlations.items()
+            if v["rho"] is not None]
+  if listed:
+    count = next(iter(correlations.values()))["n"]
+    lines.append(
+        f"- Spearman rank correlation of UDR (Lasso) with each metric over "
+        f"the {count} trained models (every seed of every trained model): "
+        + ", ".join(listed) + ".")
+  selection = results.get("selection")
+  if selection:
+    scored = "; ".join(
+        f"{_model_label(model)} seed {selection['picked'][model]}: "
+        + ", ".join(f"{_label(k)} {v:.3f}" for k, v in scores.items())
+        for model, scores in selection["scores"].items())
+    lines.append(
+        "- At full sizes (β-VAE metric 10,000 / 5,000 examples, MIG 10,000 "
+        f"samples): {scored}.")
+  return lines
+
+
+def udr_lines(results):
+  """Markdown lines of the UDR section ([] when no model has a UDR)."""
+  models = results["models"]
+  with_udr = [(key, models[key]) for key, _, _ in settings_lib.MODELS
+              if "udr" in models.get(key, {})]
+  if not with_udr:
+    return []
+  num_points = results["settings"].get("udr_num_points")
+  lines = [
+      "## Choosing without labels (UDR)", "",
+      f"UDR (Duan et al. 2020; [model_selection.md](model_selection.md)) "
+      f"compares the seeds of each trained model with each other on one "
+      f"shared sample of {num_points:,} images, without labels; the seed "
+      "with the highest UDR (Lasso) is the one a user without labels would "
+      "keep. Supervised scores beside it are the table's.", ""]
+  lines += _udr_table_lines(with_udr)
+  lines += [_udr_pick_line(entry) for _, entry in with_udr]
+  lines += _udr_summary_lines(results)
+  lines.append("")
+  return lines
+
+
+def _factor_line(entry):
+  factors = entry["factors"]
+  if factors is None:
+    return "MIG not evaluated"
+  parts = [f"z{e['latent']}→{e['factor']} {e['nmi']:.2f}"
+           for e in factors["latents"]]
+  more = ""
+  if factors["num_latents"] > 64:
+    more = f" (top {len(parts)} of {factors['num_latents']} dimensions)"
+  elif factors["num_active"] != factors["num_latents"]:
+    more = f" ({factors['num_active']} of {factors['num_latents']} active)"
+  return (", ".join(parts) or "no active latent") + more
+
+
+def factor_lines(results):
+  """The section listing which factor each latent captures."""
+  lines = ["## Which factor each latent captures", "",
+           "Normalised mutual information NMI = I(z_j; v_k) / H(v_k) "
+           "between each latent (means, discretised into MIG's 20 "
+           "histogram bins) and each factor, from the MIG evaluation; "
+           "`zj→factor nmi` lists each active latent's best factor "
+           f"(trained models: latents with training KL > "
+           f"{latent_stats.ACTIVE_KL_NATS} nats; baselines: every "
+           "dimension).", ""]
+  for model, label, _ in settings_lib.MODELS:
+    seeds = results["models"][model]["seeds"]
+    lines.append(f"- {label}: " + "; ".join(
+        f"seed {s}: {_factor_line(e)}" for s, e in seeds.items()))
+  lines.append("")
+  return lines
+
+
+def schedule_words(recipe):
+  """' (2000-step linear warm-up, then cosine decay to 0 at the last
+  step)', or '' for a constant rate (also for recipes that do not record
+  a schedule)."""
+  warmup = recipe.get("lr_warmup_steps", 0)
+  decay = recipe.get("lr_decay", "constant")
+  if warmup == 0 and decay == "constant":
+    return ""
+  parts = [f"{warmup}-step linear warm-up"] if warmup else []
+  if decay == "cosine":
+    parts.append("cosine decay to 0 at the last step")
+  return " (" + ", then ".join(parts) + ")"
+
+
+def _recipe_line(recipe):
+  return (f"- β-VAE recipe: β = {recipe['beta']:g}, objective "
+          f"{recipe['objective']}, learning rate {recipe['learning_rate']:g}"
+          f"{schedule_words(recipe)}, "
+          f"batch {recipe['batch_size']}, {recipe['arch']} architecture, "
+          f"{recipe['latent_dim']} latents, {recipe['likelihood']} "
+          "likelihood; the VAE is the same with β = 1.")
+
+
+def _sizes_line(settings):
+  sizes = (f"{settings['num_train'] or 'full'} / "
+           f"{settings['num_eval'] or 'full'}")
+  pixel = ", ".join(f"{k} {v[0]} / {v[1]}"
+                    for k, v in sorted(settings["pixel_sizes"].items()))
+  special = ", ".join(f"{k} {v[0] or 'full'} / {v[1] or 'full'}"
+                      for k, v in sorted(settings["metric_sizes"].items()))
+  return (f"- Metric sizes (train / eval examples or samples): {sizes}" +
+          (f"; {special}" if special else "") +
+          (f"; raw pixels: {pixel}" if pixel else "") +
+          f"; metric seed of run s: {settings['metric_seed']} + s; PCA/ICA "
+          f"fitted on {settings['baseline_num_fit']} images; code table: "
+          f"{settings.get('code_table', 'auto')}. The exact "
+          "parameters of every evaluation are in the JSON.")
+
+
+def _cost_line(results):
+  return (f"- Wall time of the command that wrote this file: "
+          f"{results['wall_seconds']:.0f} s; compute time of all runs and "
+          f"evaluations (including reused ones): "
+          f"{results['compute_seconds']:.0f} s (runs trained in parallel "
+          f"count once each); trained in that command: "
+          f"{len(results['trained'])} run(s), "
+          f"{results['settings'].get('parallel_runs', 1)} at a time; "
+          f"evaluations computed / reused: "
+          f"{results['evaluations_computed']} / "
+          f"{results['evaluations_reused']}.")
+
+
+def settings_lines(results):
+  """The settings section: recipe, sizes, machine, package, costs."""
+  settings = results["settings"]
+  machine = results["machine"]
+  gpus = ", ".join(machine["gpus"]) or "none"
+  return ["## Settings", "", _recipe_line(settings["recipe"]),
+          _sizes_line(settings),
+          f"- Machine: {machine['platform']}, {machine['cpu_count']} "
+          f"CPUs, Python {machine['python']}, TensorFlow "
+          f"{machine['tensorflow']}, GPU: {gpus}.",
+          f"- Package: tf_betavae {results['package_version']}.",
+          _cost_line(results), ""]
+
+
+def command_lines(command):
+  """The command that wrote the file, and where hand-written notes live."""
+  return ["Command:", "", "```", command, "```", "",
+          "This file is written by `scripts/reproduce.py` and replaced "
+          "by each run; hand-written notes on runs and the recipe "
+          "search are in [recipe_search.md](recipe_search.md).", ""]
+
+
+def markdown(results, command):
+  """The whole markdown text of reproduce()'s results."""
+  lines = (intro_lines(results) + table_lines(results) + check_lines(results)
+           + gap_lines(results) + udr_lines(results) + factor_lines(results)
+           + settings_lines(results) + command_lines(command))
+  return "\n".join(lines)
+
+
+def write_markdown(results, path, command):
+  """Writes the results as markdown (one table plus context); returns path.
+
+  Args:
+    results: reproduce()'s dict.
+    path: output .md path (directories are created).
+    command: the exact command line, a str.
+  """
+  return io_utils.write_text_atomic(path, markdown(results, command))
+
+
+def json_path_for(markdown_path):
+  """The raw-results JSON beside a markdown path: results.md -> results.json."""
+  root, _ = os.path.splitext(markdown_path)
+  return root + ".json"
+
+
+def write_json(results, path):
+  """Writes reproduce()'s dict as JSON; returns path."""
+  return io_utils.write_json_atomic(path, results)
+
+
+def summary_lines(results, md_path, json_path):
+  """What scripts/reproduce.py prints: counts, files, every check."""
+  lines = [f"trained {len(results['trained'])} run(s); evaluations computed "
+           f"{results['evaluations_computed']}, reused "
+           f"{results['evaluations_reused']}; "
+           f"{results['wall_seconds']:.0f} s",
+           f"wrote {md_path} and {json_path}"]
+  for check in results["checks"]:
+    lines.append(f"{'PASS' if check['passed'] else 'FAIL'}: {check['name']} "
+                 f"({check['detail']})")
+  lines.append("all targets passed" if results["passed"]
+               else "some targets failed")
+  return lines

@@ -1,0 +1,378 @@
+"""What a reproduction of the β-VAE paper's 2D-shapes table is.
+
+The table (``MODELS`` by ``METRICS``), the training recipe (``Recipe``),
+the sizes of each preset (``PRESETS``) and every setting of one
+reproduction (``Settings``), checked by ``validate``.
+
+Presets (sizes; wall times are in docs/results.md):
+
+* ``cpu`` (default): the CPU recipe (β = 8, Adam 1e-3, batch 64, conv, 10
+  latents; tf_betavae.training.presets) for 3 seeds x 2 trained models x 20,000
+  steps, trained 2 at a time in processes pinned to one core each, then
+  evaluated 2 at a time.  Metrics at reduced sizes: β-VAE metric 2,000
+  train / 1,000 eval examples per protocol, MIG 10,000 samples (full),
+  FactorVAE, DCI and SAP 2,000 / 1,000; DCI and SAP on raw pixels (4,096
+  code dimensions, one gradient-boosted model per factor over 4,096
+  features) at 500 / 250.  Baselines are fitted on 5,000 images.
+* ``select``: the cpu recipe on 5 seeds (the VAE and the baselines on the
+  first 3); UDR picks a β-VAE seed, which is scored at full sizes.
+* ``quick``: 1 seed x 300 steps, every metric at 300 / 150 samples
+  (raw-pixel DCI and SAP at 100 / 50), baselines fitted on 1,000 images.
+  Tests shrink it further with overrides.
+* ``gpu``: 3 seeds x 300,000 steps (disentanglement_lib's dSprites
+  length), every metric at its full protocol sizes, baselines fitted on
+  10,000 images.
+
+Randomness: run ``s`` trains with seed ``s``; its metrics use
+``RandomState(metric_seed + s)``; baselines of seed ``s`` are fitted with
+``RandomState(s)``.
+"""
+
+import dataclasses
+
+from tf_betavae.training import presets
+from tf_betavae import training
+from tf_betavae.metrics import code_table
+
+# Higgins et al. 2017, Table 1: β-VAE metric (its own protocol), 2D shapes.
+PAPER_TABLE1 = {
+    "beta_vae": 0.9923, "vae": 0.6158, "pca": 0.849, "ica": 0.4203,
+    "dc_ign": 0.993, "infogan": 0.735,
+}
+PAPER_SOURCE = ("Higgins et al. 2017, Table 1 (β-VAE metric under the "
+                "paper's own protocol)")
+
+# Models of the table, in order: (key, label, kind).
+MODELS = (
+    ("beta_vae", "β-VAE", "trained"),
+    ("vae", "VAE (β = 1)", "trained"),
+    ("pca", "PCA", "baseline"),
+    ("ica", "ICA", "baseline"),
+    ("pixels", "raw pixels", "baseline"),
+    ("untrained", "untrained encoder", "baseline"),
+)
+PAPER_ONLY = (("dc_ign", "DC-IGN"), ("infogan", "InfoGAN"))
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricEntry:
+  """One column of the table: a metric under one protocol and factor set.
+
+  Attributes:
+    key: column key (file name of its cached evaluations).
+    metric: a name of tf_betavae.metrics.METRICS.
+    protocol: the β-VAE metric's protocol (the other metrics have one).
+    label: column heading.
+    paper_factors: the factors the paper protocol labels ("auto": the
+      paper's four on dSprites; "all"); None for the other entries.
+  """
+
+  key: str
+  metric: str
+  protocol: str
+  label: str
+  paper_factors: object = None
+
+
+METRICS = (
+    MetricEntry("beta_vae_paper", "beta_vae", "paper",
+                "β-VAE metric (paper protocol, 4 factors: no shape)", "auto"),
+    MetricEntry("beta_vae_paper_all", "beta_vae", "paper",
+                "β-VAE metric (paper protocol, all 5 factors)", "all"),
+    MetricEntry("beta_vae_dl", "beta_vae", "disentanglement_lib",
+                "β-VAE metric (disentanglement_lib)"),
+    MetricEntry("mig", "mig", "disentanglement_lib", "MIG"),
+    MetricEntry("factor_vae", "factor_vae", "disentanglement_lib",
+                "FactorVAE"),
+    MetricEntry("dci", "dci", "disentanglement_lib", "DCI disentanglement"),
+    MetricEntry("sap", "sap", "disentanglement_lib", "SAP"),
+)
+METRIC_KEYS = tuple(m.key for m in METRICS)
+METRIC_ENTRIES = {m.key: m for m in METRICS}
+
+# Code-table modes a reproduction accepts: "always" is left out because
+# raw pixels (4,096 dims) cannot be tabulated.
+REPRODUCE_CODE_TABLE_MODES = tuple(
+    m for m in code_table.CODE_TABLE_MODES if m != "always")
+
+
+def metric_label(metric_key):
+  """Column heading of a metric key."""
+  return METRIC_ENTRIES[metric_key].label
+
+
+def model_label(model):
+  """Row label of a model key of MODELS."""
+  return next(label for key, label, _ in MODELS if key == model)
+
+
+class UsageError(ValueError):
+  """A setting is invalid; the message is one line."""
+
+
+@dataclasses.dataclass
+class Recipe:
+  """How the β-VAE is trained (the plain VAE uses the same with β = 1).
+
+  Attributes mirror tf_betavae.training.TrainConfig.
+  """
+
+  beta: float = presets.CPU_RECIPE["beta"]
+  learning_rate: float = presets.CPU_RECIPE["learning_rate"]
+  lr_warmup_steps: int = 0
+  lr_decay: str = "constant"
+  objective: str = "H"
+  batch_size: int = 64
+  arch: str = "conv"
+  latent_dim: int = 10
+  likelihood: str = "bernoulli"
+  gamma: float = 1000.0
+  capacity_max: float = 25.0
+  capacity_steps: int = 100000
+
+
+@dataclasses.dataclass
+class Preset:
+  """Sizes of a reproduction.
+
+  Attributes:
+    steps: training steps of every run.
+    num_seeds: seeds 0..num_seeds-1.
+    num_train, num_eval: metric sample sizes (None: the metric's full
+      disentanglement_lib size); see tf_betavae.metrics.run_metric.
+    metric_sizes: {metric key: (num_train, num_eval)} for particular
+      metrics (e.g. MIG, which is cheap, at full size).
+    pixel_sizes: {metric key: (num_train, num_eval)} for the raw-pixel
+      baseline (4,096 code dimensions make DCI and SAP slow).
+    baseline_num_fit: images PCA and ICA are fitted on.
+    parallel_runs: trainings (then evaluations) run at once, each in its
+      own process pinned to its share of the CPUs
+      (tf_betavae.experiments.parallel); 1 runs everything in this process.
+    reference_num_seeds: see Settings.
+    selection_check: see Settings.
+    udr_num_points: see Settings.
+  """
+
+  steps: int
+  num_seeds: int
+  num_train: object
+  num_eval: object
+  metric_sizes: dict
+  pixel_sizes: dict
+  baseline_num_fit: int
+  parallel_runs: int = 1
+  reference_num_seeds: object = None
+  selection_check: bool = False
+  udr_num_points: int = 10000
+
+
+PRESETS = {
+    "cpu": Preset(steps=20000, num_seeds=3, num_train=2000, num_eval=1000,
+                  metric_sizes={"mig": (10000, None)},
+                  pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
+                  baseline_num_fit=5000, parallel_runs=2),
+    "quick": Preset(steps=300, num_seeds=1, num_train=300, num_eval=150,
+                    metric_sizes={"mig": (2000, None)},
+                    pixel_sizes={"dci": (100, 50), "sap": (100, 50)},
+                    baseline_num_fit=1000),
+    "gpu": Preset(steps=300000, num_seeds=3, num_train=None, num_eval=None,
+                  metric_sizes={}, pixel_sizes={}, baseline_num_fit=10000),
+    # The cpu recipe on 5 seeds (the VAE and the baselines on the first 3),
+    # UDR picks one, and the pick is scored at full sizes.
+    "select": Preset(steps=20000, num_seeds=5, num_train=2000, num_eval=1000,
+                     metric_sizes={"mig": (10000, None)},
+                     pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
+                     baseline_num_fit=5000, parallel_runs=2,
+                     reference_num_seeds=3, selection_check=True),
+}
+
+
+@dataclasses.dataclass
+class Settings:
+  """Everything a reproduction depends on.
+
+  Attributes:
+    work_dir: runs and cached evaluations go here.
+    preset: a name of PRESETS (recorded).
+    recipe: Recipe of the β-VAE runs.
+    steps: training steps of every run.
+    seeds: list of int.
+    num_train, num_eval: metric sizes (None: full size).
+    metric_sizes: {metric key: (num_train, num_eval)} for particular metrics.
+    pixel_sizes: {metric key: (num_train, num_eval)} for raw pixels.
+    metrics: metric keys (METRIC_KEYS) to evaluate; the others are "not
+      run" in the table.
+    baseline_num_fit: images PCA/ICA are fitted on.
+    metric_seed: metrics of seed s use RandomState(metric_seed + s).
+    dsprites_file: the official dSprites file, or None for the simulator.
+    parallel_runs: trainings and evaluations run at once in pinned worker
+      processes (see Preset); changes how fast they run, not what they
+      are (neither run directories nor evaluation keys depend on it).
+    code_table: one of REPRODUCE_CODE_TABLE_MODES: whether a model's
+      metrics look codes up in a table of every observation encoded once
+      (tf_betavae.metrics.code_table); like parallel_runs, changes speed,
+      not scores, and is not part of evaluation keys.
+    udr_num_points: images of the shared sample on which the seeds of each
+      trained model are compared by UDR (disentanglement_lib: 10,000).
+    reference_num_seeds: the VAE and the baselines use the first this many
+      seeds (None: all); the β-VAE uses every seed.
+    selection_check: also score the β-VAE and VAE seeds that UDR picks,
+      and PCA of the first seed, with the β-VAE metric
+      (disentanglement_lib) and MIG at full sizes, and check the picked
+      β-VAE against udr.SELECTION_TARGETS.
+  """
+
+  work_dir: str
+  preset: str = "cpu"
+  recipe: Recipe = dataclasses.field(default_factory=Recipe)
+  steps: int = 8000
+  seeds: list = dataclasses.field(default_factory=lambda: [0, 1, 2])
+  num_train: object = 2000
+  num_eval: object = 1000
+  metric_sizes: dict = dataclasses.field(default_factory=dict)
+  pixel_sizes: dict = dataclasses.field(default_factory=dict)
+  metrics: list = dataclasses.field(default_factory=lambda: list(METRIC_KEYS))
+  baseline_num_fit: int = 5000
+  metric_seed: int = 0
+  dsprites_file: object = None
+  parallel_runs: int = 1
+  code_table: str = "auto"
+  udr_num_points: int = 10000
+  reference_num_seeds: object = None
+  selection_check: bool = False
+
+  def model_seeds(self, model):
+    """Seeds of one model of MODELS: every seed for the β-VAE, the first
+    ``reference_num_seeds`` for the VAE and the baselines (all when
+    None)."""
+    if model == "beta_vae" or self.reference_num_seeds is None:
+      return list(self.seeds)
+    return list(self.seeds[:self.reference_num_seeds])
+
+  def model_beta(self, model):
+    """β of a trained model: the recipe's for the β-VAE, 1 for the VAE."""
+    return self.recipe.beta if model == "beta_vae" else 1.0
+
+  @property
+  def dataset(self):
+    return "dsprites_official" if self.dsprites_file else "dsprites"
+
+  def to_dict(self):
+    return dataclasses.asdict(self)
+
+
+def settings_from_preset(name, work_dir, **overrides):
+  """Settings of a preset; keyword arguments that are not None override it.
+
+  ``seeds`` overrides the preset's seed list; ``num_seeds`` its count.
+  Explicit ``num_train``/``num_eval`` replace the per-metric sizes and cap
+  the raw-pixel sizes.
+
+  Raises:
+    UsageError: unknown preset or a bad value.
+  """
+  if name not in PRESETS:
+    raise UsageError(f"unknown --preset {name!r}; choose one of "
+                     f"{', '.join(PRESETS)}")
+  preset = PRESETS[name]
+  values = dict(preset=name, steps=preset.steps,
+                seeds=list(range(preset.num_seeds)),
+                num_train=preset.num_train, num_eval=preset.num_eval,
+                metric_sizes=dict(preset.metric_sizes),
+                pixel_sizes=dict(preset.pixel_sizes),
+                baseline_num_fit=preset.baseline_num_fit,
+                parallel_runs=preset.parallel_runs,
+                reference_num_seeds=preset.reference_num_seeds,
+                selection_check=preset.selection_check,
+                udr_num_points=preset.udr_num_points)
+  num_seeds = overrides.pop("num_seeds", None)
+  if num_seeds is not None:
+    if num_seeds < 1:
+      raise UsageError(f"--num_seeds must be at least 1, got {num_seeds}")
+    values["seeds"] = list(range(num_seeds))
+  values.update({k: v for k, v in overrides.items() if v is not None})
+  settings = Settings(work_dir=work_dir, **values)
+  if overrides.get("num_train") is not None or overrides.get(
+      "num_eval") is not None:
+    settings.metric_sizes = {}
+    settings.pixel_sizes = {
+        key: (_min(n_train, settings.num_train), _min(n_eval,
+                                                      settings.num_eval))
+        for key, (n_train, n_eval) in settings.pixel_sizes.items()}
+  validate(settings)
+  return settings
+
+
+def _min(a, b):
+  return a if b is None else min(a, b)
+
+
+def _validate_seeds(settings):
+  if not settings.seeds:
+    raise UsageError("--seeds is empty")
+  if len(set(settings.seeds)) != len(settings.seeds):
+    raise UsageError(f"--seeds has duplicates: {settings.seeds}")
+  if any(not isinstance(s, int) or s < 0 for s in settings.seeds):
+    raise UsageError(f"--seeds must be non-negative integers, got "
+                     f"{settings.seeds}")
+
+
+def _validate_sample_sizes(settings):
+  for name in ("num_train", "num_eval"):
+    value = getattr(settings, name)
+    if value is not None and value < 10:
+      raise UsageError(f"--{name} must be at least 10, got {value}")
+
+
+def _validate_references_and_fits(settings):
+  if settings.reference_num_seeds is not None and not (
+      1 <= settings.reference_num_seeds <= len(settings.seeds)):
+    raise UsageError(f"--reference_num_seeds must be between 1 and the "
+                     f"number of seeds ({len(settings.seeds)}), got "
+                     f"{settings.reference_num_seeds}")
+  if settings.udr_num_points < 10:
+    raise UsageError(f"--udr_num_points must be at least 10, got "
+                     f"{settings.udr_num_points}")
+  if settings.baseline_num_fit < 20:
+    raise UsageError(f"--baseline_num_fit must be at least 20, got "
+                     f"{settings.baseline_num_fit}")
+
+
+def validate(settings):
+  """Raises UsageError (one line) for the first bad setting."""
+  unknown = [k for k in settings.metrics if k not in METRIC_KEYS]
+  if unknown or not settings.metrics:
+    raise UsageError(f"--metrics must be a comma-separated subset of "
+                     f"{','.join(METRIC_KEYS)}; got {settings.metrics}")
+  _validate_seeds(settings)
+  _validate_sample_sizes(settings)
+  if not isinstance(settings.parallel_runs, int) or settings.parallel_runs < 1:
+    raise UsageError(f"--parallel_runs must be a positive integer, got "
+                     f"{settings.parallel_runs}")
+  if settings.code_table not in REPRODUCE_CODE_TABLE_MODES:
+    raise UsageError(f"--code_table must be one of "
+                     f"{', '.join(REPRODUCE_CODE_TABLE_MODES)}, got "
+                     f"{settings.code_table!r}")
+  _validate_references_and_fits(settings)
+  try:
+    for beta in (settings.recipe.beta, 1.0):
+      train_config(settings, beta, settings.seeds[0]).validate()
+  except training.ConfigError as e:
+    raise UsageError(str(e)) from None
+
+
+def train_config(settings, beta, seed):
+  """The TrainConfig of one run (objective, sizes from the recipe)."""
+  recipe = settings.recipe
+  steps = settings.steps
+  return training.TrainConfig(
+      dataset=settings.dataset, arch=recipe.arch,
+      latent_dim=recipe.latent_dim, likelihood=recipe.likelihood,
+      objective=recipe.objective, beta=float(beta), gamma=recipe.gamma,
+      capacity_max=recipe.capacity_max, capacity_steps=recipe.capacity_steps,
+      batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+      lr_warmup_steps=recipe.lr_warmup_steps, lr_decay=recipe.lr_decay,
+      steps=steps, seed=int(seed),
+      checkpoint_every=max(1, min(2000, steps)),
+      log_every=max(1, min(500, steps)), image_summary_every=0,
+      dsprites_file=settings.dsprites_file)

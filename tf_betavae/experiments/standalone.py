@@ -1,0 +1,187 @@
+"""Metrics of one SavedModel encoder or baseline, outside a reproduction.
+
+What scripts/evaluate.py runs: ``evaluate(request)`` builds the
+representation, encodes through a code table when it pays
+(tf_betavae.metrics.prepare_representation), scores each metric with
+``evaluations.timed_metric`` and writes the results JSON (and, for an
+export of this package, ``metrics.json`` beside its ``saved_model.pb``).
+"""
+
+import dataclasses
+import os
+
+from absl import logging
+import numpy as np
+
+from tf_betavae import data
+from tf_betavae import export
+from tf_betavae import io_utils
+from tf_betavae import metrics
+from tf_betavae.data.indexed import MissingFactorsError
+from tf_betavae.experiments import evaluations
+from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.metrics import baselines
+from tf_betavae.metrics import beta_vae
+from tf_betavae.metrics import representation
+
+METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
+BASELINES = ("pca", "ica", "pixels", "untrained")
+METRICS_FILE = "metrics.json"
+
+UsageError = settings_lib.UsageError
+
+
+@dataclasses.dataclass
+class EvaluationRequest:
+  """What to evaluate and how (the flags of scripts/evaluate.py).
+
+  Attributes:
+    saved_model, signature, output_key: a SavedModel and the signature
+      output used as the code; or ``baseline`` (one of BASELINES) with
+      ``baseline_dim`` components.
+    dataset, data_dir, dsprites_file: the ground truth.
+    metrics: comma-separated subset of METRIC_NAMES.
+    protocol, paper_factors: of the beta_vae metric.
+    num_train, num_eval: size overrides (None: the protocol's).
+    seed: each metric uses RandomState(seed).
+    batch_size: images per SavedModel call.
+    code_table: one of tf_betavae.metrics.code_table.CODE_TABLE_MODES.
+    output: where to write the results JSON (or None).
+    write_beside_model: also write metrics.json beside a project export.
+  """
+
+  saved_model: object = None
+  signature: str = "serving_default"
+  output_key: str = "latent_mean"
+  baseline: object = None
+  baseline_dim: int = 10
+  dataset: str = "dsprites"
+  data_dir: object = None
+  dsprites_file: object = None
+  metrics: str = ",".join(METRIC_NAMES)
+  protocol: str = "disentanglement_lib"
+  paper_factors: str = "auto"
+  num_train: object = None
+  num_eval: object = None
+  seed: int = 0
+  batch_size: int = 2048
+  code_table: str = "auto"
+  output: object = None
+  write_beside_model: bool = True
+
+
+def metric_names(text):
+  """The metric names of a comma-separated list; UsageError if unknown."""
+  names = [n.strip() for n in text.split(",") if n.strip()]
+  unknown = [n for n in names if n not in METRIC_NAMES]
+  if unknown or not names:
+    raise UsageError(f"--metrics must be a comma-separated subset of "
+                     f"{','.join(METRIC_NAMES)}; got {text!r}")
+  return names
+
+
+def _check(request):
+  if bool(request.saved_model) == bool(request.baseline):
+    raise UsageError("give exactly one of --saved_model DIR or --baseline "
+                     "pca|ica|pixels|untrained")
+  for name in ("num_train", "num_eval"):
+    if getattr(request, name) is not None and getattr(request, name) < 2:
+      raise UsageError(f"--{name} must be at least 2")
+  names = metric_names(request.metrics)
+  try:
+    gt = data.ground_truth(request.dataset, data_dir=request.data_dir,
+                           dsprites_file=request.dsprites_file)
+  except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
+    raise UsageError(str(e)) from e
+  if "beta_vae" in names and request.protocol == "paper":
+    try:
+      beta_vae.resolve_factors(gt, request.paper_factors)
+    except ValueError as e:
+      raise UsageError(f"--paper_factors: {e}") from e
+  return names, gt
+
+
+def _representation(request, gt):
+  """(representation fn, source dict, metrics.json path beside the model
+  or None)."""
+  if not request.saved_model:
+    fn = baselines.make_baseline(
+        request.baseline, gt, np.random.RandomState(request.seed),
+        request.seed, request.baseline_dim)
+    return fn, {"baseline": request.baseline,
+                "dim": request.baseline_dim}, None
+  try:
+    fn = representation.saved_model_representation(
+        request.saved_model, request.signature, request.output_key,
+        request.batch_size, observation_shape=gt.observation_shape)
+  except representation.RepresentationError as e:
+    raise UsageError(str(e)) from e
+  source = {"saved_model": os.path.abspath(request.saved_model),
+            "signature": request.signature, "output_key": request.output_key}
+  beside_model = None
+  if request.write_beside_model and representation.is_project_export(
+      request.saved_model, fn.input_name, request.signature,
+      request.output_key):
+    beside_model = os.path.join(request.saved_model, METRICS_FILE)
+  return fn, source, beside_model
+
+
+def _score_all(request, gt, fn, names, source, table_info):
+  results = {}
+  for name in names:
+    logging.info("Computing %s.", name)
+    try:
+      result = evaluations.timed_metric(
+          name, gt, fn, request.seed, protocol=request.protocol,
+          num_train=request.num_train, num_eval=request.num_eval,
+          paper_factors=request.paper_factors)
+    except MissingFactorsError as e:
+      raise UsageError(f"metric {name}: {e}; this metric needs every "
+                       "combination of the grid (use the complete file)") from e
+    result.update(representation=source, dataset=request.dataset,
+                  seed=request.seed, code_table=table_info)
+    results[name] = io_utils.to_jsonable(result)
+  return results
+
+
+def evaluate(request):
+  """Evaluates a request; returns {metric name: result dict}.
+
+  Each result holds ``score``, the metric's details and ``parameters``,
+  plus representation, dataset, seed, seconds and code_table.
+
+  Raises:
+    UsageError: a bad request (one-line message).
+  """
+  names, gt = _check(request)
+  fn, source, beside_model = _representation(request, gt)
+  try:
+    fn, table_info = metrics.prepare_representation(
+        gt, fn, names, protocol=request.protocol,
+        num_train=request.num_train, num_eval=request.num_eval,
+        code_table=request.code_table)
+  except metrics.CodeTableError as e:
+    raise UsageError(f"--code_table=always: {e}") from e
+  if table_info["used"]:
+    logging.info("Code table: %d observations encoded once in %.1f s.",
+                 table_info["observations"], table_info["build_seconds"])
+  results = _score_all(request, gt, fn, names, source, table_info)
+  for path in filter(None, (request.output, beside_model)):
+    io_utils.write_json_atomic(path, results)
+    logging.info("Wrote %s.", path)
+  if beside_model:
+    export.record_metric_scores(request.saved_model, results)
+  return results
+
+
+def results_table(results):
+  """The results as a short text table, one metric a line."""
+  lines = [f"{'metric':<12}{'score':>8}  details"]
+  keys = ("train_accuracy", "eval_accuracy", "completeness",
+          "informativeness_test", "num_active_dims")
+  for name, r in results.items():
+    details = ", ".join(
+        f"{k}={r[k]:.4g}" if isinstance(r[k], float) else f"{k}={r[k]}"
+        for k in keys if k in r)
+    lines.append(f"{name:<12}{r['score']:>8.4f}  {details}")
+  return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""UDR in a reproduction: ranking each trained model's seeds without labels.
+
+``udr_of_seeds`` compares the seeds of one trained model on one shared
+sample (cached in ``evaluations/<model>/udr.json``);
+``udr_rank_correlations`` says how UDR ranks against each supervised
+metric; ``selection_check`` scores the seed UDR picks at full sizes.
+"""
+
+import dataclasses
+import os
+import time
+
+from absl import logging
+import numpy as np
+import scipy.stats
+
+from tf_betavae.experiments import cache
+from tf_betavae.experiments import evaluations
+from tf_betavae.experiments import selection
+from tf_betavae.experiments import settings as settings_lib
+
+UDR_METHODS = ("udr_lasso", "udr_spearman")
+UDR_FILE = "udr.json"
+# Targets of the model UDR picks among the β-VAE seeds, full sizes.
+SELECTION_TARGETS = {"beta_vae_dl": 0.88, "mig": 0.35}
+SELECTION_METRICS = ("beta_vae_dl", "mig")
+
+
+def _udr_key(settings, runs, seeds):
+  return {"version": evaluations.RESULTS_VERSION,
+          "methods": list(UDR_METHODS),
+          "num_points": settings.udr_num_points,
+          "sample_seed": settings.metric_seed, "dataset": settings.dataset,
+          "dsprites_file": settings.dsprites_file,
+          "sources": {str(seed): {"export_path": runs[seed]["export_path"],
+                                  "step": runs[seed]["step"]}
+                      for seed in seeds}}
+
+
+def udr_of_seeds(settings, ground_truth, model, runs):
+  """UDR of one trained model's seeds against each other (cached).
+
+  Every seed's export encodes one shared sample of
+  ``settings.udr_num_points`` images drawn with
+  ``RandomState(settings.metric_seed)``; UDR with the Lasso and the
+  Spearman correlation (tf_betavae.metrics.udr) is computed over the
+  seeds; the seed with the highest Lasso UDR is the one UDR picks.
+
+  Args:
+    settings: Settings.
+    ground_truth: the ground-truth object images are drawn from.
+    model: a trained model key of settings.MODELS.
+    runs: {seed: training entry with ``run_dir``, ``step`` and
+      ``export_path``}, at least two seeds.
+
+  Returns:
+    dict: ``per_seed`` {str(seed): {udr_lasso, udr_spearman,
+    informative_latents}}, ``picked_seed`` (int), ``parameters``,
+    ``seconds``, ``reused`` (bool).
+  """
+  seeds = sorted(runs)
+  key = _udr_key(settings, runs, seeds)
+  path = os.path.join(settings.work_dir, "evaluations", model, UDR_FILE)
+  cached = cache.load(path, key)
+  if cached is not None:
+    return dict(cached, reused=True)
+  start = time.time()
+  logging.info("UDR of %s over seeds %s", model, seeds)
+  scored = selection.udr_of_exports(
+      [runs[seed]["export_path"] for seed in seeds], settings.dataset,
+      settings.udr_num_points, np.random.RandomState(settings.metric_seed),
+      ground_truth, UDR_METHODS)
+  per_seed = {str(seed): entry
+              for seed, entry in zip(seeds, scored["per_model"])}
+  result = {
+      "per_seed": per_seed,
+      "picked_seed": int(max(seeds, key=lambda s: (
+          per_seed[str(s)]["udr_lasso"], -s))),
+      "parameters": scored["parameters"],
+      "seconds": round(time.time() - start, 2),
+  }
+  cache.store(path, key, result)
+  return dict(result, reused=False)
+
+
+def _udr_metric_pairs(models, key, method):
+  pairs = []
+  for entry in models.values():
+    if "udr" not in entry:
+      continue
+    for seed, seed_entry in entry["seeds"].items():
+      if key in seed_entry["scores"] and seed in entry["udr"]["per_seed"]:
+        pairs.append((entry["udr"]["per_seed"][seed][method],
+                      seed_entry["scores"][key]))
+  return pairs
+
+
+def udr_rank_correlations(models, method="udr_lasso"):
+  """Spearman rank correlation between UDR and each supervised metric.
+
+  Over every (trained model, seed) that has a UDR: UDR is computed within
+  one model's seeds, and the correlation pools all of them, as Duan et al.
+  2020 report it.
+
+  Args:
+    models: reproduce()'s ``models`` dict.
+    method: a key of UDR_METHODS.
+
+  Returns:
+    dict {metric key: {"rho": float or None, "n": int}}; rho is None with
+    fewer than 3 models or a constant column.
+  """
+  out = {}
+  for key in settings_lib.METRIC_KEYS:
+    pairs = _udr_metric_pairs(models, key, method)
+    rho = None
+    if len(pairs) >= 3:
+      x, y = np.array(pairs, np.float64).T
+      if np.ptp(x) > 0 and np.ptp(y) > 0:
+        rho = float(scipy.stats.spearmanr(x, y)[0])
+    if pairs:
+      out[key] = {"rho": rho, "n": len(pairs)}
+  return out
+
+
+def _picked_seeds(models):
+  picked = {"beta_vae": models["beta_vae"]["udr"]["picked_seed"]}
+  if "udr" in models["vae"]:
+    picked["vae"] = models["vae"]["udr"]["picked_seed"]
+  else:
+    picked["vae"] = int(next(iter(models["vae"]["seeds"])))
+  picked["pca"] = int(next(iter(models["pca"]["seeds"])))
+  return picked
+
+
+def _full_size_evaluator(settings, full, ground_truth, models, model, seed):
+  if model == "pca":
+    source = evaluations.baseline_source(settings, model, seed)
+    build = evaluations.baseline_builder(model, ground_truth, seed, settings)
+  else:
+    run = models[model]["seeds"][str(seed)]["training"]
+    source = {"export_path": run["export_path"], "step": run["step"]}
+    build = evaluations.trained_builder(run["export_path"], ground_truth)
+  return evaluations.Evaluator(full, ground_truth, f"{model}_full_size", seed,
+                               source, build)
+
+
+def _selection_checks(picked, scores):
+  mine = scores["beta_vae"]
+  out = []
+  for key, target in SELECTION_TARGETS.items():
+    out.append({
+        "name": (f"UDR-picked β-VAE (seed {picked['beta_vae']}) "
+                 f"{settings_lib.metric_label(key)} at full size ≥ "
+                 f"{target:.2f}"),
+        "passed": bool(mine[key] >= target),
+        "detail": f"{mine[key]:.4f}"})
+  for other in ("vae", "pca"):
+    theirs = scores[other]["beta_vae_dl"]
+    out.append({
+        "name": (f"UDR-picked β-VAE beats {settings_lib.model_label(other)} "
+                 f"(seed {picked[other]}) on the β-VAE metric "
+                 "(disentanglement_lib) at full size"),
+        "passed": bool(mine["beta_vae_dl"] > theirs),
+        "detail": f"{mine['beta_vae_dl']:.4f} vs {theirs:.4f}"})
+  return out
+
+
+def selection_check(settings, ground_truth, models):
+  """Scores the UDR-picked β-VAE and VAE and PCA (first seed) at full
+  sizes and checks the picked β-VAE against SELECTION_TARGETS and the
+  other two.
+
+  Args:
+    settings: Settings.
+    ground_truth: ground-truth object.
+    models: reproduce()'s ``models`` dict (with ``udr`` entries).
+
+  Returns:
+    dict: ``picked`` {model: seed}, ``scores`` {model: {metric key:
+    score}}, ``checks`` (list of {name, passed, detail}), ``seconds``.
+  """
+  start = time.time()
+  full = dataclasses.replace(settings, num_train=None, num_eval=None,
+                             metric_sizes={}, pixel_sizes={})
+  picked = _picked_seeds(models)
+  scores = {}
+  for model, seed in picked.items():
+    evaluator = _full_size_evaluator(settings, full, ground_truth, models,
+                                     model, seed)
+    scores[model] = {key: float(evaluator.result(key)["score"])
+                     for key in SELECTION_METRICS}
+  return {"picked": picked, "scores": scores,
+          "checks": _selection_checks(picked, scores),
+          "seconds": round(time.time() - start, 2)}

@@ -1,0 +1,42 @@
+"""What a run reports while it trains: the step log line (with elapsed time
+and an estimate of the time left, worded by tf_betavae.progress) and
+TensorBoard scalars."""
+
+from absl import logging
+import tensorflow as tf
+
+from tf_betavae import progress
+from tf_betavae.models import latent_stats
+
+
+def log_step(step, total_steps, values, steps_per_second, batch_size,
+             elapsed, steps_done):
+  """Logs one step line.
+
+  Args:
+    step, total_steps: int.
+    values: the trackers' means (loss, reconstruction, kl, kl_latent_<d>).
+    steps_per_second: float, speed of the last chunk.
+    batch_size: int, global batch.
+    elapsed: float, seconds this invocation has trained.
+    steps_done: int, steps this invocation has trained.
+  """
+  active = sum(1 for k, v in values.items() if k.startswith("kl_latent_")
+               and v > latent_stats.ACTIVE_KL_NATS)
+  logging.info(
+      "step %d/%d  loss %.2f  reconstruction %.2f  kl %.2f  active latents "
+      "%d  %.1f steps/s (%.0f images/s)  %s", step, total_steps,
+      values["loss"], values["reconstruction"], values["kl"], active,
+      steps_per_second, steps_per_second * batch_size,
+      progress.eta_text(steps_done, steps_done + total_steps - step,
+                        elapsed))
+
+
+def write_scalars(writer, values, step):
+  """Tracker values as TensorBoard scalars: kl_per_latent/kl_latent_<d>,
+  everything else under train/."""
+  with writer.as_default(step=step):
+    for name, value in values.items():
+      group = "kl_per_latent/" if name.startswith("kl_latent_") else "train/"
+      tf.summary.scalar(group + name, value)
+    writer.flush()
