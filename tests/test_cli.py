@@ -106,3 +106,45 @@ def test_the_train_entry_point_prints_its_help():
                "--mixed_precision", "--lr_decay"):
     assert name in result.stdout, name
   assert "KL weight of objective H" in result.stdout
+
+
+def _record(pathname, level):
+  import logging  # pylint: disable=g-import-not-at-top
+  return logging.LogRecord("absl", level, pathname, 1, "message", None, None)
+
+
+def test_tensorflow_info_is_hidden_and_everything_else_kept():
+  import logging  # pylint: disable=g-import-not-at-top
+  keep = cli._LibraryInfoFilter().filter  # pylint: disable=protected-access
+  tf_file = os.path.join(os.sep, "site-packages", "tensorflow", "python",
+                         "checkpoint", "functional_saver.py")
+  ours = os.path.join(os.sep, "work", "tf_betavae", "training", "loop.py")
+  assert not keep(_record(tf_file, logging.INFO))
+  assert keep(_record(tf_file, logging.WARNING))
+  assert keep(_record(tf_file, logging.ERROR))
+  assert keep(_record(ours, logging.INFO))
+
+
+@pytest.mark.parametrize("driver", [False, True])
+def test_startup_noise_keeps_cuinit_failures_where_a_driver_exists(driver):
+  line = ("E0000 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+          "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
+  assert cli.startup_noise(line, driver_present=driver) is (not driver)
+  assert cli.startup_noise("I0000 port.cc:153] oneDNN custom operations are "
+                           "on.", driver_present=driver)
+  assert not cli.startup_noise("E0000 something real broke",
+                               driver_present=driver)
+
+
+def test_a_program_starts_with_its_own_lines(tmp_path):
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO_ROOT, "scripts", "evaluate.py"),
+       "--saved_model=" + str(tmp_path / "missing")],
+      capture_output=True, text=True, timeout=300, check=False,
+      env={k: v for k, v in os.environ.items()
+           if k != "TF_CPP_MIN_LOG_LEVEL"})
+  assert result.returncode == 2, result.stderr
+  lines = [l for l in result.stderr.splitlines() if l.strip()]
+  assert lines and lines[0].startswith("evaluate.py: error:"), lines
+  assert not any("cuInit" in l or "oneDNN" in l or "cudart" in l
+                 for l in lines), lines

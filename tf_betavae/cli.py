@@ -14,6 +14,7 @@ export, experiments) never do.
 """
 
 import dataclasses
+import logging
 import os
 import runpy
 import sys
@@ -21,6 +22,7 @@ import tempfile
 
 from absl import app
 from absl import flags
+from absl import logging as absl_logging
 
 
 class UsageError(Exception):
@@ -72,6 +74,20 @@ def flags_parser(program):
   return parse
 
 
+class _LibraryInfoFilter(logging.Filter):
+  """Drops INFO (and lower) records that TensorFlow and Keras log through
+  absl (checkpoint sharding times, SavedModel asset notices): the program's
+  own INFO lines stay, and every warning or error of any origin too."""
+
+  _SOURCES = tuple(os.sep + name + os.sep for name in
+                   ("tensorflow", "keras", "tf_keras", "tensorflow_datasets"))
+
+  def filter(self, record):
+    if record.levelno >= logging.WARNING:
+      return True
+    return not any(source in record.pathname for source in self._SOURCES)
+
+
 def run(main, program=None):
   """Runs ``main(argv)`` under absl with the package's CLI conventions.
 
@@ -94,6 +110,7 @@ def run(main, program=None):
     if not flags.FLAGS.tf_verbose:
       import tensorflow as tf  # pylint: disable=g-import-not-at-top
       tf.get_logger().setLevel("ERROR")
+      absl_logging.get_absl_handler().addFilter(_LibraryInfoFilter())
     try:
       return main(argv)
     except UsageError as e:
