@@ -65,7 +65,8 @@ RESULT_KEYS = ("launcher", "steps", "early_step", "peak_rss_bytes",
                "growth_fraction", "rss_by_step_bytes", "targets",
                "loadavg_start_end", "seconds")
 
-_STEP_LINE = re.compile(r"step (\d+)/(\d+)")
+# The step log line of a training run, "step N/M ..." (also read by soak.py).
+STEP_LINE = re.compile(r"step (\d+)/(\d+)")
 
 _LIBRARY_TRAIN = """
 from absl import logging
@@ -128,7 +129,7 @@ def _watch(process):
   poller = threading.Thread(target=poll, daemon=True)
   poller.start()
   for line in process.stderr:
-    match = _STEP_LINE.search(line)
+    match = STEP_LINE.search(line)
     if match:
       rss = read_status_bytes(process.pid, "VmRSS")
       step = int(match.group(1))

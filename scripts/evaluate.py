@@ -8,7 +8,9 @@ Writes a JSON object mapping each metric name to {"score": ..., details,
 "parameters": ...} and prints a short table.  When the SavedModel is an
 export of this project (an integer version directory with a
 serving_default: images -> latent_mean signature) the results are also
-written to metrics.json beside its saved_model.pb.
+merged into metrics.json beside its saved_model.pb and into its metadata,
+by metric (and protocol), under a lock: two evaluations of one export at
+once keep both their results.
 
 Usage errors (not a SavedModel, unknown signature or output key, input shape
 not matching the dataset, bad flags) print one line and exit with status 2.

@@ -8,7 +8,9 @@ r"""Exports a trained run as a SavedModel, or describes an export.
 The export has the TF Serving layout <export_dir>/<model_name>/<version>
 and the signatures serving_default, encode, decode and reconstruct (see
 README.md).  Exporting into an existing version is refused unless
---overwrite.  --describe prints the metadata stored in the export (and the
+--overwrite (which swaps the new version in atomically on Linux); without
+--version the next free version is chosen when the export is complete, so
+two exports of one model name at once get two versions.  --describe prints the metadata stored in the export (and the
 metric scores written beside it by scripts/evaluate.py, if any).
 
 Usage errors exit with code 2 and a one-line message.
@@ -36,7 +38,9 @@ flags.DEFINE_string("model_name", None, "Model name under --export_dir; "
                     "default from dataset and beta, e.g. dsprites_beta4.")
 flags.DEFINE_integer("version", None, "Version number; default the next "
                      "free one.")
-flags.DEFINE_boolean("overwrite", False, "Replace an existing version.")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing version (in "
+                     "one atomic exchange on Linux: a server never sees it "
+                     "missing).")
 flags.DEFINE_string("describe", None, "Print the metadata of this export "
                     "(a version directory, or a model folder: its latest "
                     "version) and exit.")

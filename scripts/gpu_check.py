@@ -36,6 +36,8 @@ flags.DEFINE_boolean("allow_cpu", False, "Run even without a GPU (to check "
 flags.DEFINE_string("output", None, "Optional JSON file for the numbers.")
 
 FLAGS = flags.FLAGS
+PROGRAM = "gpu_check.py"
+_parse_flags = cli.flags_parser(PROGRAM)
 
 # images/s the default model should reach on one H100-class GPU.
 TARGET_IMAGES_PER_SECOND = 20000
@@ -75,8 +77,30 @@ def _time_variant(mixed_precision, jit_compile, steps, warmup, batch_size):
   }
 
 
+def _check_flags():
+  """Usage errors (exit 2, one line) before any model is built: a bad
+  value would otherwise fail only after the first variant's minutes."""
+  if FLAGS.steps < 1:
+    cli.usage_error(PROGRAM, f"--steps must be >= 1, got {FLAGS.steps}")
+  if FLAGS.warmup_steps < 0:
+    cli.usage_error(PROGRAM, f"--warmup_steps must be >= 0, got "
+                    f"{FLAGS.warmup_steps}")
+  try:
+    training.TrainConfig(batch_size=FLAGS.batch_size).validate()
+  except training.ConfigError as e:
+    cli.usage_error(PROGRAM, str(e))
+  if FLAGS.output:
+    try:
+      cli.check_output_file("output", FLAGS.output)
+    except cli.UsageError as e:
+      cli.usage_error(PROGRAM, str(e))
+
+
 def main(argv):
-  del argv
+  if len(argv) > 1:
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}; flags take "
+                    "the form --name=value")
+  _check_flags()
   gpus = tf.config.list_physical_devices("GPU")
   if not gpus and not FLAGS.allow_cpu:
     print("gpu_check: no GPU visible to TensorFlow; skipping "
@@ -106,4 +130,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  cli.run(main, "gpu_check.py")
+  cli.run(main, PROGRAM)

@@ -25,8 +25,10 @@ Presets: see tf_betavae/experiments/settings.py.  --steps,
 2 at a time, each in a process pinned to one core; docs/recipe_search.md
 has the speeds).  Runs and evaluations are kept under --work_dir; a rerun with
 the same settings trains and evaluates nothing.  Usage errors exit with
-status 2 and one line.  Exit status 0 whether or not the targets pass
-(--strict: 3 when a target fails).
+status 2 and one line.  So does a --work_dir another live process is
+using (the line names it: pid, host, start time; nothing is written), and
+a run directory under it that another process is training.  Exit status 0
+whether or not the targets pass (--strict: 3 when a target fails).
 """
 
 import os
@@ -152,6 +154,7 @@ def main(argv):
   # Imported here, not at the top: pinned worker processes import this
   # module before they are pinned, and must not load TensorFlow then.
   from tf_betavae import data  # pylint: disable=g-import-not-at-top
+  from tf_betavae import locking  # pylint: disable=g-import-not-at-top
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import report  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
@@ -160,7 +163,8 @@ def main(argv):
   try:
     results = reproduce.reproduce(_settings(settings_lib))
   except (settings_lib.UsageError, training.ConfigError,
-          data.UnknownDatasetError, data.DatasetUnavailableError) as e:
+          data.UnknownDatasetError, data.DatasetUnavailableError,
+          locking.LockHeldError) as e:
     cli.usage_error(PROGRAM,
                     str(e).splitlines()[0] if str(e) else type(e).__name__)
   except training.NonFiniteLossError as e:

@@ -20,6 +20,8 @@ image shapes, a directory that is no export or run, bad flags) print one
 line and exit with status 2.
 """
 
+import math
+
 from absl import flags
 
 from tf_betavae import cli
@@ -66,6 +68,18 @@ def _check(paths):
     value = getattr(FLAGS, flag)
     if value is not None and value < 2:
       cli.usage_error(PROGRAM, f"--{flag} must be at least 2")
+  if not 0 <= FLAGS.seed < 2**32:
+    cli.usage_error(PROGRAM, f"--seed must lie in [0, 2**32), got "
+                    f"{FLAGS.seed}")
+  if not (math.isfinite(FLAGS.kl_filter_threshold)
+          and FLAGS.kl_filter_threshold >= 0):
+    cli.usage_error(PROGRAM, f"--kl_filter_threshold must be a finite number "
+                    f">= 0, got {FLAGS.kl_filter_threshold}")
+  if FLAGS.output:
+    try:
+      cli.check_output_file("output", FLAGS.output)
+    except cli.UsageError as e:
+      cli.usage_error(PROGRAM, str(e))
 
 
 def main(argv):

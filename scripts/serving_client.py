@@ -13,9 +13,11 @@ Prints one line per image with its latent means.  Exit code 2 for usage
 errors and 1 when the server cannot be reached or refuses the request.
 """
 
+import math
 import sys
 
 from absl import flags
+import numpy as np
 
 from tf_betavae import cli
 
@@ -44,16 +46,44 @@ FLAGS = flags.FLAGS
 
 _parse_flags = cli.flags_parser(PROGRAM)
 
+# A request, not a dataset: simulator images rendered for one call.
+_MAX_IMAGES = 10000
 
-def main(argv):
-  # Reports its own usage errors: the tests also call main without cli.run.
-  if len(argv) > 1:
-    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}")
+
+def _checked_images():
+  """The images to send; exits 2 with one line for a bad flag value."""
+  if not (math.isfinite(FLAGS.timeout) and FLAGS.timeout > 0):
+    cli.usage_error(PROGRAM, f"--timeout must be a finite number of seconds "
+                    f"> 0, got {FLAGS.timeout}")
+  if FLAGS.version is not None and FLAGS.version < 1:
+    cli.usage_error(PROGRAM, f"--version must be >= 1, got {FLAGS.version}")
+  for name in ("server", "model_name", "signature_name", "output_key"):
+    if not FLAGS[name].value.strip():
+      cli.usage_error(PROGRAM, f"--{name} is blank")
+  if not FLAGS.images:
+    if FLAGS.num_images > _MAX_IMAGES:
+      cli.usage_error(PROGRAM, f"--num_images must be <= {_MAX_IMAGES}, got "
+                      f"{FLAGS.num_images}")
+    if not 0 <= FLAGS.seed < 2**32:
+      cli.usage_error(PROGRAM, f"--seed must lie in [0, 2**32), got "
+                      f"{FLAGS.seed}")
   try:
     images = serving.request_images(FLAGS.images, FLAGS.num_images,
                                     FLAGS.seed)
   except ValueError as e:
     cli.usage_error(PROGRAM, str(e))
+  # JSON has no NaN: a server would refuse the request after the upload.
+  if not len(images) or not np.all(np.isfinite(images)):
+    cli.usage_error(PROGRAM, f"--images {FLAGS.images} must hold at least one "
+                    "image and only finite pixel values")
+  return images
+
+
+def main(argv):
+  # Reports its own usage errors: the tests also call main without cli.run.
+  if len(argv) > 1:
+    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}")
+  images = _checked_images()
   try:
     outputs = serving.predict(
         FLAGS.server, FLAGS.model_name, images, FLAGS.protocol,

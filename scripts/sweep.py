@@ -15,7 +15,10 @@ against β).  Prints the β with the best mean score.
 
 Resumable: a rerun skips the runs already trained to --steps and scored
 with the same metric settings; raising --steps continues every run.
-Usage errors exit with code 2 and a one-line message.
+Usage errors exit with code 2 and a one-line message.  So does a
+--sweep_dir another live process is using (the line names it: pid, host,
+start time; nothing is written), and a run directory under it that another
+process is training.
 """
 
 import os
@@ -119,8 +122,12 @@ def main(argv):
   logging.set_verbosity(logging.INFO)
   betas, seeds = _numbers("betas", float), _numbers("seeds", int)
   _check_sizes()
+  if not 0 <= FLAGS.metric_seed < 2**32:
+    cli.usage_error(PROGRAM, f"--metric_seed must lie in [0, 2**32), got "
+                    f"{FLAGS.metric_seed}")
   # Imported here, after the flags are checked: usage errors come at once.
   from tf_betavae import data  # pylint: disable=g-import-not-at-top
+  from tf_betavae import locking  # pylint: disable=g-import-not-at-top
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import sweep  # pylint: disable=g-import-not-at-top
   try:
@@ -140,7 +147,8 @@ def main(argv):
   try:
     result = sweep.run_sweep(base, betas, seeds, FLAGS.sweep_dir, settings,
                              ground_truth, FLAGS.udr_num_points)
-  except (training.ConfigError, data.DatasetUnavailableError) as e:
+  except (training.ConfigError, data.DatasetUnavailableError,
+          locking.LockHeldError) as e:
     cli.usage_error(PROGRAM, str(e))
   except training.NonFiniteLossError as e:
     sys.stderr.write(f"{PROGRAM}: {e}\n")

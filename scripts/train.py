@@ -20,7 +20,9 @@ raising --steps continues a finished run.  Settings that change the model's
 shape (dataset, arch, latent_dim, likelihood, objective) must match.
 
 Usage errors (a bad value, an unknown name, missing data) exit with code 2
-and a one-line message.
+and a one-line message.  One train.py at a time writes a --model_dir: a
+second one started on a directory in use exits 2 at once, with one line
+naming the running process (pid, host, start time), and writes nothing.
 """
 
 from absl import flags

@@ -10,6 +10,7 @@ head to predict one ground-truth factor of the dSprites simulator, and prints
 train and test accuracy beside chance.  Usage errors exit with code 2.
 """
 
+import math
 import os
 
 from absl import flags
@@ -43,7 +44,7 @@ _parse_flags = cli.flags_parser(PROGRAM)
 
 
 def _check_flags():
-  """Raises cli.UsageError for a missing model or a count <= 0."""
+  """Raises cli.UsageError for a missing model or a value out of range."""
   if not FLAGS.saved_model:
     raise cli.UsageError("--saved_model is required")
   if not os.path.exists(os.path.join(FLAGS.saved_model, "saved_model.pb")):
@@ -52,14 +53,32 @@ def _check_flags():
   for name in ("num_train", "num_test", "epochs"):
     if FLAGS[name].value <= 0:
       raise cli.UsageError(f"--{name} must be > 0, got {FLAGS[name].value}")
+  if FLAGS.hidden_units < 0:
+    raise cli.UsageError(f"--hidden_units must be >= 0, got "
+                         f"{FLAGS.hidden_units}")
+  if not (math.isfinite(FLAGS.learning_rate) and FLAGS.learning_rate > 0):
+    raise cli.UsageError(f"--learning_rate must be > 0 and finite, got "
+                         f"{FLAGS.learning_rate}")
+  if not 0 <= FLAGS.seed < 2**32:
+    raise cli.UsageError(f"--seed must lie in [0, 2**32), got {FLAGS.seed}")
+  if FLAGS.output:
+    cli.check_output_file("output", FLAGS.output)
 
 
 def _train_probe():
   """Checks the flags and trains the head; returns train_probe's dict."""
   _check_flags()
   try:
+    ground_truth = data.ground_truth(FLAGS.dataset)
+  except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
+    raise cli.UsageError(str(e)) from None
+  names = list(getattr(ground_truth, "factor_names", []))
+  if names and FLAGS.factor not in names:
+    raise cli.UsageError(f"--factor must be one of {', '.join(names)}, got "
+                         f"{FLAGS.factor!r}")
+  try:
     return transfer.train_probe(
-        FLAGS.saved_model, data.ground_truth(FLAGS.dataset), FLAGS.factor,
+        FLAGS.saved_model, ground_truth, FLAGS.factor,
         num_train=FLAGS.num_train, num_test=FLAGS.num_test,
         epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
         hidden_units=FLAGS.hidden_units, seed=FLAGS.seed)

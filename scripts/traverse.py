@@ -15,6 +15,8 @@ ground-truth simulator (dSprites), factor_response.png.  Output goes to
 Usage errors exit with code 2 and a one-line message.
 """
 
+import math
+
 from absl import flags
 from absl import logging
 
@@ -61,6 +63,9 @@ FLAGS = flags.FLAGS
 
 _parse_flags = cli.flags_parser(PROGRAM)
 
+# The sampled images are held in memory at once (64 x 64 x 3 floats each).
+_MAX_IMAGES = 100000
+
 
 def _check_flags():
   """Raises cli.UsageError for a flag value out of range."""
@@ -71,8 +76,14 @@ def _check_flags():
     if getattr(FLAGS, name) < low:
       raise cli.UsageError(f"--{name} must be >= {low}, got "
                            f"{getattr(FLAGS, name)}")
-  if not FLAGS.limit > 0:
-    raise cli.UsageError(f"--limit must be > 0, got {FLAGS.limit}")
+  if not (math.isfinite(FLAGS.limit) and FLAGS.limit > 0):
+    raise cli.UsageError(f"--limit must be > 0 and finite, got "
+                         f"{FLAGS.limit}")
+  if FLAGS.num_images > _MAX_IMAGES:
+    raise cli.UsageError(f"--num_images must be <= {_MAX_IMAGES}, got "
+                         f"{FLAGS.num_images}")
+  if not 0 <= FLAGS.seed < 2**32:
+    raise cli.UsageError(f"--seed must lie in [0, 2**32), got {FLAGS.seed}")
   if FLAGS.max_latents is not None and FLAGS.max_latents < 1:
     raise cli.UsageError(
         f"--max_latents must be >= 1, got {FLAGS.max_latents}")

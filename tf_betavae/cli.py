@@ -29,11 +29,78 @@ class UsageError(Exception):
   """A value the user gave is wrong; the message says what and what to do."""
 
 
+# Every character str.splitlines() breaks a line at.
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def one_line(message):
+  """``message`` on one line: line breaks a user typed into a value (or a
+  library put into a message) are shown escaped, so an error is always
+  exactly one line."""
+  return "".join(repr(c)[1:-1] if c in _LINE_BREAKS else c
+                 for c in str(message))
+
+
 def usage_error(program, message):
   """Writes ``program: error: message`` to stderr and exits with code 2."""
-  sys.stderr.write(f"{program}: error: {message}\n")
+  sys.stderr.write(f"{program}: error: {one_line(message)}\n")
   sys.stderr.flush()
   sys.exit(2)
+
+
+def check_output_file(flag, path):
+  """Raises UsageError unless ``path`` can be written as a file.
+
+  Programs check their output files before the work that fills them (which
+  may take hours), so a directory, a name below a file or a blank name is a
+  usage error at once instead of a traceback at the end.  Writers create
+  missing parent folders, so those are fine.
+
+  Args:
+    flag: the flag's name without dashes, for the message.
+    path: the value given.
+  """
+  if not path.strip():
+    raise UsageError(f"--{flag} is blank; give a file name")
+  path = os.path.abspath(path)
+  if os.path.isdir(path):
+    raise UsageError(f"--{flag} {path} is a directory; give a file name")
+  parent = os.path.dirname(path)
+  while not os.path.exists(parent):
+    parent = os.path.dirname(parent)
+  if not os.path.isdir(parent):
+    raise UsageError(f"--{flag} {path}: {parent} is a file, not a folder")
+
+
+def check_output_dir(flag, path):
+  """Raises UsageError unless ``path`` can be used as an output directory.
+
+  A blank name, an existing file, or a name below a file is refused before
+  any work starts; missing folders are created by the writers.
+
+  Args:
+    flag: the flag's name without dashes, for the message.
+    path: the value given.
+  """
+  if not path.strip():
+    raise UsageError(f"--{flag} is blank; give a directory")
+  path = os.path.abspath(path)
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise UsageError(f"--{flag} {path} is a file; give a directory")
+  parent = os.path.dirname(path)
+  while not os.path.exists(parent):
+    parent = os.path.dirname(parent)
+  if not os.path.isdir(parent):
+    raise UsageError(f"--{flag} {path}: {parent} is a file, not a folder")
+
+
+def check_name(flag, name):
+  """Raises UsageError unless ``name`` is one path component (a model name).
+  """
+  if (not name.strip() or name in (".", "..") or os.sep in name
+      or (os.altsep and os.altsep in name) or "\0" in name):
+    raise UsageError(f"--{flag} {name!r} is not a usable name; give one "
+                     "folder name without slashes")
 
 
 def _wants_tf_verbose(argv):
@@ -88,6 +155,12 @@ class _LibraryInfoFilter(logging.Filter):
     return not any(source in record.pathname for source in self._SOURCES)
 
 
+def hide_library_info():
+  """Hides INFO that TensorFlow, Keras and tensorflow-datasets log through
+  absl, whichever handler prints it (see ``_LibraryInfoFilter``)."""
+  absl_logging.get_absl_logger().addFilter(_LibraryInfoFilter())
+
+
 def run(main, program=None):
   """Runs ``main(argv)`` under absl with the package's CLI conventions.
 
@@ -110,7 +183,7 @@ def run(main, program=None):
     if not flags.FLAGS.tf_verbose:
       import tensorflow as tf  # pylint: disable=g-import-not-at-top
       tf.get_logger().setLevel("ERROR")
-      absl_logging.get_absl_handler().addFilter(_LibraryInfoFilter())
+      hide_library_info()
     try:
       return main(argv)
     except UsageError as e:
@@ -222,7 +295,8 @@ def run_script(name):
   try:
     path = find_script(name)
   except FileNotFoundError as e:
-    sys.stderr.write(f"{os.path.basename(sys.argv[0])}: error: {e}\n")
+    sys.stderr.write(f"{os.path.basename(sys.argv[0])}: error: "
+                     f"{one_line(e)}\n")
     sys.exit(1)
   runpy.run_path(path, run_name="__main__")
 
@@ -277,6 +351,8 @@ _STARTUP_NOISE = (
     "Unable to register cu",
     "computation_placer.cc",
     "TF-TRT Warning",
+    "cpu_feature_guard.cc",
+    "To enable the following instructions",
 )
 # cuInit fails on every machine without an NVIDIA driver; where a driver is
 # installed the same line means a broken GPU set-up and is kept.

@@ -3,7 +3,11 @@
 Layout: ``<export_root>/<model_name>/<version>/saved_model.pb`` + ``variables/``
 + ``assets/tf_betavae_metadata.json``, with integer versions.  A version
 directory appears in one rename once it is complete, so TF Serving (which
-polls for integer directory names) never loads a half-written model.
+polls for integer directory names) never loads a half-written model.  The
+version is chosen when the finished SavedModel is committed, under a lock
+(tf_betavae.export_files): concurrent exporters get distinct versions, and
+an existing version is replaced only with ``overwrite`` (in one atomic
+exchange on Linux).
 
 Signatures (names are part of the contract; tests and tools depend on them):
 
@@ -16,30 +20,33 @@ decode          latents float32 [None, D]            images float32 [None, H, W,
 reconstruct     images float32 [None, H, W, C]       images float32 [None, H, W, C]
 ============== ===================================== ==================================
 
-Input images are expected in [0, 1]; values outside are clipped to [0, 1]
-inside the graph.  Output images are the likelihood's mean, in [0, 1].
-The graph holds only stock TensorFlow ops (no TFP, no XLA, no custom ops).
+Input images are expected in [0, 1]; finite values outside are clipped to
+[0, 1] inside the graph.  NaN or ±inf pixels (and latents) fail with
+InvalidArgumentError ("images must be finite ..."): clipping would turn them
+into 0 or 1 and return a plausible code the caller could not tell from a
+real one.  A batch of 0 returns empty outputs of the signature's shapes.  A
+wrong rank or shape fails in EnsureShape (naming the expected shape), a
+wrong dtype in the signature's own input check.  Output images are the
+likelihood's mean, in [0, 1].  The graph holds only stock TensorFlow ops
+(no TFP, no XLA, no custom ops).
 """
 
 import contextlib
 import logging
 import os
 import re
-import shutil
-import tempfile
 
 from absl import logging as absl_logging
 import tensorflow as tf
 
 import tf_betavae
+from tf_betavae import export_files
 from tf_betavae import io_utils
 
-METADATA_FILENAME = "tf_betavae_metadata.json"
+METADATA_FILENAME = export_files.METADATA_FILENAME
 SIGNATURES = ("serving_default", "encode", "decode", "reconstruct")
 
-
-class ExportError(RuntimeError):
-  """The export cannot be written where or as asked."""
+ExportError = export_files.ExportError
 
 
 def default_model_name(dataset, objective="H", beta=4.0, capacity_max=25.0):
@@ -123,19 +130,42 @@ class _ServingModule(tf.Module):
                                    input_signature=[image_spec])
 
   def _posterior_params(self, images):
+    """images float32 [batch, H, W, C] -> (mean, log_variance) [batch, D]."""
     # EnsureShape fails with a message naming the expected shape when a
     # caller feeds another one (e.g. through a v1 session or TF Serving).
     images = tf.ensure_shape(images, self._image_shape)
+    # Before clipping, which would turn NaN into 0 and ±inf into 0 or 1 and
+    # so return a plausible code for a broken input.
+    images = tf.debugging.assert_all_finite(
+        images, "images must be finite (no NaN or +-inf pixels)")
     images = tf.clip_by_value(images, 0.0, 1.0)
     encoder, _ = self._layers.value
-    mean, log_variance = encoder(images, training=False)
-    return tf.cast(mean, tf.float32), tf.cast(log_variance, tf.float32)
+
+    def encoded():
+      mean, log_variance = encoder(images, training=False)
+      return tf.cast(mean, tf.float32), tf.cast(log_variance, tf.float32)
+
+    def empty():
+      zeros = tf.zeros([0, self._latent_shape[1]], tf.float32)
+      return zeros, zeros
+    # The convolutions reject an empty batch on some devices; an empty
+    # batch gets empty outputs instead.
+    return tf.cond(tf.shape(images)[0] > 0, encoded, empty)
 
   def _mean_image(self, latents):
+    """latents float32 [batch, D] -> mean images [batch, H, W, C]."""
     latents = tf.ensure_shape(latents, self._latent_shape)
+    latents = tf.debugging.assert_all_finite(
+        latents, "latents must be finite (no NaN or +-inf)")
     _, decoder = self._layers.value
-    params = tf.cast(decoder(latents, training=False), tf.float32)
-    return self._likelihood.mean(params)
+
+    def decoded():
+      params = tf.cast(decoder(latents, training=False), tf.float32)
+      return self._likelihood.mean(params)
+
+    def empty():
+      return tf.zeros([0] + self._image_shape[1:], tf.float32)
+    return tf.cond(tf.shape(latents)[0] > 0, decoded, empty)
 
   def _latent_mean(self, images):
     mean, _ = self._posterior_params(images)
@@ -180,52 +210,34 @@ def _without_signature_renaming_notices():
     absl_logger.removeFilter(notice_filter)
 
 
-def _next_version(model_root):
-  versions = [int(d) for d in os.listdir(model_root) if d.isdigit()]
-  return max(versions, default=0) + 1
-
-
-def _version_dir(export_root, model_name, version, overwrite):
-  """(model root, version, version directory) of a new export; creates the
-  model root.  Raises ExportError (see export_model)."""
-  model_root = os.path.join(export_root, model_name)
-  try:
-    os.makedirs(model_root, exist_ok=True)
-  except OSError as e:
-    raise ExportError(f"cannot create export directory {model_root}: "
-                      f"{e.strerror}") from None
-  if version is None:
-    version = _next_version(model_root)
-  if not isinstance(version, int) or version <= 0:
-    raise ExportError(f"export version must be a positive integer (TF "
-                      f"Serving's layout), got {version!r}")
-  final_dir = os.path.join(model_root, str(version))
-  if os.path.exists(final_dir) and not overwrite:
-    raise ExportError(f"{final_dir} already exists; pass overwrite=True "
-                      "(--overwrite) to replace it or choose another version")
-  return model_root, version, final_dir
-
-
-def _write_saved_model(model, metadata, model_root, version, final_dir):
-  """Saves under a hidden staging name that TF Serving ignores, then renames
-  the complete SavedModel to ``final_dir`` (replacing one there)."""
-  staging = tempfile.mkdtemp(dir=model_root, prefix=f".tmp-{version}-")
-  try:
+def _write_saved_model(model, metadata, export_root, model_name, version,
+                       overwrite):
+  """Saves into a staging directory of the model folder, then commits it
+  as a version (export_files.commit); returns the version directory."""
+  with export_files.staging(export_root, model_name) as (model_root,
+                                                          staging):
+    saved_model_dir = os.path.join(staging, "model")
     metadata_path = io_utils.write_json_atomic(
-        os.path.join(staging, "_metadata_source", METADATA_FILENAME),
+        os.path.join(staging, "metadata_source", METADATA_FILENAME),
         metadata)
     module = _ServingModule(model, model.image_shape)
     module.metadata_asset = tf.saved_model.Asset(metadata_path)
-    saved_model_dir = os.path.join(staging, "model")
     with _without_signature_renaming_notices():
       tf.saved_model.save(
           module, saved_model_dir,
           signatures={name: getattr(module, name) for name in SIGNATURES})
-    if os.path.exists(final_dir):
-      os.rename(final_dir, os.path.join(staging, "replaced"))
-    os.rename(saved_model_dir, final_dir)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
+
+    def record_version(chosen):
+      # The version is known only now; the asset copy inside the staged
+      # SavedModel is private until the rename, so rewriting it is safe.
+      io_utils.write_json_atomic(
+          os.path.join(saved_model_dir, "assets", METADATA_FILENAME),
+          dict(metadata, version=chosen))
+
+    _, final_dir = export_files.commit(
+        export_root, model_root, saved_model_dir, version=version,
+        overwrite=overwrite, prepare=record_version)
+  return final_dir
 
 
 def export_model(model, export_root, model_name=None, version=None,
@@ -236,8 +248,11 @@ def export_model(model, export_root, model_name=None, version=None,
     model: a built BetaVAE.
     export_root: str, the directory holding one folder per model name.
     model_name: str; default from the metadata (dataset and β).
-    version: int > 0; default one more than the highest existing version.
-    overwrite: bool; replace an existing version (otherwise refuse).
+    version: int > 0; default one more than the highest existing version
+      when the finished SavedModel is committed (so concurrent exports get
+      distinct versions).
+    overwrite: bool; replace an existing version (otherwise refuse), in one
+      atomic directory exchange where the system has one (Linux).
     metadata: dict stored as the JSON asset (training settings, scores);
       latent_dim, image_shape and package_version are always filled in.
 
@@ -259,12 +274,12 @@ def export_model(model, export_root, model_name=None, version=None,
     model_name = default_model_name(
         metadata.get("dataset", "model"), model.objective, model.beta,
         model.capacity_max)
-  model_root, version, final_dir = _version_dir(export_root, model_name,
-                                                version, overwrite)
-  metadata["version"] = version
+  export_files.check_version(version)
+  model_root = export_files.model_root_of(export_root, model_name)
+  export_files.refuse_existing(model_root, version, overwrite)
   metadata["model_name"] = model_name
-  _write_saved_model(model, metadata, model_root, version, final_dir)
-  return final_dir
+  return _write_saved_model(model, metadata, export_root, model_name,
+                            version, overwrite)
 
 
 def export_trained(model, config, export_root, settings_changes=(),
@@ -331,27 +346,23 @@ def read_metadata(export_dir):
 
 
 def record_metric_scores(export_dir, results):
-  """Stores metric scores in an export's metadata asset (atomic rewrite).
+  """Stores metric scores in an export's metadata asset.
+
+  Merged with the scores there, under the export's lock and with an atomic
+  rewrite (see export_files.record_results), so concurrent callers keep
+  each other's scores.
 
   Args:
     export_dir: a tf_betavae export version directory.
     results: dict metric name -> dict with at least "score" (as written by
-      scripts/evaluate.py); the score, protocol and sizes are kept.
+      scripts/evaluate.py); the score, protocol, dataset and seed are kept.
 
   Returns:
     The updated metadata dict.
   """
-  metadata = read_metadata(export_dir)
-  scores = dict(metadata.get("metrics") or {})
-  for name, result in results.items():
-    kept = {"score": result["score"]}
-    for key in ("protocol", "dataset", "seed"):
-      if key in result:
-        kept[key] = result[key]
-    scores[name] = kept
-  metadata["metrics"] = scores
-  io_utils.write_json_atomic(
-      os.path.join(export_dir, "assets", METADATA_FILENAME), metadata)
+  read_metadata(export_dir)  # FileNotFoundError for a foreign SavedModel
+  _, metadata = export_files.record_results(export_dir, results,
+                                            with_metrics_file=False)
   return metadata
 
 
@@ -360,7 +371,7 @@ def latest_version_dir(path):
   if os.path.exists(os.path.join(path, "saved_model.pb")):
     return path
   if os.path.isdir(path):
-    versions = [int(d) for d in os.listdir(path) if d.isdigit()]
+    versions = export_files.versions(path)
     if versions:
       return os.path.join(path, str(max(versions)))
   raise FileNotFoundError(f"{path} is neither a SavedModel nor a model "

@@ -6,9 +6,14 @@ are its factor values (60 distinct ones), with a numpy representation, so
 scores with and without a table can be compared exactly.
 """
 
+import os
+
 import numpy as np
 import pytest
 
+from tf_betavae import io_utils
+from tf_betavae import locking
+from tf_betavae import training
 from tf_betavae.experiments import analysis
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import report
@@ -366,3 +371,61 @@ def test_select_preset_uses_fewer_reference_seeds(tmp_path):
                                    reference_num_seeds=6)
   with pytest.raises(settings_lib.UsageError, match="udr_num_points"):
     settings_lib.settings_from_preset("quick", str(tmp_path), udr_num_points=5)
+
+
+def _snapshot(root):
+  """{relative path: (size, mtime in ns)} of everything under root."""
+  entries = {}
+  for folder, dirs, files in os.walk(root):
+    for name in dirs + files:
+      stat = os.stat(os.path.join(folder, name))
+      entries[os.path.relpath(os.path.join(folder, name), root)] = (
+          stat.st_size, stat.st_mtime_ns)
+  return entries
+
+
+def test_train_or_reuse_trains_and_records_under_the_run_dir_lock(
+    tmp_path, monkeypatch):
+  run_dir = str(tmp_path / "runs" / "recipe" / "seed0")
+  config = settings_lib.train_config(
+      settings_lib.settings_from_preset("quick", str(tmp_path)), 8.0, 0)
+  holders = []
+
+  def fake_train(config, model_dir, export_dir, export_name,
+                 lock_run_dir=True):
+    # training.train must not lock the directory train_or_reuse holds: a
+    # second lock of it in this process would be refused.
+    assert not lock_run_dir
+    holders.append(locking.holder_of(model_dir))
+    export_path = os.path.join(export_dir, export_name, "1")
+    os.makedirs(export_path)
+    summary = {"step": config.steps, "export_path": export_path,
+               "wall_seconds": 2.5, "metrics": {}}
+    io_utils.write_json_atomic(
+        os.path.join(model_dir, training.SUMMARY_FILE), summary)
+    return summary
+
+  monkeypatch.setattr(runs.training, "train", fake_train)
+  _, reused = runs.train_or_reuse(config, run_dir)
+  assert not reused and holders[0]["pid"] == os.getpid()
+  assert runs.train_seconds(run_dir) == 2.5
+  assert locking.holder_of(run_dir) is None
+  # A run another process holds is refused, finished or not, and untouched.
+  with locking.exclusive(run_dir, "held by the test"):
+    before = _snapshot(run_dir)
+    with pytest.raises(locking.LockHeldError, match=f"pid {os.getpid()} "):
+      runs.train_or_reuse(config, run_dir)
+    assert _snapshot(run_dir) == before
+  assert runs.train_or_reuse(config, run_dir)[1] and len(holders) == 1
+
+
+def test_a_work_dir_in_use_is_refused_before_anything_is_written(tmp_path):
+  from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
+  settings = settings_lib.settings_from_preset("quick", str(tmp_path / "w"))
+  with locking.exclusive(settings.work_dir, "held by the test"):
+    before = _snapshot(settings.work_dir)
+    with pytest.raises(locking.LockHeldError) as raised:
+      reproduce.reproduce(settings)
+    assert _snapshot(settings.work_dir) == before
+  assert f"work dir {settings.work_dir} is in use by pid {os.getpid()} " in (
+      str(raised.value))

@@ -183,3 +183,30 @@ def test_code_table_too_large_is_a_usage_error():
   _one_line_error(_evaluate("--baseline", "pixels", "--metrics", "mig",
                             "--code_table", "always"),
                   "--code_table=always", "MiB")
+
+
+@pytest.mark.slow  # two evaluate.py processes: over 30 s on 2 shared cores
+def test_two_evaluations_at_once_keep_both_results(tmp_path):
+  """Two evaluate.py processes beside one export: metrics.json and the
+  metadata keep both (merged under the export's lock)."""
+  path = tmp_path / "run" / "1"
+  _save_encoder(path)
+  os.makedirs(path / "assets", exist_ok=True)
+  (path / "assets" / "tf_betavae_metadata.json").write_text("{}")
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  processes = [
+      subprocess.Popen([sys.executable, SCRIPT, "--saved_model", str(path),
+                        "--metrics", metric, "--num_train", "200",
+                        "--num_eval", "100", "--code_table", "never"],
+                       env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+      for metric in ("mig", "sap")]
+  for process in processes:
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-2000:]
+  beside = json.loads((path / "metrics.json").read_text())
+  assert sorted(beside) == ["mig", "sap"]
+  metadata = json.loads(
+      (path / "assets" / "tf_betavae_metadata.json").read_text())
+  assert sorted(metadata["metrics"]) == ["mig", "sap"]
+  assert metadata["metrics"]["sap"]["score"] == beside["sap"]["score"]

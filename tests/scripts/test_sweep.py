@@ -37,8 +37,9 @@ def _rows(sweep_dir):
 def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
   result = _sweep(f"--sweep_dir={sweep_dir}", *TINY)
   assert result.returncode == 0, result.stderr
+  # .lock: the sweep's lock file (tf_betavae.locking), free once it ends.
   assert sorted(os.listdir(sweep_dir)) == [
-      "beta0.5_seed0", "beta0.5_seed1", "beta2_seed0", "beta2_seed1",
+      ".lock", "beta0.5_seed0", "beta0.5_seed1", "beta2_seed0", "beta2_seed1",
       "sweep.csv", "sweep.png", "udr_beta0.5.json", "udr_beta2.json"]
   rows = _rows(sweep_dir)
   assert [(r["beta"], r["seed"]) for r in rows] == [
@@ -122,3 +123,27 @@ def test_usage_error_in_a_real_process(tmp_path, one_usage_error):
   one_usage_error("sweep.py", result.returncode, result.stderr,
                   "--betas must be a comma-separated list of numbers")
   assert not os.listdir(tmp_path)
+
+
+def _snapshot(root):
+  """{relative path: (size, mtime in ns)} of everything under root."""
+  entries = {}
+  for folder, dirs, files in os.walk(root):
+    for name in dirs + files:
+      stat = os.stat(os.path.join(folder, name))
+      entries[os.path.relpath(os.path.join(folder, name), root)] = (
+          stat.st_size, stat.st_mtime_ns)
+  return entries
+
+
+def test_a_sweep_dir_in_use_exits_2_and_writes_nothing(tmp_path,
+                                                       one_usage_error):
+  from tf_betavae import locking  # pylint: disable=g-import-not-at-top
+  with locking.exclusive(str(tmp_path), "held by the test"):
+    before = _snapshot(tmp_path)
+    result = _sweep(f"--sweep_dir={tmp_path}", *TINY)
+    assert _snapshot(tmp_path) == before
+  one_usage_error("sweep.py", result.returncode, result.stderr,
+                  f"sweep directory {tmp_path} is in use by pid "
+                  f"{os.getpid()} on ")
+  assert result.stderr.count("\n") == 1, result.stderr

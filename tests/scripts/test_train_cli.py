@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,8 +14,13 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 TRAIN = os.path.join(REPO_ROOT, "scripts", "train.py")
 
 
+def _env():
+  # The checkout under test, whatever the working directory.
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO_ROOT)
+
+
 def _run(args, cwd=None, timeout=300):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  env = _env()
   return subprocess.run([sys.executable, TRAIN] + args, cwd=cwd, env=env,
                         capture_output=True, text=True, timeout=timeout)
 
@@ -126,3 +132,77 @@ def test_help_states_the_default_run_length():
                           capture_output=True, text=True, timeout=120)
   assert "Default 6000" in result.stdout and "--preset" in result.stdout
   assert "on dsprites 10,000" in " ".join(result.stdout.split())
+
+
+def _snapshot(root):
+  """{relative path: (size, mtime in ns)} under root; None if it is absent."""
+  if not os.path.exists(root):
+    return None
+  entries = {}
+  for folder, dirs, files in os.walk(root):
+    for name in dirs + files:
+      stat = os.stat(os.path.join(folder, name))
+      entries[os.path.relpath(os.path.join(folder, name), root)] = (
+          stat.st_size, stat.st_mtime_ns)
+  return entries
+
+
+def test_a_run_dir_in_use_exits_2_naming_the_holder(train_script, tmp_path,
+                                                    capsys):
+  from tf_betavae import locking  # pylint: disable=g-import-not-at-top
+  run, exported = tmp_path / "run", tmp_path / "exp"
+  with locking.exclusive(str(run), "held by the test"):
+    before = _snapshot(run)
+    code, stderr = _run_in_process(
+        train_script, ["--steps=2", f"--model_dir={run}",
+                       f"--export_dir={exported}"], capsys)
+    assert _snapshot(run) == before
+  assert code == 2, stderr
+  assert stderr.count("\n") == 1, stderr
+  assert stderr.startswith(f"train.py: error: run directory {run} is in use "
+                           f"by pid {os.getpid()} on "), stderr
+  assert not exported.exists()
+
+
+def test_two_train_commands_on_one_run_dir(tmp_path):
+  """A second train.py on a run another one is training exits 2 at once
+  and writes nothing; the first finishes with one export."""
+  from tf_betavae import locking  # pylint: disable=g-import-not-at-top
+  run, exported = tmp_path / "run", tmp_path / "exp"
+  args = ["--steps=4", "--log_every=2", "--checkpoint_every=2",
+          "--batch_size=8", "--image_summary_every=0", f"--model_dir={run}",
+          f"--export_dir={exported}"]
+  first = subprocess.Popen([sys.executable, TRAIN] + args, cwd=tmp_path,
+                           env=_env(), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+  try:
+    # The first logs "training into <run>" once it holds the lock; it is
+    # then stopped (SIGSTOP), so it still holds the lock and writes nothing
+    # while the second runs.
+    lines = []
+    for line in first.stderr:
+      lines.append(line)
+      if f"training into {run}" in line:
+        break
+    first.send_signal(signal.SIGSTOP)
+    assert locking.holder_of(str(run))["pid"] == first.pid, "".join(lines)
+    before = _snapshot(run), _snapshot(exported)
+    second = _run(args, cwd=tmp_path)
+    assert (_snapshot(run), _snapshot(exported)) == before
+    first.send_signal(signal.SIGCONT)
+    _, rest = first.communicate(timeout=300)
+  finally:
+    if first.poll() is None:
+      first.send_signal(signal.SIGCONT)
+      first.kill()
+      first.wait()
+  assert second.returncode == 2, second.stderr
+  assert second.stderr.count("\n") == 1, second.stderr
+  assert second.stderr.startswith(
+      f"train.py: error: run directory {run} is in use by pid {first.pid} "
+      "on "), second.stderr
+  assert first.returncode == 0, ("".join(lines) + rest)[-3000:]
+  assert os.listdir(exported / "dsprites_beta8") == ["1"]
+  summary = json.load(open(run / "train_summary.json"))
+  assert summary["step"] == 4 and summary["steps_this_run"] == 4
+  assert locking.holder_of(str(run)) is None

@@ -206,9 +206,14 @@ def _load(data_dir, dsprites_file):
           f"{where}: latents_classes must be [N, 6] (color, shape, scale, "
           f"orientation, pos_x, pos_y), got {classes.shape}")
     classes = classes[:, 1:]
-  gt = indexed.IndexedGroundTruth(NAME, packed, classes, FACTOR_NAMES,
-                                  FACTORS_NUM_VALUES, OBSERVATION_SHAPE,
-                                  decode=unpack)
+  try:
+    gt = indexed.IndexedGroundTruth(NAME, packed, classes, FACTOR_NAMES,
+                                    FACTORS_NUM_VALUES, OBSERVATION_SHAPE,
+                                    decode=unpack)
+  except ValueError as e:
+    # Wrong lengths, classes outside the grid or not integers.
+    raise DatasetUnavailableError(
+        f"the dSprites data in {where} is not usable: {e}") from e
   logging.info("dSprites: %d images (%s)", len(packed),
                "the full grid" if gt.complete else "a subset of the grid")
   _LOADED.clear()  # keep one copy at most

@@ -7,7 +7,8 @@ for CelebA), resized to 64 x 64 (bilinear, antialiased) and returned as RGB
 floats in [0, 1]; sizes may differ between files.
 
 Files are listed once (sorted, so the order and the seeded stream do not
-depend on the file system).  Files without a .jpg/.jpeg/.png extension,
+depend on the file system); folder symlinks are followed, each real folder
+once (a link to an ancestor is skipped with a warning).  Files without a .jpg/.jpeg/.png extension,
 and files whose first bytes are not a JPEG or PNG signature, are skipped and
 counted in one warning.  A file that passes that check but fails to decode
 is dropped from the stream by tf.data with a warning naming it (when the
@@ -66,9 +67,20 @@ def list_images(root):
   if not os.path.isdir(root):
     raise DatasetUnavailableError(
         f"--dataset=folder:{root}: no such directory")
-  images, not_images, corrupt = [], [], []
+  images, not_images, corrupt, repeated = [], [], [], []
+  # Directory symlinks are followed (collections often link folders in),
+  # but each real directory is read once: a link to an ancestor (a loop)
+  # or two links to one folder would otherwise list its files many times.
+  visited = {os.path.realpath(root)}
   for directory, subdirs, files in os.walk(root, followlinks=True):
     subdirs.sort()
+    for name in list(subdirs):
+      real = os.path.realpath(os.path.join(directory, name))
+      if real in visited:
+        subdirs.remove(name)
+        repeated.append(os.path.join(directory, name))
+      else:
+        visited.add(real)
     for name in sorted(files):
       path = os.path.join(directory, name)
       if name.startswith("."):
@@ -82,6 +94,9 @@ def list_images(root):
   _warn_skipped(root, not_images, "non-image file(s) (not .jpg/.jpeg/.png)")
   _warn_skipped(root, corrupt,
                 "corrupt image file(s) (not a JPEG or PNG signature)")
+  _warn_skipped(root, repeated,
+                "linked folder(s) already listed (a symlink loop or a "
+                "second link)")
   if not images:
     raise DatasetUnavailableError(
         f"--dataset=folder:{root}: no JPEG or PNG image under it "

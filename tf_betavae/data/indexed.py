@@ -52,7 +52,16 @@ class IndexedGroundTruth(ground_truth_data.GroundTruthData):
       decode: callable images[rows] -> float32 [n, H, W, C] in [0, 1];
         default uint8 / 255.
     """
-    factor_classes = np.asarray(factor_classes, np.int64)
+    factor_classes = np.asarray(factor_classes)
+    # Classes index the grid: a float column (a file of factor values
+    # given as classes, say) would be truncated into other grid points.
+    if not np.issubdtype(factor_classes.dtype, np.integer):
+      if not (np.issubdtype(factor_classes.dtype, np.floating)
+              and np.all(np.isfinite(factor_classes))
+              and np.all(factor_classes == np.round(factor_classes))):
+        raise ValueError(f"{name}: factor classes must be integers, got "
+                         f"dtype {factor_classes.dtype}")
+    factor_classes = factor_classes.astype(np.int64)
     num_values = np.asarray(factors_num_values, np.int64)
     if factor_classes.ndim != 2 or factor_classes.shape[1] != len(num_values):
       raise ValueError(f"{name}: factor classes must be [N, {len(num_values)}]"

@@ -81,7 +81,14 @@ class LoadedModel:
     self.path = path
     self.export_dir = resolve_export(path)
     self._batch_size = batch_size
-    self._loaded = tf.saved_model.load(self.export_dir)
+    try:
+      self._loaded = tf.saved_model.load(self.export_dir)
+    except (OSError, ValueError, tf.errors.OpError) as e:
+      # A broken or foreign saved_model.pb: the loader's message runs over
+      # many lines; the first says what is wrong.
+      raise SelectionError(
+          f"{self.export_dir} cannot be loaded as a SavedModel: "
+          f"{str(e).strip().splitlines()[0]}") from None
     self._encode = self._loaded.signatures.get("encode")
     outputs = getattr(self._encode, "structured_outputs", None)
     if not isinstance(outputs, dict) or not {"mean", "log_variance"} <= set(

@@ -14,6 +14,10 @@ top-level function and its arguments; its return value must be picklable.
 A spawned worker imports the parent's main module before it is pinned:
 programs that use this module import TensorFlow inside ``main``, not at
 their top level.
+
+Locks (``tf_betavae.locking``) are per process: a job must not take a lock
+its parent holds (a reproduction's work dir), or it would be refused.  Jobs
+lock only what they alone write, e.g. their own run directory.
 """
 
 import concurrent.futures

@@ -10,7 +10,12 @@ ranks each trained model's seeds by UDR (``udr``), checks the targets
 
 Resumability: finished runs and cached evaluations are reused (see
 ``runs`` and ``evaluations``), so a rerun with the same settings trains
-nothing and evaluates nothing.  Presets and randomness: see ``settings``.
+nothing and evaluates nothing.  One reproduction at a time writes a work
+dir: ``reproduce`` holds its lock (``tf_betavae.locking``) throughout, so a
+second one on the same work dir is refused before it writes anything.  The
+worker processes it starts write their own run directories and evaluation
+files under that lock and do not take it.  Presets and randomness: see
+``settings``.
 """
 
 import os
@@ -22,6 +27,7 @@ import tensorflow as tf
 import tf_betavae
 from tf_betavae import data as data_lib
 from tf_betavae import io_utils
+from tf_betavae import locking
 from tf_betavae.experiments import analysis
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import runs as runs_lib
@@ -137,15 +143,23 @@ def reproduce(settings, ground_truth=None):
   Raises:
     settings.UsageError, tf_betavae.training.ConfigError,
     tf_betavae.data.DatasetUnavailableError,
-    tf_betavae.training.NonFiniteLossError.
+    tf_betavae.training.NonFiniteLossError,
+    tf_betavae.locking.LockHeldError: another live process holds the work
+      dir's lock (or a run directory's); nothing was written.
   """
   start = time.time()
   settings_lib.validate(settings)
+  with locking.exclusive(settings.work_dir,
+                         f"work dir {settings.work_dir}"):
+    return _reproduce_holding_lock(settings, ground_truth, start)
+
+
+def _reproduce_holding_lock(settings, ground_truth, start):
+  """``reproduce`` once this process may write settings.work_dir."""
   in_workers = ground_truth is None
   if ground_truth is None:
     ground_truth = data_lib.ground_truth(
         settings.dataset, dsprites_file=settings.dsprites_file)
-  os.makedirs(settings.work_dir, exist_ok=True)
   trained_runs = runs_lib.train_all(settings)
   jobs, training_entries = _evaluation_jobs(settings, trained_runs)
   entries = evaluations.evaluate_all(settings, ground_truth, jobs,

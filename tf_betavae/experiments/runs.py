@@ -9,7 +9,10 @@ Layout under a reproduction's ``work_dir``::
 
 A run whose ``train_summary.json`` says it reached ``steps`` and whose
 export exists is finished: it is reused untouched (no model is built).
-Raising ``steps`` continues every run from its checkpoint.
+Raising ``steps`` continues every run from its checkpoint.  A run is
+trained, checked and its seconds recorded under its directory's lock
+(``tf_betavae.locking``), so a run another process is training is refused
+with ``locking.LockHeldError``, never trained twice at once.
 """
 
 import dataclasses
@@ -20,6 +23,7 @@ import os
 from absl import logging
 
 from tf_betavae import io_utils
+from tf_betavae import locking
 from tf_betavae import training
 from tf_betavae.experiments import parallel
 from tf_betavae import progress
@@ -92,22 +96,31 @@ def train_or_reuse(config, run_dir, record_seconds=True):
     (summary, reused): training.train's summary dict (export_path, step,
     metrics with kl_latent_<j> in nats, wall_seconds) and whether the run
     was finished already.
+
+  Raises:
+    tf_betavae.locking.LockHeldError: another live process holds the run
+      directory's lock (e.g. a train.py started on it by hand).
   """
-  summary = finished_summary(config, run_dir)
-  if summary:
-    logging.info("%s is trained to step %d; reusing it", run_dir,
-                 config.steps)
-    return summary, True
-  logging.info("training %s (beta %g, seed %d, %d steps)", run_dir,
-               config.beta, config.seed, config.steps)
-  summary = training.train(config, run_dir,
-                           export_dir=os.path.join(run_dir, EXPORT_SUBDIR),
-                           export_name=EXPORT_NAME)
-  if record_seconds:
-    # Recorded here, in the process that trained the run, so the time of a
-    # run finished by a worker survives an interruption of the other runs.
-    add_train_seconds(run_dir, summary.get("wall_seconds"))
-  return summary, False
+  # One lock from the finished check to the seconds' record: the check
+  # cannot go stale and the record's read-modify-write cannot lose an
+  # update.  training.train is told not to lock again: a second flock of
+  # the same file from this process would be refused.
+  with locking.exclusive(run_dir, f"run directory {run_dir}"):
+    summary = finished_summary(config, run_dir)
+    if summary:
+      logging.info("%s is trained to step %d; reusing it", run_dir,
+                   config.steps)
+      return summary, True
+    logging.info("training %s (beta %g, seed %d, %d steps)", run_dir,
+                 config.beta, config.seed, config.steps)
+    summary = training.train(config, run_dir,
+                             export_dir=os.path.join(run_dir, EXPORT_SUBDIR),
+                             export_name=EXPORT_NAME, lock_run_dir=False)
+    if record_seconds:
+      # Recorded here, in the process that trained the run, so the time of
+      # a run finished by a worker survives an interruption of the others.
+      add_train_seconds(run_dir, summary.get("wall_seconds"))
+    return summary, False
 
 
 def add_train_seconds(run_dir, seconds):

@@ -4,7 +4,9 @@ What scripts/evaluate.py runs: ``evaluate(request)`` builds the
 representation, encodes through a code table when it pays
 (tf_betavae.metrics.prepare_representation), scores each metric with
 ``evaluations.timed_metric`` and writes the results JSON (and, for an
-export of this package, ``metrics.json`` beside its ``saved_model.pb``).
+export of this package, merges them into ``metrics.json`` beside its
+``saved_model.pb`` and into its metadata, keyed by metric and protocol,
+so concurrent evaluations keep both their results).
 """
 
 import dataclasses
@@ -14,7 +16,7 @@ from absl import logging
 import numpy as np
 
 from tf_betavae import data
-from tf_betavae import export
+from tf_betavae import export_files
 from tf_betavae import io_utils
 from tf_betavae import metrics
 from tf_betavae.data.indexed import MissingFactorsError
@@ -26,7 +28,7 @@ from tf_betavae.metrics import representation
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
 BASELINES = ("pca", "ica", "pixels", "untrained")
-METRICS_FILE = "metrics.json"
+METRICS_FILE = export_files.METRICS_FILE
 
 UsageError = settings_lib.UsageError
 
@@ -87,12 +89,26 @@ def _check(request):
   for name in ("num_train", "num_eval"):
     if getattr(request, name) is not None and getattr(request, name) < 2:
       raise UsageError(f"--{name} must be at least 2")
+  if not 0 <= request.seed < 2**32:
+    raise UsageError(f"--seed must lie in [0, 2**32), got {request.seed}")
+  if request.batch_size < 1:
+    raise UsageError(f"--batch_size must be at least 1, got "
+                     f"{request.batch_size}")
   names = metric_names(request.metrics)
   try:
     gt = data.ground_truth(request.dataset, data_dir=request.data_dir,
                            dsprites_file=request.dsprites_file)
   except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
     raise UsageError(str(e)) from e
+  if request.baseline and request.baseline != "pixels":
+    # PCA and ICA keep at most one component per pixel.
+    most = (int(np.prod(gt.observation_shape))
+            if request.baseline in ("pca", "ica") else None)
+    if request.baseline_dim < 1 or (most and request.baseline_dim > most):
+      limit = f" and at most {most}" if most else ""
+      raise UsageError(f"--baseline_dim must be at least 1{limit} for "
+                       f"--baseline={request.baseline}, got "
+                       f"{request.baseline_dim}")
   if "beta_vae" in names and request.protocol == "paper":
     try:
       beta_vae.resolve_factors(gt, request.paper_factors)
@@ -166,11 +182,15 @@ def evaluate(request):
     logging.info("Code table: %d observations encoded once in %.1f s.",
                  table_info["observations"], table_info["build_seconds"])
   results = _score_all(request, gt, fn, names, source, table_info)
-  for path in filter(None, (request.output, beside_model)):
-    io_utils.write_json_atomic(path, results)
-    logging.info("Wrote %s.", path)
+  if request.output:
+    io_utils.write_json_atomic(request.output, results)
+    logging.info("Wrote %s.", request.output)
   if beside_model:
-    export.record_metric_scores(request.saved_model, results)
+    # Merged with what other evaluations stored there, under the export's
+    # lock: two evaluations at once keep both their results.
+    export_files.record_results(request.saved_model, results)
+    logging.info("Merged the results into %s and the export's metadata.",
+                 beside_model)
   return results
 
 

@@ -11,7 +11,9 @@ reconstruction error, ranks each β's seeds by UDR, and writes
 A run is finished when its ``train_summary.json`` has ``step == steps``
 and its ``result.json`` holds a row for the same steps and metric
 settings; a rerun skips finished runs (and, for a run trained but not yet
-scored, only scores it).
+scored, only scores it).  One sweep at a time writes a sweep directory:
+``run_sweep`` holds its lock (``tf_betavae.locking``) throughout, so a
+second sweep on the same directory is refused before it writes anything.
 """
 
 import csv
@@ -27,6 +29,7 @@ import tensorflow as tf
 
 from tf_betavae import data as data_lib
 from tf_betavae import io_utils
+from tf_betavae import locking
 from tf_betavae import metrics
 from tf_betavae import training
 from tf_betavae.experiments import cache
@@ -345,8 +348,19 @@ def run_sweep(base_config, betas, seeds, sweep_dir, settings,
     csv (path), plot (path), best (best_beta's dict), udr_picks ({β: the
     seed UDR picks}), trained (list of run dirs trained or scored in this
     call), skipped (run dirs already finished).
+
+  Raises:
+    tf_betavae.locking.LockHeldError: another live process holds the
+      sweep directory's lock (or a run directory's); nothing was written.
   """
-  os.makedirs(sweep_dir, exist_ok=True)
+  with locking.exclusive(sweep_dir, f"sweep directory {sweep_dir}"):
+    return _run_sweep_holding_lock(base_config, betas, seeds, sweep_dir,
+                                   settings, ground_truth, udr_num_points)
+
+
+def _run_sweep_holding_lock(base_config, betas, seeds, sweep_dir, settings,
+                            ground_truth, udr_num_points):
+  """``run_sweep`` once this process may write sweep_dir."""
   rows, trained, skipped = [], [], []
   csv_path = os.path.join(sweep_dir, CSV_FILE)
   plot_path = os.path.join(sweep_dir, PLOT_FILE)

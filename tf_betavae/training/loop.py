@@ -7,8 +7,14 @@ to ``config.steps`` optimizer steps in chunks (one tf.function call per
 log, checkpoint or image-summary interval), calls its hooks after every
 chunk, and exports the trained encoder/decoder when an export directory is
 given.
+
+One writer per run directory: the chief holds the directory's lock
+(``tf_betavae.locking``) for the whole run, so a second run started on the
+same directory is refused before it writes anything instead of
+interleaving its checkpoints and exports with the first's.
 """
 
+import contextlib
 import math
 import os
 import time
@@ -18,6 +24,7 @@ import keras
 import tensorflow as tf
 
 from tf_betavae import export as export_lib
+from tf_betavae import locking
 from tf_betavae.training import build
 from tf_betavae.training import checkpoints
 from tf_betavae.training import config as config_lib
@@ -29,7 +36,7 @@ from tf_betavae.training import steps as steps_lib
 
 
 def train(config, model_dir, export_dir=None, export_name=None,
-          strategy=None, hooks=None):
+          strategy=None, hooks=None, lock_run_dir=True):
   """Trains (or resumes) a run; optionally exports it at the end.
 
   Args:
@@ -46,6 +53,11 @@ def train(config, model_dir, export_dir=None, export_name=None,
     hooks: list of hooks.Hook; None runs hooks.default_hooks() (the
       pictures: TensorBoard image summaries and picture files in
       model_dir), [] runs none.
+    lock_run_dir: the chief takes model_dir's lock
+      (``locking.exclusive``) for the whole run.  False only for a caller
+      that holds that lock itself (experiments.runs.train_or_reuse): a
+      second lock of the same directory in one process would conflict
+      with the first.  Other workers of a multi-worker run never take it.
 
   Returns:
     dict: final step, final tracker values, steps/s of this invocation,
@@ -56,11 +68,30 @@ def train(config, model_dir, export_dir=None, export_name=None,
     tf_betavae.data.DatasetUnavailableError: the dataset's data is missing.
     CheckpointError: model_dir has checkpoints but none is readable.
     NonFiniteLossError: the loss became NaN or infinite.
+    tf_betavae.locking.LockHeldError: another live process holds
+      model_dir's lock (its message names the holder: pid, host, start
+      time); nothing was written.
   """
   start_time = time.time()
   config.validate()
   strategy = strategy or tf.distribute.get_strategy()
   me = distribute.task(strategy)
+  if me.is_chief:
+    # Creates the directory (nothing in it) so that the lock can live there.
+    run_dir.prepare(model_dir)
+  # Only the chief writes the run directory; the other workers read its
+  # checkpoints and must not contend for the lock the chief holds.
+  guard = (locking.exclusive(model_dir, f"run directory {model_dir}")
+           if me.is_chief and lock_run_dir else contextlib.nullcontext())
+  with guard:
+    return _train_holding_lock(config, model_dir, export_dir, export_name,
+                               strategy, hooks, me, start_time)
+
+
+def _train_holding_lock(config, model_dir, export_dir, export_name,
+                        strategy, hooks, me, start_time):
+  """``train`` once this process may write model_dir; returns its summary."""
+  logging.info("training into %s", model_dir)
   stored = _check_run_dir(config, model_dir, export_dir, strategy, me)
   model = _build(config, strategy)
   saved = checkpoints.RunCheckpoints(model, model_dir, me.is_chief,
@@ -113,10 +144,8 @@ def _check_run_dir(config, model_dir, export_dir, strategy, me):
   Returns:
     the settings stored in model_dir (dict), or None for a new run.
   """
-  if me.is_chief:
-    run_dir.prepare(model_dir)
-    if export_dir:
-      run_dir.check_writable_root(export_dir, "--export_dir")
+  if me.is_chief and export_dir:
+    run_dir.check_writable_root(export_dir, "--export_dir")
   stored = run_dir.check_resume_compatible(config, model_dir)
   replicas = strategy.num_replicas_in_sync
   if config.batch_size % replicas:

@@ -82,7 +82,12 @@ def read_config(model_dir):
   if not os.path.exists(path):
     raise FileNotFoundError(f"{model_dir} holds no training run "
                             f"({RUN_CONFIG_FILE} is missing)")
-  return config_lib.TrainConfig(**io_utils.read_json(path))
+  try:
+    return config_lib.TrainConfig(**io_utils.read_json(path))
+  except (ValueError, TypeError) as e:  # not JSON, or not TrainConfig's keys
+    raise config_lib.ConfigError(
+        f"{path} is not a readable run config ({e}); the run directory is "
+        "damaged or was not written by this package") from None
 
 
 def check_resume_compatible(config, model_dir):

@@ -47,8 +47,8 @@ def load_source(model_dir=None, export=None):
                           "(run_config.json is missing)")
     try:
       source = sources.from_model_dir(model_dir)
-    except FileNotFoundError as e:
-      raise PicturesError(str(e)) from None
+    except (FileNotFoundError, ValueError) as e:
+      raise PicturesError(str(e).splitlines()[0]) from None
     return source, os.path.join(model_dir, PICTURES_SUBDIR)
   if not os.path.exists(export):
     raise PicturesError(f"--export {export} does not exist")
