@@ -121,6 +121,8 @@ class GradientBoostedTrees:
              for i in range(0, num_trees, chunk)]
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
+  # One function on purpose: the level loop shares a dozen [T, nodes]
+  # arrays whose indexing only reads correctly side by side.
   def _grow(self, x64, order, sorted_values, residual):
     """Grows the T trees of one stage on ``residual`` [T, N], level by level.
 
@@ -202,6 +204,8 @@ class GradientBoostedTrees:
     return {"feature": feature, "threshold": threshold,
             "leaf_of_sample": node, "importance": importance}
 
+  # One function on purpose: the vectorised scan over flattened runs is a
+  # single computation; split up, its index arithmetic would be scattered.
   def _best_split_of_feature(self, order, values, local, residual, sums,
                              counts, width):
     """Best split of every growing node on one feature.
