@@ -36,3 +36,24 @@ def tiny_run(tmp_path_factory):
   summary = training.train(config, model_dir, export_dir=export_root)
   return {"model_dir": model_dir, "export_root": export_root,
           "summary": summary, "config": config}
+
+
+def _snapshot(root):
+  """{relative path: (size, mtime in ns)} of everything under root; None if
+  root is absent.  Two equal snapshots mean nothing was written there."""
+  if not os.path.exists(root):
+    return None
+  entries = {}
+  for folder, dirs, files in os.walk(root):
+    for name in dirs + files:
+      path = os.path.join(folder, name)
+      stat = os.stat(path)
+      entries[os.path.relpath(path, root)] = (stat.st_size,
+                                              stat.st_mtime_ns)
+  return entries
+
+
+@pytest.fixture
+def dir_snapshot():
+  """The function ``snapshot(root)`` that refused-command tests compare."""
+  return _snapshot

@@ -48,6 +48,16 @@ def usage_error(program, message):
   sys.exit(2)
 
 
+def _check_nearest_parent_is_folder(flag, path):
+  """Raises UsageError when the nearest existing ancestor of the absolute
+  ``path`` is a file (so nothing can be created below it)."""
+  parent = os.path.dirname(path)
+  while not os.path.exists(parent):
+    parent = os.path.dirname(parent)
+  if not os.path.isdir(parent):
+    raise UsageError(f"--{flag} {path}: {parent} is a file, not a folder")
+
+
 def check_output_file(flag, path):
   """Raises UsageError unless ``path`` can be written as a file.
 
@@ -65,11 +75,7 @@ def check_output_file(flag, path):
   path = os.path.abspath(path)
   if os.path.isdir(path):
     raise UsageError(f"--{flag} {path} is a directory; give a file name")
-  parent = os.path.dirname(path)
-  while not os.path.exists(parent):
-    parent = os.path.dirname(parent)
-  if not os.path.isdir(parent):
-    raise UsageError(f"--{flag} {path}: {parent} is a file, not a folder")
+  _check_nearest_parent_is_folder(flag, path)
 
 
 def check_output_dir(flag, path):
@@ -87,11 +93,7 @@ def check_output_dir(flag, path):
   path = os.path.abspath(path)
   if os.path.exists(path) and not os.path.isdir(path):
     raise UsageError(f"--{flag} {path} is a file; give a directory")
-  parent = os.path.dirname(path)
-  while not os.path.exists(parent):
-    parent = os.path.dirname(parent)
-  if not os.path.isdir(parent):
-    raise UsageError(f"--{flag} {path}: {parent} is a file, not a folder")
+  _check_nearest_parent_is_folder(flag, path)
 
 
 def check_name(flag, name):

@@ -373,19 +373,8 @@ def test_select_preset_uses_fewer_reference_seeds(tmp_path):
     settings_lib.settings_from_preset("quick", str(tmp_path), udr_num_points=5)
 
 
-def _snapshot(root):
-  """{relative path: (size, mtime in ns)} of everything under root."""
-  entries = {}
-  for folder, dirs, files in os.walk(root):
-    for name in dirs + files:
-      stat = os.stat(os.path.join(folder, name))
-      entries[os.path.relpath(os.path.join(folder, name), root)] = (
-          stat.st_size, stat.st_mtime_ns)
-  return entries
-
-
 def test_train_or_reuse_trains_and_records_under_the_run_dir_lock(
-    tmp_path, monkeypatch):
+    dir_snapshot, tmp_path, monkeypatch):
   run_dir = str(tmp_path / "runs" / "recipe" / "seed0")
   config = settings_lib.train_config(
       settings_lib.settings_from_preset("quick", str(tmp_path)), 8.0, 0)
@@ -412,20 +401,21 @@ def test_train_or_reuse_trains_and_records_under_the_run_dir_lock(
   assert locking.holder_of(run_dir) is None
   # A run another process holds is refused, finished or not, and untouched.
   with locking.exclusive(run_dir, "held by the test"):
-    before = _snapshot(run_dir)
+    before = dir_snapshot(run_dir)
     with pytest.raises(locking.LockHeldError, match=f"pid {os.getpid()} "):
       runs.train_or_reuse(config, run_dir)
-    assert _snapshot(run_dir) == before
+    assert dir_snapshot(run_dir) == before
   assert runs.train_or_reuse(config, run_dir)[1] and len(holders) == 1
 
 
-def test_a_work_dir_in_use_is_refused_before_anything_is_written(tmp_path):
+def test_a_work_dir_in_use_is_refused_before_anything_is_written(
+    dir_snapshot, tmp_path):
   from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
   settings = settings_lib.settings_from_preset("quick", str(tmp_path / "w"))
   with locking.exclusive(settings.work_dir, "held by the test"):
-    before = _snapshot(settings.work_dir)
+    before = dir_snapshot(settings.work_dir)
     with pytest.raises(locking.LockHeldError) as raised:
       reproduce.reproduce(settings)
-    assert _snapshot(settings.work_dir) == before
+    assert dir_snapshot(settings.work_dir) == before
   assert f"work dir {settings.work_dir} is in use by pid {os.getpid()} " in (
       str(raised.value))

@@ -369,26 +369,15 @@ def test_coverage_check_needs_a_factor_beyond_position_and_scale():
   assert check(with_shape, None)["detail"] == "not evaluated"
 
 
-def _snapshot(root):
-  """{relative path: (size, mtime in ns)} of everything under root."""
-  entries = {}
-  for folder, dirs, files in os.walk(root):
-    for name in dirs + files:
-      stat = os.stat(os.path.join(folder, name))
-      entries[os.path.relpath(os.path.join(folder, name), root)] = (
-          stat.st_size, stat.st_mtime_ns)
-  return entries
-
-
-def test_a_work_dir_in_use_exits_2_and_writes_nothing(tmp_path,
-                                                      one_usage_error):
+def test_a_work_dir_in_use_exits_2_and_writes_nothing(
+    dir_snapshot, tmp_path, one_usage_error):
   from tf_betavae import locking  # pylint: disable=g-import-not-at-top
   work_dir = tmp_path / "case0" / "w"
   with locking.exclusive(str(work_dir), "held by the test"):
-    before = _snapshot(work_dir)
+    before = dir_snapshot(work_dir)
     result = _reproduce(*_case_args(tmp_path, 0,
                                     ["--preset=quick", "--steps=2"]))
-    assert _snapshot(work_dir) == before
+    assert dir_snapshot(work_dir) == before
   one_usage_error("reproduce.py", result.returncode, result.stderr,
                   f"work dir {work_dir} is in use by pid {os.getpid()} on ")
   assert result.stderr.count("\n") == 1, result.stderr

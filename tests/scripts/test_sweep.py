@@ -125,24 +125,13 @@ def test_usage_error_in_a_real_process(tmp_path, one_usage_error):
   assert not os.listdir(tmp_path)
 
 
-def _snapshot(root):
-  """{relative path: (size, mtime in ns)} of everything under root."""
-  entries = {}
-  for folder, dirs, files in os.walk(root):
-    for name in dirs + files:
-      stat = os.stat(os.path.join(folder, name))
-      entries[os.path.relpath(os.path.join(folder, name), root)] = (
-          stat.st_size, stat.st_mtime_ns)
-  return entries
-
-
-def test_a_sweep_dir_in_use_exits_2_and_writes_nothing(tmp_path,
-                                                       one_usage_error):
+def test_a_sweep_dir_in_use_exits_2_and_writes_nothing(
+    dir_snapshot, tmp_path, one_usage_error):
   from tf_betavae import locking  # pylint: disable=g-import-not-at-top
   with locking.exclusive(str(tmp_path), "held by the test"):
-    before = _snapshot(tmp_path)
+    before = dir_snapshot(tmp_path)
     result = _sweep(f"--sweep_dir={tmp_path}", *TINY)
-    assert _snapshot(tmp_path) == before
+    assert dir_snapshot(tmp_path) == before
   one_usage_error("sweep.py", result.returncode, result.stderr,
                   f"sweep directory {tmp_path} is in use by pid "
                   f"{os.getpid()} on ")

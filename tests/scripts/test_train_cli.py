@@ -134,29 +134,16 @@ def test_help_states_the_default_run_length():
   assert "on dsprites 10,000" in " ".join(result.stdout.split())
 
 
-def _snapshot(root):
-  """{relative path: (size, mtime in ns)} under root; None if it is absent."""
-  if not os.path.exists(root):
-    return None
-  entries = {}
-  for folder, dirs, files in os.walk(root):
-    for name in dirs + files:
-      stat = os.stat(os.path.join(folder, name))
-      entries[os.path.relpath(os.path.join(folder, name), root)] = (
-          stat.st_size, stat.st_mtime_ns)
-  return entries
-
-
-def test_a_run_dir_in_use_exits_2_naming_the_holder(train_script, tmp_path,
-                                                    capsys):
+def test_a_run_dir_in_use_exits_2_naming_the_holder(
+    dir_snapshot, train_script, tmp_path, capsys):
   from tf_betavae import locking  # pylint: disable=g-import-not-at-top
   run, exported = tmp_path / "run", tmp_path / "exp"
   with locking.exclusive(str(run), "held by the test"):
-    before = _snapshot(run)
+    before = dir_snapshot(run)
     code, stderr = _run_in_process(
         train_script, ["--steps=2", f"--model_dir={run}",
                        f"--export_dir={exported}"], capsys)
-    assert _snapshot(run) == before
+    assert dir_snapshot(run) == before
   assert code == 2, stderr
   assert stderr.count("\n") == 1, stderr
   assert stderr.startswith(f"train.py: error: run directory {run} is in use "
@@ -164,7 +151,7 @@ def test_a_run_dir_in_use_exits_2_naming_the_holder(train_script, tmp_path,
   assert not exported.exists()
 
 
-def test_two_train_commands_on_one_run_dir(tmp_path):
+def test_two_train_commands_on_one_run_dir(dir_snapshot, tmp_path):
   """A second train.py on a run another one is training exits 2 at once
   and writes nothing; the first finishes with one export."""
   from tf_betavae import locking  # pylint: disable=g-import-not-at-top
@@ -186,9 +173,9 @@ def test_two_train_commands_on_one_run_dir(tmp_path):
         break
     first.send_signal(signal.SIGSTOP)
     assert locking.holder_of(str(run))["pid"] == first.pid, "".join(lines)
-    before = _snapshot(run), _snapshot(exported)
+    before = dir_snapshot(run), dir_snapshot(exported)
     second = _run(args, cwd=tmp_path)
-    assert (_snapshot(run), _snapshot(exported)) == before
+    assert (dir_snapshot(run), dir_snapshot(exported)) == before
     first.send_signal(signal.SIGCONT)
     _, rest = first.communicate(timeout=300)
   finally:

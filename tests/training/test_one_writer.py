@@ -17,31 +17,17 @@ def _config(**overrides):
   return training.TrainConfig(**values)
 
 
-def snapshot(root):
-  """{relative path: (size, mtime in ns)} of every file and folder under
-  root, or None when root does not exist."""
-  if not os.path.exists(root):
-    return None
-  entries = {}
-  for folder, dirs, files in os.walk(root):
-    for name in dirs + files:
-      path = os.path.join(folder, name)
-      stat = os.stat(path)
-      entries[os.path.relpath(path, root)] = (stat.st_size,
-                                              stat.st_mtime_ns)
-  return entries
-
-
-def test_a_run_dir_in_use_is_refused_before_anything_is_written(tmp_path):
+def test_a_run_dir_in_use_is_refused_before_anything_is_written(
+    dir_snapshot, tmp_path):
   model_dir, export_dir = tmp_path / "run", tmp_path / "exported"
   (model_dir / "checkpoints").mkdir(parents=True)
   (model_dir / "run_config.json").write_text("{}")
   (model_dir / "checkpoints" / "checkpoint").write_text("ckpt-2")
   with locking.exclusive(str(model_dir), "held by the test"):
-    before = snapshot(model_dir)
+    before = dir_snapshot(model_dir)
     with pytest.raises(locking.LockHeldError) as raised:
       training.train(_config(), str(model_dir), export_dir=str(export_dir))
-    assert snapshot(model_dir) == before
+    assert dir_snapshot(model_dir) == before
   message = str(raised.value)
   assert f"run directory {model_dir} is in use by pid {os.getpid()} on " in (
       message)
