@@ -148,3 +148,24 @@ def test_a_program_starts_with_its_own_lines(tmp_path):
   assert lines and lines[0].startswith("evaluate.py: error:"), lines
   assert not any("cuInit" in l or "oneDNN" in l or "cudart" in l
                  for l in lines), lines
+
+
+def test_output_dirs_and_names_are_checked_before_any_work(tmp_path):
+  a_file = tmp_path / "a_file"
+  a_file.write_text("x")
+  cli.check_output_dir("model_dir", str(tmp_path / "new" / "run"))  # fine
+  for path, fragment in [(" ", "is blank"), (str(a_file), "is a file"),
+                         (str(a_file / "below"), "is a file, not a folder")]:
+    with pytest.raises(cli.UsageError, match=fragment):
+      cli.check_output_dir("model_dir", path)
+  cli.check_name("export_name", "dsprites_beta8")  # fine
+  for name in ("", " ", ".", "..", "a/b"):
+    with pytest.raises(cli.UsageError, match="not a usable name"):
+      cli.check_name("export_name", name)
+  assert not (tmp_path / "new").exists()
+
+
+def test_error_messages_are_one_line():
+  message = cli.one_line("bad\rvalue\x0cand\nmore\u2028end")
+  assert len(message.splitlines()) == 1
+  assert message == "bad\\rvalue\\x0cand\\nmore\\u2028end"

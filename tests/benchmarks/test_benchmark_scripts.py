@@ -15,22 +15,12 @@ import pytest
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 BENCHMARKS = os.path.join(REPO_ROOT, "benchmarks")
-for _path in (REPO_ROOT, BENCHMARKS):
-  if _path not in sys.path:
-    sys.path.insert(0, _path)
+# benchmarks/ is on sys.path through tests/benchmarks/conftest.py.
 
 import memory_benchmark  # pylint: disable=g-import-not-at-top,wrong-import-position
 import simulator_throughput  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_throughput  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-
-@pytest.fixture(autouse=True)
-def _package_on_path(monkeypatch):
-  """Subprocesses (benchmarks, their workers, scripts/train.py) import
-  tf_betavae from this checkout, installed or not."""
-  paths = [REPO_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(
-      os.pathsep) if p]
-  monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
 def _run(script, *args, timeout=120):
