@@ -32,12 +32,16 @@ flags.DEFINE_enum("baseline", None, ["pca", "ica", "pixels", "untrained"],
 flags.DEFINE_integer("baseline_dim", 10,
                      "Components (pca/ica) or latent size (untrained).")
 flags.DEFINE_string("dataset", "dsprites", "Ground-truth dataset: dsprites "
-                    "(the built-in simulator), dsprites_official or "
-                    "shapes3d.")
+                    "(the built-in simulator), dsprites_official, shapes3d, "
+                    "color_dsprites, noisy_dsprites, scream_dsprites or "
+                    "smallnorb.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data_dir of real "
                     "datasets.")
 flags.DEFINE_string("dsprites_file", None, "The official dSprites .npz or "
                     ".hdf5, for --dataset=dsprites_official.")
+flags.DEFINE_string("scream_image", None, "The picture (JPEG/PNG, at least "
+                    "64x64) whose random patches are the backgrounds of "
+                    "--dataset=scream_dsprites.")
 flags.DEFINE_string("metrics", ",".join(METRIC_NAMES),
                     "Comma-separated subset of " + ", ".join(METRIC_NAMES))
 flags.DEFINE_enum("protocol", "disentanglement_lib",

@@ -208,6 +208,8 @@ def _flag_kind(field):
   """'enum', 'boolean', 'integer', 'float' or 'string' for a field."""
   if "choices" in field.metadata:
     return "enum"
+  if "kind" in field.metadata:  # Optional[...] fields name their kind
+    return field.metadata["kind"]
   kinds = {bool: "boolean", int: "integer", float: "float"}
   return kinds.get(field.type, "string")
 

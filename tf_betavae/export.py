@@ -42,6 +42,7 @@ import tensorflow as tf
 import tf_betavae
 from tf_betavae import export_files
 from tf_betavae import io_utils
+from tf_betavae.models import methods as methods_lib
 
 METADATA_FILENAME = export_files.METADATA_FILENAME
 SIGNATURES = ("serving_default", "encode", "decode", "reconstruct")
@@ -49,14 +50,33 @@ SIGNATURES = ("serving_default", "encode", "decode", "reconstruct")
 ExportError = export_files.ExportError
 
 
-def default_model_name(dataset, objective="H", beta=4.0, capacity_max=25.0):
-  """E.g. 'dsprites_beta4', 'celeb_a_beta250', 'dsprites_capacity25'."""
+def default_model_name(dataset, objective="H", beta=4.0, capacity_max=25.0,
+                       method=None, hyperparameter_value=None):
+  """E.g. 'dsprites_beta4', 'celeb_a_beta250', 'dsprites_capacity25',
+  'dsprites_factor_vae_gamma35', 'dsprites_dip_vae_i_lambda_od10'.
+
+  Args:
+    dataset: the dataset name ('folder:PATH' gives 'folder').
+    objective, beta, capacity_max: the β-VAE / AnnealedVAE settings.
+    method: a method name (tf_betavae.models.methods); None: the method of
+      ``objective``.
+    hyperparameter_value: the value of the method's main hyperparameter
+      (methods other than beta_vae and annealed_vae).
+  """
   def number(value):
     return f"{value:g}"
   dataset = re.sub(r"[^A-Za-z0-9_]+", "_", dataset.split(":", 1)[0])
-  if objective == "B":
-    return f"{dataset}_capacity{number(capacity_max)}"
-  return f"{dataset}_beta{number(beta)}"
+  if method in (None, "beta_vae", "annealed_vae"):
+    if objective == "B" or method == "annealed_vae":
+      return f"{dataset}_capacity{number(capacity_max)}"
+    return f"{dataset}_beta{number(beta)}"
+  hyperparameter = methods_lib.get(method).hyperparameter
+  short = _SHORT_HYPERPARAMETER_NAMES.get(hyperparameter, hyperparameter)
+  return f"{dataset}_{method}_{short}{number(hyperparameter_value)}"
+
+
+# FactorVAE's γ is called gamma in its paper; the field name says whose.
+_SHORT_HYPERPARAMETER_NAMES = {"factor_gamma": "gamma"}
 
 
 def training_metadata(config, steps, settings_changes=()):
@@ -75,8 +95,11 @@ def training_metadata(config, steps, settings_changes=()):
       "latent_dim": config.latent_dim,
       "arch": config.arch,
       "likelihood": config.likelihood,
+      "method": config.method,
+      "hyperparameters": methods_lib.hyperparameters(config),
       "objective": config.objective,
-      "beta": config.beta if config.objective == "H" else None,
+      "beta": (config.beta if config.method in ("beta_vae", "beta_tc_vae")
+               else None),
       "gamma": config.gamma if config.objective == "B" else None,
       "capacity_max": config.capacity_max if config.objective == "B" else None,
       "capacity_steps": (config.capacity_steps
@@ -268,12 +291,14 @@ def export_model(model, export_root, model_name=None, version=None,
                   image_shape=list(model.image_shape),
                   likelihood=model.likelihood_name,
                   objective=model.objective,
+                  method=model.method,
                   package_version=tf_betavae.__version__,
                   signatures=list(SIGNATURES))
   if model_name is None:
+    value = getattr(model, methods_lib.get(model.method).hyperparameter)
     model_name = default_model_name(
         metadata.get("dataset", "model"), model.objective, model.beta,
-        model.capacity_max)
+        model.capacity_max, method=model.method, hyperparameter_value=value)
   export_files.check_version(version)
   model_root = export_files.model_root_of(export_root, model_name)
   export_files.refuse_existing(model_root, version, overwrite)

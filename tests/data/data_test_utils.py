@@ -84,3 +84,87 @@ def read_json(path):
   import json  # pylint: disable=g-import-not-at-top
   with open(path) as f:
     return json.load(f)
+
+
+def write_png(path, image):
+  """Writes uint8 [H, W, C] as a PNG; returns the path as str."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  tf.io.write_file(str(path), tf.io.encode_png(np.asarray(image, np.uint8)))
+  return str(path)
+
+
+def stream_batches(name, count, seed=0, start_batch=0, batch_size=8,
+                   **kwargs):
+  """The first ``count`` batches of a registered training stream.
+
+  Returns:
+    list of float32 np.ndarray [batch_size, H, W, C].
+  """
+  from tf_betavae import data  # pylint: disable=g-import-not-at-top
+  dataset, shape = data.training_dataset(name, batch_size, seed,
+                                         start_batch=start_batch, **kwargs)
+  batches = [b.numpy() for b in dataset.take(count)]
+  assert batches[0].shape == (batch_size,) + tuple(shape)
+  assert tuple(shape) == data.image_shape(name)
+  return batches
+
+
+def check_seeded_and_resumable(name, **kwargs):
+  """Same seed: same batches; another seed: others; start_batch=k: the
+  batches from k on.  Returns the first five batches of seed 0."""
+  run = stream_batches(name, 5, **kwargs)
+  np.testing.assert_array_equal(run[0], stream_batches(name, 1, **kwargs)[0])
+  assert not np.array_equal(run[0], run[1])
+  assert not np.array_equal(run[0],
+                            stream_batches(name, 1, seed=1, **kwargs)[0])
+  resumed = stream_batches(name, 2, start_batch=3, **kwargs)
+  np.testing.assert_array_equal(run[3], resumed[0])
+  np.testing.assert_array_equal(run[4], resumed[1])
+  return run
+
+
+def check_cheap_metric(gt):
+  """MIG with small sizes on a trivial representation (a few pixels) runs,
+  scores in [0, 1] and repeats for the same random state."""
+  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+
+  def pixels(images):
+    return images.reshape(len(images), -1)[:, ::997]
+
+  first = metrics.run_metric("mig", gt, pixels, np.random.RandomState(0),
+                             num_train=100)
+  assert 0.0 <= first["score"] <= 1.0
+  again = metrics.run_metric("mig", gt, pixels, np.random.RandomState(0),
+                             num_train=100)
+  assert again["score"] == first["score"]
+  return first
+
+
+def check_no_code_table(gt):
+  """A ground truth with random observations is never tabulated."""
+  import pytest  # pylint: disable=g-import-not-at-top
+  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+
+  def pixels(images):
+    return images.reshape(len(images), -1)[:, ::997]
+
+  fn, info = metrics.prepare_representation(gt, pixels, ["mig"],
+                                            num_train=10**7)
+  assert fn is pixels and not info["used"]
+  with pytest.raises(metrics.CodeTableError):
+    metrics.prepare_representation(gt, pixels, ["mig"], code_table="always")
+
+
+def check_two_training_steps(dataset, model_dir, **settings):
+  """Two steps of the default method through training.train (no export,
+  no hooks); returns its summary."""
+  from tf_betavae.training import config as config_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae.training import loop  # pylint: disable=g-import-not-at-top
+  config = config_lib.TrainConfig(dataset=dataset, steps=2, batch_size=4,
+                                  latent_dim=3, log_every=1,
+                                  checkpoint_every=2, image_summary_every=0,
+                                  **settings)
+  summary = loop.train(config, str(model_dir), export_dir=None, hooks=[])
+  assert summary["step"] == 2
+  assert np.isfinite(summary["metrics"]["loss"])
+  return summary

@@ -36,31 +36,46 @@ def official_npz(tmp_path_factory):
   return str(path)
 
 
+@pytest.fixture(scope="module")
+def scream_png(tmp_path_factory):
+  path = tmp_path_factory.mktemp("scream") / "picture.png"
+  return utils.write_png(path, np.random.RandomState(0).randint(
+      256, size=(70, 80, 3)))
+
+
 @pytest.fixture
-def shapes3d_mock():
+def tfds_mock():
   tfds = pytest.importorskip("tensorflow_datasets")
   with tfds.testing.mock_data(num_examples=24):
     yield
 
 
-def _registered(name, official_npz):
+# One fixed observation per factor vector: tabulable.
+_FINITE = ("dsprites", "dsprites_official", "shapes3d")
+
+
+def _registered(name, official_npz, scream_png):
   if name == "dsprites_official":
     return data.ground_truth(name, dsprites_file=official_npz)
-  if name == "shapes3d":
+  if name in data.TFDS_DATASETS:
     return data.ground_truth(name, data_dir="/nonexistent")
+  if name == "scream_dsprites":
+    return data.ground_truth(name, scream_image=scream_png)
   return data.ground_truth(name)
 
 
 @pytest.mark.parametrize("name", data.GROUND_TRUTH_DATASETS)
-def test_every_registered_ground_truth_is_one(name, official_npz,
+def test_every_registered_ground_truth_is_one(name, official_npz, scream_png,
                                               request):
-  if name == "shapes3d":
-    request.getfixturevalue("shapes3d_mock")
-  gt = _registered(name, official_npz)
+  if name in data.TFDS_DATASETS:
+    request.getfixturevalue("tfds_mock")
+  gt = _registered(name, official_npz, scream_png)
   assert isinstance(gt, GroundTruthData)
-  # Every ground truth registered today is finite (tabulable), the
-  # simulator included: its observations are the 737,280 grid images.
-  assert isinstance(gt, FiniteGroundTruth)
+  # The ground truths with one fixed observation per factor vector are
+  # finite (tabulable), the simulator included: its observations are the
+  # 737,280 grid images.  A random nuisance (the dSprites variants) or
+  # several images per vector (smallnorb) make a ground truth not finite.
+  assert isinstance(gt, FiniteGroundTruth) == (name in _FINITE)
   factors, images = gt.sample(5, np.random.RandomState(0))
   assert factors.shape == (5, gt.num_factors)
   assert images.shape == (5,) + tuple(gt.observation_shape)
@@ -74,6 +89,35 @@ def test_minimal_subclass_gets_sample():
       factors, _Minimal().sample_factors(7, np.random.RandomState(3)))
   np.testing.assert_array_equal(images.reshape(7, 2), factors)
   assert images.dtype == np.float32
+
+
+def test_sample_passes_its_random_state_on():
+  seen = []
+
+  class Recording(_Minimal):
+
+    def sample_observations_from_factors(self, factors, random_state=None):
+      seen.append(random_state)
+      return super().sample_observations_from_factors(factors, random_state)
+
+  random_state = np.random.RandomState(0)
+  Recording().sample(3, random_state)
+  assert seen == [random_state]
+
+
+@pytest.mark.parametrize("name", _FINITE)
+def test_sample_of_existing_datasets_is_unchanged(name, official_npz,
+                                                  scream_png, request):
+  """Their observations ignore the random state: sample() gives what the
+  factors alone give."""
+  if name in data.TFDS_DATASETS:
+    request.getfixturevalue("tfds_mock")
+  gt = _registered(name, official_npz, scream_png)
+  factors, images = gt.sample(6, np.random.RandomState(4))
+  np.testing.assert_array_equal(
+      factors, gt.sample_factors(6, np.random.RandomState(4)))
+  np.testing.assert_array_equal(images,
+                                gt.sample_observations_from_factors(factors))
 
 
 def test_abstract_methods_are_required():

@@ -69,7 +69,27 @@ def test_usage_errors_in_a_real_process(args, message, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--beta=-1"], "--beta must be >= 0"),
     (["--beta=abc"], "flag --beta=abc"),
-    (["--gamma=-5"], "--gamma must be >= 0"),
+    (["--objective=B", "--gamma=-5"], "--gamma must be >= 0"),
+    (["--method=factor_vae", "--factor_gamma=-1"],
+     "--factor_gamma must be a finite number >= 0, got -1.0"),
+    (["--method=factor_vae", "--discriminator_learning_rate=0"],
+     "--discriminator_learning_rate must be > 0"),
+    (["--method=dip_vae_ii", "--lambda_d_factor=-1"],
+     "--lambda_d_factor must be a finite number >= 0"),
+    (["--method=dip_vae_i", "--lambda_od=nan"],
+     "--lambda_od must be a finite number >= 0"),
+    (["--method=dip_vae_i", "--beta=4"],
+     "--beta is a setting of --method=beta_vae/beta_tc_vae, not of "
+     "--method=dip_vae_i; its settings: --lambda_od, --lambda_d_factor"),
+    (["--factor_gamma=20"], "not of --method=beta_vae"),
+    (["--objective=B", "--lambda_od=3"], "not of --method=annealed_vae"),
+    (["--objective=B", "--method=factor_vae"],
+     "--objective=B is --method=annealed_vae; it contradicts "
+     "--method=factor_vae"),
+    (["--method=vqvae"], "flag --method=vqvae"),
+    (["--scream_image=x.png"],
+     "--scream_image is read only with --dataset=scream_dsprites"),
+    (["--dataset=scream_dsprites"], "--scream_image"),
     (["--learning_rate=0"], "--learning_rate must be > 0"),
     (["--latent_dim=0"], "--latent_dim must be a positive integer"),
     (["--batch_size=0"], "--batch_size must be a positive integer"),
@@ -112,6 +132,20 @@ def test_train_resume_and_export(tmp_path):
   summary = json.load(open(tmp_path / "run" / "train_summary.json"))
   assert summary["step"] == 30 and summary["steps_this_run"] == 10
   assert sorted(os.listdir(tmp_path / "exp" / "dsprites_beta8")) == ["1", "2"]
+
+
+def test_train_another_method_names_its_export(tmp_path):
+  result = _run(["--method=beta_tc_vae", "--beta=6", "--steps=4",
+                 "--log_every=2", "--checkpoint_every=2",
+                 f"--model_dir={tmp_path}/run", f"--export_dir={tmp_path}/exp"],
+                cwd=tmp_path)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "total_correlation" in result.stderr  # the method's tracker is logged
+  config = json.load(open(tmp_path / "run" / "run_config.json"))
+  assert config["method"] == "beta_tc_vae" and config["beta"] == 6.0
+  metadata = json.load(open(tmp_path / "exp" / "dsprites_beta_tc_vae_beta6" /
+                            "1" / "assets" / "tf_betavae_metadata.json"))
+  assert metadata["method"] == "beta_tc_vae"
 
 
 def test_flagfile_and_preset(tmp_path):

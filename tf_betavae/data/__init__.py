@@ -9,8 +9,10 @@ One registry serves scripts/train.py, scripts/evaluate.py and the metrics:
   (tf_betavae.data.ground_truth_data: ``factor_names``,
   ``factors_num_values``, ``num_factors``, ``observation_shape``,
   ``sample_factors``, ``sample_observations_from_factors``, ``sample``),
-  the interface every metric consumes; all of them are also
-  ``FiniteGroundTruth`` (their observations can be tabulated);
+  the interface every metric consumes; those whose observation of a
+  factor vector is fixed (dsprites, dsprites_official, shapes3d) are also
+  ``FiniteGroundTruth`` (their observations can be tabulated), those with
+  a random nuisance or several images per factor vector are not;
 * ``check_available(name, ...)``: raises ``DatasetUnavailableError`` (one
   line: where it looked, how to get the data) unless the data is there.
 
@@ -23,21 +25,34 @@ Datasets (one module each):
   dsprites_official   64x64x1     official .npz/.hdf5 or tfds 'dsprites'
   celeb_a             64x64x3     tfds 'celeb_a', 148 crop, resized to 64
   shapes3d            64x64x3     tfds 'shapes3d'
+  color_dsprites      64x64x3     simulator, sprite in a random colour
+  noisy_dsprites      64x64x3     simulator, white sprite on uniform noise
+  scream_dsprites     64x64x3     simulator on patches of ``scream_image``
+  smallnorb           64x64x1     tfds 'smallnorb', resized to 64
   folder:PATH         64x64x3     every JPEG/PNG under PATH (image_folder)
   ==================  ==========  ==============================================
 
-Ground truth (factors) exists for dsprites, dsprites_official and shapes3d.
+Ground truth (factors) exists for every dataset but celeb_a and folders.
 Nothing here downloads data.  ``data_dir`` is the tensorflow-datasets
 data_dir (None: tfds' default, ``$TFDS_DATA_DIR`` or
 ``~/tensorflow_datasets``); for dsprites_official it may also be the official
 file itself or a directory holding it (see dsprites_official.find_source).
+``scream_image`` is the picture whose patches are scream_dsprites's
+backgrounds (scream_dsprites.py).  The dSprites variants (color_, noisy_,
+scream_dsprites; shared part in dsprites_variants) and smallnorb (several
+images per factor vector, tf_betavae.data.indexed.MultiRowGroundTruth) are
+described in docs/datasets.md.
 """
 
 from tf_betavae.data import celeb_a
+from tf_betavae.data import color_dsprites
 from tf_betavae.data import dsprites_official
 from tf_betavae.data import dsprites_simulator
 from tf_betavae.data import image_folder
+from tf_betavae.data import noisy_dsprites
+from tf_betavae.data import scream_dsprites
 from tf_betavae.data import shapes3d
+from tf_betavae.data import smallnorb
 from tf_betavae.data import tfds_source
 from tf_betavae.data.errors import DatasetUnavailableError
 from tf_betavae.data.errors import UnknownDatasetError
@@ -46,16 +61,28 @@ from tf_betavae.data.ground_truth_data import GroundTruthData
 
 # Names users may pass to --dataset; "folder:PATH" takes a path.
 DATASETS = ("dsprites", "celeb_a", "dsprites_official", "shapes3d",
-            "folder:PATH")
-GROUND_TRUTH_DATASETS = ("dsprites", "dsprites_official", "shapes3d")
-TFDS_DATASETS = ("celeb_a", "shapes3d")
+            "color_dsprites", "noisy_dsprites", "scream_dsprites",
+            "smallnorb", "folder:PATH")
+GROUND_TRUTH_DATASETS = ("dsprites", "dsprites_official", "shapes3d",
+                         "color_dsprites", "noisy_dsprites",
+                         "scream_dsprites", "smallnorb")
+TFDS_DATASETS = ("celeb_a", "shapes3d", "smallnorb")
 
 _SHAPES = {
     "dsprites": (64, 64, 1),
     "dsprites_official": (64, 64, 1),
     "celeb_a": (64, 64, 3),
     "shapes3d": (64, 64, 3),
+    "color_dsprites": (64, 64, 3),
+    "noisy_dsprites": (64, 64, 3),
+    "scream_dsprites": (64, 64, 3),
+    "smallnorb": (64, 64, 1),
     "folder": (64, 64, 3),
+}
+# The dSprites variants: the simulator's stream with a random nuisance.
+_DSPRITES_VARIANTS = {
+    "color_dsprites": color_dsprites,
+    "noisy_dsprites": noisy_dsprites,
 }
 
 __all__ = ["DATASETS", "GROUND_TRUTH_DATASETS", "DatasetUnavailableError",
@@ -102,10 +129,17 @@ def image_shape(name, data_dir=None):
   return _SHAPES[_check_name(name)]
 
 
-def check_available(name, data_dir=None, dsprites_file=None):
+def check_available(name, data_dir=None, dsprites_file=None,
+                    scream_image=None):
   """Raises DatasetUnavailableError unless the dataset's data is readable.
 
-  Cheap: lists files or opens the tfds builder; reads no images.
+  Cheap: lists files, opens the tfds builder or reads the scream picture;
+  decodes no dataset images.
+
+  Args:
+    name: a name from DATASETS.
+    data_dir, dsprites_file: see ``training_dataset``.
+    scream_image: the picture of scream_dsprites (see ``training_dataset``).
 
   Raises:
     UnknownDatasetError: name is not known.
@@ -113,12 +147,16 @@ def check_available(name, data_dir=None, dsprites_file=None):
       one-line message says where and how to prepare it.
   """
   base = _check_name(name)
-  if base == "dsprites":
+  if base == "dsprites" or base in _DSPRITES_VARIANTS:
     return
   if base == "folder":
     image_folder.check_available(image_folder.path_of(name))
   elif base == "dsprites_official":
     dsprites_official.check_available(data_dir, dsprites_file)
+  elif base == "scream_dsprites":
+    scream_dsprites.check_available(scream_image)
+  elif base == "smallnorb":
+    smallnorb.check_available(data_dir)
   else:
     module = celeb_a if base == "celeb_a" else shapes3d
     tfds_source.load_split(module.NAME, data_dir, "train",
@@ -127,13 +165,14 @@ def check_available(name, data_dir=None, dsprites_file=None):
 
 def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
                      data_dir=None, dsprites_file=None,
-                     cache_limit_bytes=None):
+                     cache_limit_bytes=None, scream_image=None):
   """An endless, seeded stream of training batches.
 
-  The simulator's batch i is a pure function of (seed, worker_index, i);
-  a finite dataset visits its examples in a seeded permutation per epoch
-  (tf_betavae.data.pipeline) and skips the batches before ``start_batch``
-  cheaply, so a resumed run sees the batches it would have seen.
+  The simulator's batch i (and that of its variants) is a pure function of
+  (seed, worker_index, i); a finite dataset visits its examples in a seeded
+  permutation per epoch (tf_betavae.data.pipeline) and skips the batches
+  before ``start_batch`` cheaply, so a resumed run sees the batches it would
+  have seen.
 
   Args:
     name: a name from DATASETS ('folder:/some/path' for a folder).
@@ -147,6 +186,8 @@ def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
     dsprites_file: the official dSprites .npz/.hdf5 (dsprites_official).
     cache_limit_bytes: preprocessed uint8 images up to this size are decoded
       once into memory (None: pipeline.DEFAULT_CACHE_LIMIT_BYTES, 1 GiB).
+    scream_image: path of the JPEG/PNG (at least 64x64) whose patches are
+      scream_dsprites's backgrounds; read only for scream_dsprites.
 
   Returns:
     (tf.data.Dataset of float32 [batch_size, H, W, C] in [0, 1],
@@ -157,30 +198,34 @@ def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
     DatasetUnavailableError: the data for a known dataset is not available.
   """
   base = _check_name(name)
-  shape = _SHAPES[base]
   common = dict(start_batch=start_batch, worker_index=worker_index)
+  tfds_options = dict(data_dir=data_dir, cache_limit_bytes=cache_limit_bytes,
+                      **common)
   if base == "dsprites":
     dataset = dsprites_simulator.training_dataset(batch_size, seed, **common)
+  elif base in _DSPRITES_VARIANTS:
+    dataset = _DSPRITES_VARIANTS[base].training_dataset(batch_size, seed,
+                                                        **common)
+  elif base == "scream_dsprites":
+    dataset = scream_dsprites.training_dataset(
+        batch_size, seed, scream_image=scream_image, **common)
   elif base == "dsprites_official":
     dataset = dsprites_official.training_dataset(
         batch_size, seed, data_dir=data_dir, dsprites_file=dsprites_file,
         **common)
-  elif base == "celeb_a":
-    dataset = celeb_a.training_dataset(
-        batch_size, seed, data_dir=data_dir,
-        cache_limit_bytes=cache_limit_bytes, **common)
-  elif base == "shapes3d":
-    dataset = shapes3d.training_dataset(
-        batch_size, seed, data_dir=data_dir,
-        cache_limit_bytes=cache_limit_bytes, **common)
+  elif base in ("celeb_a", "shapes3d", "smallnorb"):
+    module = {"celeb_a": celeb_a, "shapes3d": shapes3d,
+              "smallnorb": smallnorb}[base]
+    dataset = module.training_dataset(batch_size, seed, **tfds_options)
   else:
     dataset = image_folder.training_dataset(
         image_folder.path_of(name), batch_size, seed,
         cache_limit_bytes=cache_limit_bytes, **common)
-  return dataset, shape
+  return dataset, _SHAPES[base]
 
 
-def ground_truth(name="dsprites", data_dir=None, dsprites_file=None):
+def ground_truth(name="dsprites", data_dir=None, dsprites_file=None,
+                 scream_image=None):
   """The ground-truth data interface of a dataset with known factors.
 
   Args:
@@ -188,6 +233,8 @@ def ground_truth(name="dsprites", data_dir=None, dsprites_file=None):
     data_dir: tfds data_dir (None: tfds' default); for dsprites_official
       also the official file or its directory.
     dsprites_file: the official dSprites .npz/.hdf5 (dsprites_official).
+    scream_image: the picture of scream_dsprites (see
+      ``training_dataset``).
 
   Raises:
     UnknownDatasetError: name is not known.
@@ -197,10 +244,16 @@ def ground_truth(name="dsprites", data_dir=None, dsprites_file=None):
   base = _check_name(name)
   if base == "dsprites":
     return dsprites_simulator.DSpritesSimulator()
+  if base in _DSPRITES_VARIANTS:
+    return _DSPRITES_VARIANTS[base].ground_truth()
+  if base == "scream_dsprites":
+    return scream_dsprites.ground_truth(scream_image)
   if base == "dsprites_official":
     return dsprites_official.ground_truth(data_dir, dsprites_file)
   if base == "shapes3d":
     return shapes3d.ground_truth(data_dir)
+  if base == "smallnorb":
+    return smallnorb.ground_truth(data_dir)
   raise DatasetUnavailableError(
       f"dataset {name!r} has no ground-truth factors; datasets with factors: "
       f"{', '.join(GROUND_TRUTH_DATASETS)}")

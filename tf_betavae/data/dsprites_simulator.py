@@ -203,6 +203,31 @@ def sample_factor_indices(batch_size, seed):
                     maxval - 1)
 
 
+def check_factors(factors):
+  """Checks an array of dSprites factor indices.
+
+  Args:
+    factors: int array-like [num, 5] in the order of FACTOR_NAMES.
+
+  Returns:
+    np.ndarray [num, 5], the factors as given.
+
+  Raises:
+    ValueError: if factors has the wrong shape or an index is out of range.
+  """
+  factors = np.asarray(factors)
+  if factors.ndim != 2 or factors.shape[1] != len(FACTOR_NAMES):
+    raise ValueError(
+        f"factors must have shape [num, {len(FACTOR_NAMES)}] "
+        f"({', '.join(FACTOR_NAMES)}), got {factors.shape}")
+  if factors.size and (np.any(factors < 0) or np.any(
+      factors >= np.asarray(FACTORS_NUM_VALUES))):
+    raise ValueError(
+        "factor index out of range: each column must lie in "
+        f"[0, {list(FACTORS_NUM_VALUES)}) per factor {FACTOR_NAMES}")
+  return factors
+
+
 class DSpritesSimulator(ground_truth_data.GroundTruthData):
   """The simulator as a ground truth; also a ``FiniteGroundTruth``.
 
@@ -249,7 +274,7 @@ class DSpritesSimulator(ground_truth_data.GroundTruthData):
     Returns:
       int64 np.ndarray [num] in [0, 737280) (the official file's row order).
     """
-    factors = self._check_factors(factors)
+    factors = check_factors(factors)
     return np.ravel_multi_index(tuple(factors.T.astype(np.int64)),
                                 tuple(self.factors_num_values)).astype(
                                     np.int64)
@@ -272,19 +297,6 @@ class DSpritesSimulator(ground_truth_data.GroundTruthData):
                        axis=1) if index.size else np.zeros((0, 5), np.int64)
     return self.sample_observations_from_factors(factors)
 
-  def _check_factors(self, factors):
-    factors = np.asarray(factors)
-    if factors.ndim != 2 or factors.shape[1] != self.num_factors:
-      raise ValueError(
-          f"factors must have shape [num, {self.num_factors}] "
-          f"({', '.join(self.factor_names)}), got {factors.shape}")
-    if factors.size and (np.any(factors < 0) or np.any(
-        factors >= np.asarray(self.factors_num_values))):
-      raise ValueError(
-          "factor index out of range: each column must lie in "
-          f"[0, {self.factors_num_values}) per factor {self.factor_names}")
-    return factors
-
   def sample_observations_from_factors(self, factors, random_state=None):
     """Renders the images of given factor indices (deterministic).
 
@@ -300,7 +312,7 @@ class DSpritesSimulator(ground_truth_data.GroundTruthData):
       ValueError: if factors has the wrong shape or an index is out of range.
     """
     del random_state
-    factors = self._check_factors(factors).astype(np.int32)
+    factors = check_factors(factors).astype(np.int32)
     images = np.empty((len(factors),) + self.observation_shape, np.float32)
     for start in range(0, len(factors), self._render_batch_size):
       stop = start + self._render_batch_size
@@ -308,7 +320,8 @@ class DSpritesSimulator(ground_truth_data.GroundTruthData):
     return images
 
 
-def training_dataset(batch_size, seed, start_batch=0, worker_index=0):
+def training_dataset(batch_size, seed, start_batch=0, worker_index=0,
+                     nuisance=None):
   """Endless seeded stream of simulator images for training.
 
   Batch ``i`` is a pure function of ``(seed, worker_index, i)``, so a run that
@@ -321,9 +334,16 @@ def training_dataset(batch_size, seed, start_batch=0, worker_index=0):
     seed: int, the run's seed.
     start_batch: int, index of the first batch (the resumed step count).
     worker_index: int, distinct per input pipeline (data-parallel worker).
+    nuisance: None, or a callable ``(sprites, nuisance_seed) -> images``
+      applied to every rendered batch (the dSprites variants of
+      tf_betavae.data.dsprites_variants): sprites float32
+      [batch_size, 64, 64, 1] in {0, 1}, nuisance_seed an int tensor [2]
+      for stateless random ops, derived from the batch's own seed, so the
+      batch stays a pure function of ``(seed, worker_index, i)``.
 
   Returns:
-    tf.data.Dataset of float32 [batch_size, 64, 64, 1] in {0, 1}.
+    tf.data.Dataset of float32 [batch_size, 64, 64, 1] in {0, 1}, or of
+    what ``nuisance`` returns.
   """
   render = renderer().render
 
@@ -332,7 +352,13 @@ def training_dataset(batch_size, seed, start_batch=0, worker_index=0):
         tf.cast(seed, tf.int64) * 1000003 + worker_index,
         tf.cast(index, tf.int64)
     ])
-    return render(sample_factor_indices(batch_size, batch_seed))
+    sprites = render(sample_factor_indices(batch_size, batch_seed))
+    if nuisance is None:
+      return sprites
+    # The factors use batch_seed itself; the nuisance gets a seed of its
+    # own so that the two draws are independent.
+    return nuisance(sprites,
+                    tf.random.experimental.stateless_fold_in(batch_seed, 1))
 
   dataset = tf.data.Dataset.range(start_batch, np.iinfo(np.int64).max)
   dataset = dataset.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE,

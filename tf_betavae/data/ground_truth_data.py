@@ -7,11 +7,14 @@ A ground truth is a generative process with known factors of variation:
 factor vectors are drawn, and each is turned into an observation (image).
 
 * ``GroundTruthData``: the base class of every dataset with factors (the
-  dSprites simulator, the official dSprites file, Shapes3D).  Subclasses
-  provide the two samplers; ``sample`` is written here once.
+  dSprites simulator and its variants, the official dSprites file,
+  Shapes3D, smallNORB).  Subclasses provide the two samplers; ``sample`` is
+  written here once.
 * ``FiniteGroundTruth``: a runtime-checkable Protocol for ground truths with
   a finite, enumerable set of deterministic observations, which a
-  ``tf_betavae.metrics.code_table.CodeTable`` can encode once each.
+  ``tf_betavae.metrics.code_table.CodeTable`` can encode once each.  A
+  ground truth whose observation of a factor vector is random (a random
+  colour or background, one of several images) must not implement it.
 
 Factor vectors are factor *indices*: int64 [num, num_factors], column k in
 ``[0, factors_num_values[k])``.  Observations are float32
@@ -61,8 +64,10 @@ class GroundTruthData(abc.ABC):
 
     Args:
       factors: int np.ndarray [num, num_factors] of factor indices.
-      random_state: np.random.RandomState or None, for datasets whose
-        observation of a factor vector is random.
+      random_state: np.random.RandomState, the source of the randomness of
+        datasets whose observation of a factor vector is random (they raise
+        ValueError on None); datasets with one fixed observation per factor
+        vector ignore it and accept None.
 
     Returns:
       float32 np.ndarray [num, *observation_shape] in [0, 1].
@@ -73,14 +78,16 @@ class GroundTruthData(abc.ABC):
 
     Args:
       num: int.
-      random_state: np.random.RandomState.
+      random_state: np.random.RandomState; draws the factors, then (after
+        them) whatever randomness the observations need.
 
     Returns:
       (int64 np.ndarray [num, num_factors],
        float32 np.ndarray [num, *observation_shape]).
     """
     factors = self.sample_factors(num, random_state)
-    return factors, self.sample_observations_from_factors(factors)
+    return factors, self.sample_observations_from_factors(factors,
+                                                          random_state)
 
 
 def sample_uniform_factors(factors_num_values, num, random_state):

@@ -41,7 +41,7 @@ class EvaluationRequest:
     saved_model, signature, output_key: a SavedModel and the signature
       output used as the code; or ``baseline`` (one of BASELINES) with
       ``baseline_dim`` components.
-    dataset, data_dir, dsprites_file: the ground truth.
+    dataset, data_dir, dsprites_file, scream_image: the ground truth.
     metrics: comma-separated subset of METRIC_NAMES.
     protocol, paper_factors: of the beta_vae metric.
     num_train, num_eval: size overrides (None: the protocol's).
@@ -60,6 +60,7 @@ class EvaluationRequest:
   dataset: str = "dsprites"
   data_dir: object = None
   dsprites_file: object = None
+  scream_image: object = None
   metrics: str = ",".join(METRIC_NAMES)
   protocol: str = "disentanglement_lib"
   paper_factors: str = "auto"
@@ -97,7 +98,8 @@ def _check(request):
   names = metric_names(request.metrics)
   try:
     gt = data.ground_truth(request.dataset, data_dir=request.data_dir,
-                           dsprites_file=request.dsprites_file)
+                           dsprites_file=request.dsprites_file,
+                           scream_image=request.scream_image)
   except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
     raise UsageError(str(e)) from e
   if request.baseline and request.baseline != "pixels":

@@ -15,6 +15,11 @@ encoder's mean and log-variance, the prior a standard normal of the same
 size, the KL term ``tfd.kl_divergence`` (analytic), and the latent sample is
 the distribution's reparameterised sample (through its own bijector, from
 noise drawn by the prior for the global batch).
+
+The methods that followed (tf_betavae.models.methods) subclass BetaVAE:
+they add a regulariser to the negative ELBO by overriding
+``regularized_loss`` (β-TCVAE, DIP-VAE) or the whole ``train_step``
+(FactorVAE, which trains a discriminator beside the VAE).
 """
 
 import keras
@@ -22,6 +27,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tf_betavae.models import likelihoods as likelihoods_lib
+from tf_betavae.models import replicas
 
 tfd = tfp.distributions
 
@@ -67,7 +73,7 @@ class VectorMean(keras.metrics.Metric):
 
 @keras.saving.register_keras_serializable(package="tf_betavae")
 class BetaVAE(keras.Model):
-  """A β-VAE with objectives H and B.
+  """A β-VAE with objectives H (method beta_vae) and B (annealed_vae).
 
   Args:
     encoder: layer, images [batch, H, W, C] -> (mean, log_variance)
@@ -89,6 +95,10 @@ class BetaVAE(keras.Model):
     image_shape: (height, width, channels) of the images.
     **kwargs: forwarded to keras.Model (name, dtype, ...).
   """
+
+  # Names of the trackers a subclass's regularized_loss reports (nats unless
+  # the name says otherwise); each becomes a keras.metrics.Mean.
+  METHOD_TRACKERS = ()
 
   def __init__(self, encoder, decoder, latent_dim, likelihood="bernoulli",
                objective="H", beta=4.0, gamma=1000.0, capacity_max=25.0,
@@ -123,6 +133,32 @@ class BetaVAE(keras.Model):
     self.kl_tracker = keras.metrics.Mean(name="kl")
     self.kl_per_latent_tracker = VectorMean(self.latent_dim, "kl_latent")
     self.capacity_tracker = keras.metrics.Mean(name="capacity")
+    self.method_trackers = [keras.metrics.Mean(name=name)
+                            for name in self.METHOD_TRACKERS]
+
+  @property
+  def method(self):
+    """The method's name (tf_betavae.models.methods)."""
+    return "annealed_vae" if self.objective == "B" else "beta_vae"
+
+  @property
+  def vae_variables(self):
+    """The encoder's and decoder's trainable variables (what the model's
+    optimizer trains)."""
+    return (self.encoder.trainable_variables +
+            self.decoder.trainable_variables)
+
+  @property
+  def checkpointed_optimizers(self):
+    """{name: optimizer} of every optimizer whose state a checkpoint
+    keeps; "optimizer" (the model's own, whose step counter is the run's
+    step) is always one."""
+    return {"optimizer": self.optimizer}
+
+  def build_optimizers(self):
+    """Creates the optimizers' variables, so that a checkpoint can be
+    restored into them before the first step."""
+    self.optimizer.build(self.vae_variables)
 
   # -- distributions -------------------------------------------------------
 
@@ -173,7 +209,9 @@ class BetaVAE(keras.Model):
 
     Returns:
       dict of float32 tensors: reconstruction [batch] (nats), kl [batch]
-      (nats), kl_per_latent [batch, latent_dim] (nats).
+      (nats), kl_per_latent [batch, latent_dim] (nats), and the posterior's
+      mean and log_variance and the latent sample z, [batch, latent_dim]
+      each.
     """
     posterior = self.posterior(images, training=training)
     latents = self._reparameterised_sample(posterior, seed)
@@ -185,7 +223,9 @@ class BetaVAE(keras.Model):
         tfd.Normal(posterior.mean(), posterior.stddev()),
         tfd.Normal(0.0, 1.0))
     return {"reconstruction": reconstruction, "kl": kl,
-            "kl_per_latent": kl_per_latent}
+            "kl_per_latent": kl_per_latent, "mean": posterior.mean(),
+            "log_variance": 2.0 * tf.math.log(posterior.stddev()),
+            "latents": latents}
 
   def _reparameterised_sample(self, posterior, seed):
     """z = posterior.bijector(ε): the posterior's own (TFP) reparameterisation.
@@ -203,13 +243,11 @@ class BetaVAE(keras.Model):
       float32 [local_batch, latent_dim], differentiable w.r.t. the
       posterior's parameters.
     """
-    context = tf.distribute.get_replica_context()
-    replica = context.replica_id_in_sync_group if context is not None else 0
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
     local_batch = tf.shape(posterior.loc)[0]
-    noise = self.prior().sample(local_batch * replicas, seed=seed)
-    start = tf.cast(replica, tf.int32) * local_batch
-    return posterior.bijector.forward(noise[start:start + local_batch])
+    noise = self.prior().sample(local_batch * replicas.num_replicas(),
+                                seed=seed)
+    return posterior.bijector.forward(
+        replicas.local_slice(noise, local_batch))
 
   def objective_loss(self, reconstruction, kl, step):
     """Batch-mean objective from per-example terms (float32 scalar)."""
@@ -219,14 +257,35 @@ class BetaVAE(keras.Model):
       return reconstruction + self.beta * kl
     return reconstruction + self.gamma * tf.abs(kl - self.capacity(step))
 
+  def regularized_loss(self, terms, step):
+    """The method's batch-mean loss from compute_terms' output.
+
+    Subclasses add their regulariser here.  Under a tf.distribute strategy
+    the per-example terms are means over this replica's examples, while a
+    batch statistic (a regulariser) is computed on the gathered global
+    batch (tf_betavae.models.replicas): with the loss divided by the
+    number of replicas the summed gradient is the single-device one.
+
+    Args:
+      terms: dict of compute_terms.
+      step: the optimizer's step counter.
+
+    Returns:
+      (loss, tracked): float32 scalar loss; dict {METHOD_TRACKERS name:
+      float32 scalar} of the regulariser's terms ({} here).
+    """
+    return self.objective_loss(terms["reconstruction"], terms["kl"],
+                               step), {}
   def _step_seed(self, offset):
     """Stateless seed, distinct per step and per purpose (not per replica:
     replicas slice one global draw, see _reparameterised_sample)."""
     step = tf.cast(self.optimizer.iterations, tf.int32)
     return tf.stack([tf.constant(self.seed, tf.int32) + offset, step])
 
-  def _update_trackers(self, loss, terms, step):
+  def _update_trackers(self, loss, terms, step, tracked=None):
     self.loss_tracker.update_state(loss)
+    for tracker in self.method_trackers:
+      tracker.update_state(tracked[tracker.name])
     self.reconstruction_tracker.update_state(terms["reconstruction"])
     self.kl_tracker.update_state(terms["kl"])
     self.kl_per_latent_tracker.update_state(terms["kl_per_latent"])
@@ -247,16 +306,16 @@ class BetaVAE(keras.Model):
     step = self.optimizer.iterations
     with tf.GradientTape() as tape:
       terms = self.compute_terms(images, self._step_seed(0), training=True)
-      loss = self.objective_loss(terms["reconstruction"], terms["kl"], step)
+      loss, tracked = self.regularized_loss(terms, step)
       # Each replica sees global_batch / replicas examples and the optimizer
       # sums replica gradients: dividing makes the sum the mean gradient.
-      replicas = tf.distribute.get_strategy().num_replicas_in_sync
-      scaled_loss = self.optimizer.scale_loss(loss / replicas)
+      scaled_loss = self.optimizer.scale_loss(loss / replicas.num_replicas())
     # Before apply_gradients: the capacity logged is that of this step, not
     # of the incremented counter.
-    self._update_trackers(loss, terms, step)
-    gradients = tape.gradient(scaled_loss, self.trainable_variables)
-    self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+    self._update_trackers(loss, terms, step, tracked)
+    variables = self.vae_variables
+    gradients = tape.gradient(scaled_loss, variables)
+    self.optimizer.apply_gradients(zip(gradients, variables))
     return self.get_metrics_result()
 
   def test_step(self, data):
@@ -264,8 +323,8 @@ class BetaVAE(keras.Model):
     images = data[0] if isinstance(data, (tuple, list)) else data
     step = self.optimizer.iterations
     terms = self.compute_terms(images, self._step_seed(1), training=False)
-    loss = self.objective_loss(terms["reconstruction"], terms["kl"], step)
-    self._update_trackers(loss, terms, step)
+    loss, tracked = self.regularized_loss(terms, step)
+    self._update_trackers(loss, terms, step, tracked)
     return self.get_metrics_result()
 
   @property
@@ -274,7 +333,7 @@ class BetaVAE(keras.Model):
                 self.kl_tracker, self.kl_per_latent_tracker]
     if self.objective == "B":
       trackers.append(self.capacity_tracker)
-    return trackers
+    return trackers + self.method_trackers
 
   def get_config(self):
     """Settings and the serialized encoder and decoder (no weights)."""

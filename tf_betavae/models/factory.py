@@ -1,25 +1,73 @@
-"""Builds a BetaVAE from plain settings (architecture name, sizes, loss)."""
+"""Builds a model of any method from plain settings (architecture name,
+sizes, method and its hyperparameters)."""
 
+from tf_betavae.models import beta_tc_vae
 from tf_betavae.models import beta_vae
 from tf_betavae.models import decoders
+from tf_betavae.models import dip_vae
 from tf_betavae.models import encoders
+from tf_betavae.models import factor_vae
+from tf_betavae.models import methods as methods_lib
 
 ARCHITECTURES = ("conv", "mlp")
 
+# Keyword arguments only one method's model takes.
+_METHOD_KWARGS = {
+    "factor_vae": ("factor_gamma", "discriminator_learning_rate"),
+    "dip_vae_i": ("lambda_od", "lambda_d_factor"),
+    "dip_vae_ii": ("lambda_od", "lambda_d_factor"),
+}
+
+
+def model_class_and_kwargs(method, model_kwargs):
+  """The model class of a method and the keyword arguments it takes.
+
+  Args:
+    method: a name of tf_betavae.models.methods.METHODS.
+    model_kwargs: dict of BetaVAE keyword arguments plus any method's
+      hyperparameters (those of other methods are dropped).
+
+  Returns:
+    (class, dict).
+  """
+  methods_lib.get(method)
+  objective = model_kwargs.get("objective")
+  if (objective in methods_lib.METHOD_OF_OBJECTIVE and
+      objective != methods_lib.OBJECTIVE_OF_METHOD.get(method, "H")):
+    raise ValueError(f"objective {objective} contradicts method {method} "
+                     "(objective B is annealed_vae)")
+  own = set(_METHOD_KWARGS.get(method, ()))
+  every_method_kwarg = {k for names in _METHOD_KWARGS.values() for k in names}
+  kwargs = {k: v for k, v in model_kwargs.items()
+            if k not in every_method_kwarg or k in own}
+  if method == "annealed_vae":
+    return beta_vae.BetaVAE, dict(kwargs, objective="B")
+  if method == "beta_vae":
+    return beta_vae.BetaVAE, kwargs
+  if method == "beta_tc_vae":
+    return beta_tc_vae.BetaTCVAE, dict(kwargs, objective="H")
+  if method == "factor_vae":
+    return factor_vae.FactorVAE, dict(kwargs, objective="H")
+  return dip_vae.DIPVAE, dict(kwargs, objective="H",
+                              dip_type=method[len("dip_vae_"):])
+
 
 def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
-                **model_kwargs):
-  """Creates and builds a BetaVAE.
+                method=None, **model_kwargs):
+  """Creates and builds the model of a method.
 
   Args:
     arch: 'conv' (Burgess et al. 2018 conv net, 64x64 images) or 'mlp' (the
       paper's 2D-shapes MLP).
     latent_dim: int > 0.
     image_shape: (height, width, channels) of the data.
-    **model_kwargs: forwarded to BetaVAE (likelihood, objective, beta, ...).
+    method: a method name (tf_betavae.models.methods); None: beta_vae, or
+      annealed_vae with objective='B'.
+    **model_kwargs: forwarded to the method's model (likelihood, beta,
+      factor_gamma, ...); other methods' hyperparameters are ignored.
 
   Returns:
-    A built (variables created) BetaVAE.
+    A built (variables created) BetaVAE or subclass.
   """
   if arch not in ARCHITECTURES:
     raise ValueError(f"unknown arch {arch!r}; choose one of {ARCHITECTURES}")
@@ -35,8 +83,13 @@ def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
   else:
     encoder = encoders.MlpEncoder(latent_dim, name="encoder")
     decoder = decoders.MlpDecoder(image_shape=image_shape, name="decoder")
-  model = beta_vae.BetaVAE(encoder, decoder, latent_dim=latent_dim,
-                           image_shape=image_shape, **model_kwargs)
+  if method is None:
+    # An unknown objective is left for BetaVAE to refuse.
+    method = methods_lib.METHOD_OF_OBJECTIVE.get(
+        model_kwargs.get("objective", "H"), "beta_vae")
+  model_class, kwargs = model_class_and_kwargs(method, model_kwargs)
+  model = model_class(encoder, decoder, latent_dim=latent_dim,
+                      image_shape=image_shape, **kwargs)
   encoder.build((None,) + image_shape)
   decoder.build((None, int(latent_dim)))
   model.build((None,) + image_shape)

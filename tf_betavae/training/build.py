@@ -8,7 +8,7 @@ from tf_betavae.training import learning_rate as learning_rate_lib
 
 
 def build_model(config, image_shape):
-  """The BetaVAE of a config, built (variables exist).
+  """The model of a config's method, built (variables exist).
 
   Args:
     config: TrainConfig.
@@ -17,8 +17,11 @@ def build_model(config, image_shape):
   return models.build_model(
       arch=config.arch, latent_dim=config.latent_dim, image_shape=image_shape,
       likelihood=config.likelihood, gaussian_stddev=config.gaussian_stddev,
-      objective=config.objective, beta=config.beta, gamma=config.gamma,
+      method=config.method, beta=config.beta, gamma=config.gamma,
       capacity_max=config.capacity_max, capacity_steps=config.capacity_steps,
+      factor_gamma=config.factor_gamma,
+      discriminator_learning_rate=config.discriminator_learning_rate,
+      lambda_od=config.lambda_od, lambda_d_factor=config.lambda_d_factor,
       seed=config.seed)
 
 
@@ -51,7 +54,7 @@ def build_compiled_model(config, image_shape=None, mixed_precision=True):
   try:
     model = build_model(config, image_shape)
     model.compile(optimizer=make_optimizer(config))
-    model.optimizer.build(model.trainable_variables)
+    model.build_optimizers()
   finally:
     keras.mixed_precision.set_dtype_policy(previous_policy)
   return model

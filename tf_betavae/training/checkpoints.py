@@ -1,8 +1,9 @@
 """Checkpoints of a run: saving, resuming from the newest readable one, and
 rebuilding a trained model from its run directory.
 
-A checkpoint holds the model's weights and the optimizer's state, including
-its step counter, which is the run's step (``current_step``).
+A checkpoint holds the model's weights and every optimizer's state (the
+model's own, whose step counter is the run's step (``current_step``), and
+FactorVAE's discriminator optimizer).
 """
 
 import os
@@ -20,8 +21,8 @@ MAX_TO_KEEP = 3
 
 
 def make_checkpoint(model):
-  """The tf.train.Checkpoint of a compiled model (weights + optimizer)."""
-  return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+  """The tf.train.Checkpoint of a compiled model (weights + optimizers)."""
+  return tf.train.Checkpoint(model=model, **model.checkpointed_optimizers)
 
 
 def current_step(model):

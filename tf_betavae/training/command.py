@@ -20,6 +20,7 @@ from tf_betavae import cli
 from tf_betavae import data as data_lib
 from tf_betavae import export as export_lib
 from tf_betavae import locking
+from tf_betavae.models import methods as methods_lib
 from tf_betavae.training import config as config_lib
 from tf_betavae.training import distribute
 from tf_betavae.training import loop
@@ -67,6 +68,7 @@ def config_from_flags(flag_values):
     if not flag_values[name].present and name not in preset:
       values[name] = value
   values["mixed_precision"] = _mixed_precision_policy(flag_values)
+  _check_method_flags(flag_values, values)
   config = config_lib.TrainConfig(**values)
   try:
     config.validate()
@@ -74,10 +76,31 @@ def config_from_flags(flag_values):
     return config  # main() reports it
   try:
     data_lib.check_available(config.dataset, data_dir=config.data_dir,
-                             dsprites_file=config.dsprites_file)
+                             dsprites_file=config.dsprites_file,
+                             scream_image=config.scream_image)
   except data_lib.DatasetUnavailableError as e:
     _usage_error(" ".join(str(e).split()))
   return config
+
+
+def _check_method_flags(flag_values, values):
+  """Exits 2 on --objective contradicting --method, or a setting of another
+  method given on the command line (it would be silently ignored)."""
+  method = values["method"]
+  if flag_values["objective"].present:
+    implied = methods_lib.METHOD_OF_OBJECTIVE[values["objective"]]
+    if flag_values["method"].present and method != implied:
+      _usage_error(f"--objective={values['objective']} is --method={implied}"
+                   f"; it contradicts --method={method} (give one of them)")
+    method = implied
+  own = methods_lib.get(method).settings
+  for name in methods_lib.METHOD_SETTINGS:
+    if flag_values[name].present and name not in own:
+      users = [m.name for m in methods_lib.METHODS.values()
+               if name in m.settings]
+      _usage_error(f"--{name} is a setting of --method={'/'.join(users)}, "
+                   f"not of --method={method}; its settings: "
+                   f"{', '.join('--' + s for s in own)}")
 
 
 def _checked_setup(flag_values):
@@ -86,7 +109,8 @@ def _checked_setup(flag_values):
   try:
     config.validate()
     data_lib.check_available(config.dataset, data_dir=config.data_dir,
-                             dsprites_file=config.dsprites_file)
+                             dsprites_file=config.dsprites_file,
+                             scream_image=config.scream_image)
     # multi_worker requires the strategy before any other TensorFlow work.
     strategy = distribute.make_strategy(flag_values.strategy,
                                         flag_values.devices,
@@ -129,7 +153,10 @@ def main(argv, flag_values):
   _check_output_flags(flag_values)
   config, strategy = _checked_setup(flag_values)
   name = flag_values.export_name or export_lib.default_model_name(
-      config.dataset, config.objective, config.beta, config.capacity_max)
+      config.dataset, config.objective, config.beta, config.capacity_max,
+      method=config.method,
+      hyperparameter_value=getattr(
+          config, methods_lib.get(config.method).hyperparameter))
   model_dir = flag_values.model_dir or os.path.join("runs", name)
   try:
     summary = loop.train(config, model_dir,

@@ -7,6 +7,8 @@ Field metadata understood by the flag generator:
 
 * ``help``: the flag's help text (required);
 * ``choices``: the allowed values (the flag becomes an enum);
+* ``kind``: the flag's kind ('float', 'string', ...) where the field's type
+  (an Optional) does not say it;
 * ``flag``: False when the program defines the flag itself because it
   takes another form on the command line (``mixed_precision``).
 """
@@ -17,6 +19,7 @@ from typing import Optional
 
 from tf_betavae import data as data_lib
 from tf_betavae import models
+from tf_betavae.models import methods as methods_lib
 from tf_betavae.training import learning_rate as learning_rate_lib
 
 
@@ -60,20 +63,43 @@ class TrainConfig:
       choices=list(models.LIKELIHOODS))
   gaussian_stddev: float = _setting(
       1.0, "Fixed pixel std of the gaussian likelihood.")
+  method: str = _setting(
+      "beta_vae", "The objective: beta_vae (recon + beta*KL), annealed_vae "
+      "(recon + gamma*|KL - C|, = --objective=B), factor_vae (+ gamma*TC "
+      "from a discriminator), dip_vae_i / dip_vae_ii (+ covariance "
+      "penalties), beta_tc_vae (+ (beta-1)*TC, minibatch-weighted "
+      "sampling). See docs/methods.md.",
+      choices=list(methods_lib.METHOD_NAMES))
   objective: str = _setting(
-      "H", "H: recon + beta*KL (Higgins et al. 2017); B: recon + "
-      "gamma*|KL - C| (Burgess et al. 2018).",
+      "H", "The older name of the first two methods: H = "
+      "--method=beta_vae (Higgins et al. 2017), B = --method=annealed_vae "
+      "(Burgess et al. 2018).",
       choices=list(models.OBJECTIVES))
   beta: float = _setting(
-      4.0, "KL weight of objective H (paper: 4 for 2D shapes, 250 for "
-      "CelebA; 1 = plain VAE). Default on dsprites: 8 (the CPU recipe, "
-      "--preset=cpu).")
+      4.0, "beta_vae: the KL weight (paper: 4 for 2D shapes, 250 for "
+      "CelebA; 1 = plain VAE); beta_tc_vae: the TC weight is beta - 1 "
+      "(Chen et al.: 6 on dSprites). Default on dsprites: 8 (the CPU "
+      "recipe, --preset=cpu).")
   gamma: float = _setting(
-      1000.0, "Weight of objective B (Burgess et al.: 1000).")
+      1000.0, "annealed_vae: the weight of |KL - C| (Burgess et al.: 1000).")
   capacity_max: float = _setting(
-      25.0, "Final capacity C of objective B, nats (Burgess: 25).")
+      25.0, "annealed_vae: final capacity C, nats (Burgess: 25).")
   capacity_steps: int = _setting(
-      100000, "Steps over which C rises linearly from 0 to --capacity_max.")
+      100000, "annealed_vae: steps over which C rises linearly from 0 to "
+      "--capacity_max.")
+  factor_gamma: float = _setting(
+      10.0, "factor_vae: the weight of the discriminator's total "
+      "correlation estimate (Kim & Mnih: 10..100; 35 on dSprites).")
+  discriminator_learning_rate: float = _setting(
+      1e-4, "factor_vae: Adam learning rate of the discriminator "
+      "(beta1 0.5, beta2 0.9, Kim & Mnih).")
+  lambda_od: float = _setting(
+      10.0, "dip_vae_i / dip_vae_ii: weight of the squared off-diagonal "
+      "covariance entries (Kumar et al.: 10 on dSprites).")
+  lambda_d_factor: Optional[float] = _setting(
+      None, "dip_vae_i / dip_vae_ii: the diagonal weight is lambda_d_factor "
+      "* lambda_od; default 10 for dip_vae_i, 1 for dip_vae_ii "
+      "(disentanglement_lib's study).", kind="float")
   batch_size: int = _setting(
       64, "Global batch size (paper: 64).")
   learning_rate: float = _setting(
@@ -107,6 +133,10 @@ class TrainConfig:
   jit_compile: bool = _setting(
       False, "XLA-compile the training step (exports stay plain). Measured "
       "slower on CPU; meant for GPUs.")
+  scream_image: Optional[str] = _setting(
+      None, "scream_dsprites: the image (JPEG/PNG, at least 64x64) whose "
+      "random 64x64 patches are the backgrounds (disentanglement_lib uses "
+      "Munch's The Scream; any picture works).")
   data_dir: Optional[str] = _setting(
       None, "Where real datasets live (tensorflow-datasets data_dir; "
       "default $TFDS_DATA_DIR or ~/tensorflow_datasets). Nothing is "
@@ -116,10 +146,18 @@ class TrainConfig:
       "40x32y32_64x64.npz or .hdf5) for --dataset=dsprites_official "
       "(implied when --dataset is not given).")
 
+  def __post_init__(self):
+    # --objective=H|B predates --method: the two name the same runs, and a
+    # run config written before --method existed has only the objective.
+    if self.method == "beta_vae" and self.objective == "B":
+      self.method = "annealed_vae"
+    elif self.method == "annealed_vae":
+      self.objective = "B"
+
   def validate(self):
     """Raises ConfigError with a one-line reason for the first bad value."""
-    for check in (_check_numbers, _check_schedule, _check_counts,
-                  _check_names):
+    for check in (_check_names, _check_numbers, _check_method,
+                  _check_schedule, _check_counts):
       check(self)
 
   def to_dict(self):
@@ -148,6 +186,29 @@ def _check_numbers(config):
         f"--capacity_max must be >= 0 nats, got {config.capacity_max}")
   _need(config.learning_rate > 0,
         f"--learning_rate must be > 0, got {config.learning_rate}")
+
+
+def _check_method(config):
+  _need(config.objective == "H" or config.method == "annealed_vae",
+        f"--objective=B is --method=annealed_vae; it cannot be combined "
+        f"with --method={config.method}")
+  for name in ("factor_gamma", "lambda_od", "discriminator_learning_rate"):
+    value = getattr(config, name)
+    _need(isinstance(value, (int, float)) and math.isfinite(value) and
+          value >= 0, f"--{name} must be a finite number >= 0, got {value!r}")
+  _need(config.discriminator_learning_rate > 0,
+        f"--discriminator_learning_rate must be > 0, got "
+        f"{config.discriminator_learning_rate}")
+  if config.lambda_d_factor is not None:
+    _need(isinstance(config.lambda_d_factor, (int, float)) and
+          math.isfinite(config.lambda_d_factor) and
+          config.lambda_d_factor >= 0,
+          f"--lambda_d_factor must be a finite number >= 0, got "
+          f"{config.lambda_d_factor!r}")
+  if config.scream_image is not None:
+    _need(config.dataset == "scream_dsprites",
+          f"--scream_image is read only with --dataset=scream_dsprites, not "
+          f"--dataset={config.dataset}")
 
 
 def _check_schedule(config):
@@ -183,6 +244,9 @@ def _check_names(config):
   _need(config.arch in models.ARCHITECTURES,
         f"unknown --arch {config.arch!r}; choose one of "
         f"{', '.join(models.ARCHITECTURES)}")
+  _need(config.method in methods_lib.METHOD_NAMES,
+        f"unknown --method {config.method!r}; choose one of "
+        f"{', '.join(methods_lib.METHOD_NAMES)}")
   _need(config.objective in models.OBJECTIVES,
         f"unknown --objective {config.objective!r}; choose one of "
         f"{', '.join(models.OBJECTIVES)}")

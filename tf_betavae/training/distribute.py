@@ -82,7 +82,8 @@ def distributed_dataset(config, strategy, start_step):
     first = context.input_pipeline_id * per_pipeline
     dataset, _ = data_lib.training_dataset(
         config.dataset, global_batch, config.seed, start_batch=start_step,
-        data_dir=config.data_dir, dsprites_file=config.dsprites_file)
+        data_dir=config.data_dir, dsprites_file=config.dsprites_file,
+        scream_image=config.scream_image)
     if context.num_input_pipelines > 1:
       dataset = dataset.map(lambda batch: batch[first:first + per_pipeline])
     if per_replica != per_pipeline:

@@ -9,13 +9,17 @@ from tf_betavae import progress
 from tf_betavae.models import latent_stats
 
 
+_MAIN_TRACKERS = ("loss", "reconstruction", "kl")
+
+
 def log_step(step, total_steps, values, steps_per_second, batch_size,
              elapsed, steps_done):
   """Logs one step line.
 
   Args:
     step, total_steps: int.
-    values: the trackers' means (loss, reconstruction, kl, kl_latent_<d>).
+    values: the trackers' means (loss, reconstruction, kl, kl_latent_<d>,
+      and the method's own, which are logged after kl).
     steps_per_second: float, speed of the last chunk.
     batch_size: int, global batch.
     elapsed: float, seconds this invocation has trained.
@@ -23,10 +27,14 @@ def log_step(step, total_steps, values, steps_per_second, batch_size,
   """
   active = sum(1 for k, v in values.items() if k.startswith("kl_latent_")
                and v > latent_stats.ACTIVE_KL_NATS)
+  # The method's own trackers (capacity, total_correlation, ...).
+  extra = "".join(f"  {name} {value:.4g}" for name, value in values.items()
+                  if name not in _MAIN_TRACKERS and
+                  not name.startswith("kl_latent_"))
   logging.info(
-      "step %d/%d  loss %.2f  reconstruction %.2f  kl %.2f  active latents "
+      "step %d/%d  loss %.2f  reconstruction %.2f  kl %.2f%s  active latents "
       "%d  %.1f steps/s (%.0f images/s)  %s", step, total_steps,
-      values["loss"], values["reconstruction"], values["kl"], active,
+      values["loss"], values["reconstruction"], values["kl"], extra, active,
       steps_per_second, steps_per_second * batch_size,
       progress.eta_text(steps_done, steps_done + total_steps - step,
                         elapsed))

@@ -23,7 +23,7 @@ TENSORBOARD_SUBDIR = "train"
 # schedule replaces Adam's rate variable): resuming into a model_dir whose
 # run differs in any of them is refused.
 _RESUME_MUST_MATCH = ("dataset", "arch", "latent_dim", "likelihood",
-                      "objective", "lr_warmup_steps", "lr_decay")
+                      "method", "objective", "lr_warmup_steps", "lr_decay")
 # Settings a resumed run may change that do not change what is trained (run
 # length, logging and checkpoint cadence, where the data files lie); a change
 # of any other setting (β, learning rate, batch size, seed, ...) on resume is
@@ -58,13 +58,18 @@ def check_writable_root(path, flag):
 def stored_config(model_dir):
   """The run_config.json of model_dir as a dict, or None.
 
-  Runs written before a setting existed have its default.
+  Runs written before a setting existed have its default (and a run
+  written before --method existed the method of its objective).
   """
   stored = io_utils.read_json_if_present(
       os.path.join(model_dir, RUN_CONFIG_FILE))
   if stored is None:
     return None
-  return {**config_lib.TrainConfig().to_dict(), **stored}
+  merged = {**config_lib.TrainConfig().to_dict(), **stored}
+  try:
+    return config_lib.TrainConfig(**merged).to_dict()
+  except TypeError:  # keys of another program: compared as they are
+    return merged
 
 
 def write_config(config, model_dir):

@@ -29,7 +29,7 @@ DEFAULT_NUM_IMAGES = 64
 
 
 def sample_images(dataset="dsprites", num=DEFAULT_NUM_IMAGES, seed=0,
-                  data_dir=None):
+                  data_dir=None, scream_image=None):
   """A fixed batch of images to draw pictures from.
 
   Ground-truth datasets (the dSprites simulator) are sampled uniformly over
@@ -41,40 +41,46 @@ def sample_images(dataset="dsprites", num=DEFAULT_NUM_IMAGES, seed=0,
     num: int, number of images.
     seed: int.
     data_dir: where real datasets live.
+    scream_image: the background picture of scream_dsprites.
 
   Returns:
     float32 np.ndarray [num, H, W, C] in [0, 1].
   """
   if dataset in data_lib.GROUND_TRUTH_DATASETS:
-    _, images = ground_truth(dataset, data_dir).sample(
+    _, images = ground_truth(dataset, data_dir, scream_image).sample(
         num, np.random.RandomState(seed))
     return np.asarray(images, np.float32)
   stream, _ = data_lib.training_dataset(dataset, num, seed,
-                                        data_dir=data_dir)
+                                        data_dir=data_dir,
+                                        scream_image=scream_image)
   batch = next(iter(stream))
   if isinstance(batch, (tuple, list)):  # (images, ...) elements
     batch = batch[0]
   return np.asarray(batch, np.float32)
 
 
-def ground_truth(dataset, data_dir=None):
-  """tf_betavae.data.ground_truth(dataset), passing data_dir when given.
+def ground_truth(dataset, data_dir=None, scream_image=None):
+  """tf_betavae.data.ground_truth(dataset), passing data_dir and
+  scream_image when given.
 
   Raises:
     tf_betavae.data.UnknownDatasetError / DatasetUnavailableError.
   """
-  if data_dir is None:
-    return data_lib.ground_truth(dataset)
-  return data_lib.ground_truth(dataset, data_dir=data_dir)
+  kwargs = {}
+  if data_dir is not None:
+    kwargs["data_dir"] = data_dir
+  if scream_image is not None:
+    kwargs["scream_image"] = scream_image
+  return data_lib.ground_truth(dataset, **kwargs)
 
 
-def ground_truth_or_none(dataset, data_dir=None):
+def ground_truth_or_none(dataset, data_dir=None, scream_image=None):
   """The dataset's ground-truth object, or None if it has none or its data
   is not available (then the factor-response plot is skipped)."""
   if dataset not in data_lib.GROUND_TRUTH_DATASETS:
     return None
   try:
-    return ground_truth(dataset, data_dir)
+    return ground_truth(dataset, data_dir, scream_image)
   except data_lib.DatasetUnavailableError as e:
     logging.warning("no factor-response plot: %s", e)
     return None

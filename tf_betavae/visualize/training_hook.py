@@ -36,7 +36,7 @@ class PicturesHook(hooks.Hook):
       config = self._run.config
       self._images = summaries.sample_images(
           config.dataset, summaries.DEFAULT_NUM_IMAGES, seed=config.seed,
-          data_dir=config.data_dir)
+          data_dir=config.data_dir, scream_image=config.scream_image)
     return self._images
 
   def on_step(self, step, logs):
@@ -60,8 +60,8 @@ class PicturesHook(hooks.Hook):
       summaries.write_image_files(
           self._run.model_dir, self._source.encode_fn, self._source.decode_fn,
           self._sample_images(),
-          ground_truth=summaries.ground_truth_or_none(config.dataset,
-                                                      config.data_dir))
+          ground_truth=summaries.ground_truth_or_none(
+              config.dataset, config.data_dir, config.scream_image))
     except Exception as e:  # pylint: disable=broad-except
       logging.warning("writing the pictures into %s failed: %s",
                       self._run.model_dir, e)
