@@ -147,7 +147,8 @@ def _tf_worker(spec, conn):
     render_pool(spec["pool_path_out"], spec["pool_batches"],
                 spec["batch_size"])
 
-  config = training.TrainConfig(batch_size=spec["batch_size"])
+  config = training.TrainConfig(batch_size=spec["batch_size"],
+                                method=spec.get("method", "beta_vae"))
   keras.utils.set_random_seed(config.seed)
   model = training.build_compiled_model(config)
   if spec["pool"]:

@@ -109,3 +109,25 @@ def test_memory_benchmark_runs_and_writes_json(tmp_path):
   assert results["rss_at_final_step_bytes"] > 0
   assert set(results["rss_by_step_bytes"]) == {"2", "4", "6"}
   assert "peak RSS" in stdout and "growth" in stdout
+
+
+def test_method_throughput_reports_every_method_against_beta_vae(tmp_path):
+  output = tmp_path / "methods.json"
+  stdout = _run("method_throughput.py", "--steps=2", "--warmup_steps=1",
+                "--repeats=1", "--methods=factor_vae,beta_tc_vae",
+                f"--output={output}", timeout=300)
+  results = json.loads(output.read_text())
+  assert set(results["summary"]) == {"beta_vae", "factor_vae", "beta_tc_vae"}
+  assert results["summary"]["beta_vae"]["cost_vs_beta_vae"] == 1.0
+  for entry in results["summary"].values():
+    assert entry["images_per_second_median"] > 0
+  assert "step cost vs beta_vae" in stdout and "target <= 1.5x" in stdout
+
+
+def test_method_throughput_refuses_an_unknown_method():
+  completed = subprocess.run(
+      [sys.executable, os.path.join(BENCHMARKS, "method_throughput.py"),
+       "--methods=vqvae"], cwd=REPO_ROOT, capture_output=True, text=True,
+      timeout=120, check=False)
+  assert completed.returncode == 2
+  assert "unknown method 'vqvae'" in completed.stderr
