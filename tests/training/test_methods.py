@@ -288,3 +288,33 @@ def test_two_workers_match_one_for_batch_statistic_methods(tmp_path, method):
   for key, value in one["metrics"].items():
     assert multi["metrics"][key] == pytest.approx(value, rel=2e-3,
                                                   abs=2e-3), key
+
+
+def test_metrics_udr_and_pictures_read_every_method(tmp_path):
+  """Exports of the new methods go through evaluation, UDR selection and
+  the pictures like β-VAE's (from the export, and from the run dir)."""
+  from tf_betavae.experiments import selection  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import standalone  # pylint: disable=g-import-not-at-top
+  from tf_betavae.visualize import picture_files  # pylint: disable=g-import-not-at-top
+  exports = []
+  for method in ("factor_vae", "dip_vae_ii", "beta_tc_vae"):
+    summary = training.train(
+        _config(method, steps=3, log_every=3, checkpoint_every=3),
+        str(tmp_path / method), export_dir=str(tmp_path / "exported"),
+        hooks=[])
+    exports.append(summary["export_path"])
+    scores = standalone.evaluate(standalone.EvaluationRequest(
+        saved_model=summary["export_path"], metrics="mig,beta_vae",
+        num_train=200, num_eval=100, code_table="never"))
+    assert set(scores) == {"mig", "beta_vae"}, scores
+    assert all(np.isfinite(r["score"]) for r in scores.values())
+    written = picture_files.write_pictures(
+        model_dir=str(tmp_path / method), output_dir=str(tmp_path / "pics"
+                                                         / method),
+        num_images=8, gif_frames=2)
+    assert all(os.path.exists(p) for p in written.values())
+    assert len(written) >= 4, written
+  ranking = selection.rank_models(exports, np.random.RandomState(0),
+                                  num_points=300, supervised="none")
+  assert len(ranking["models"]) == 3
+  assert all(np.isfinite(m["udr"]) for m in ranking["models"])
