@@ -4,6 +4,8 @@ r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
   python scripts/reproduce.py --preset=select      # 5 seeds, UDR picks one
   python scripts/reproduce.py --preset=quick --output_md=/tmp/r/results.md
   python scripts/reproduce.py --preset=gpu --dsprites_file=dsprites.npz
+  python scripts/reproduce.py --methods=factor_vae,beta_tc_vae \
+      --method_values=factor_vae:20
 
 Trains the β-VAE recipe (--beta, --learning_rate, --objective,
 --batch_size, --arch, --latent_dim; defaults β = 8, 1e-3, H, 64, conv, 10:
@@ -18,6 +20,14 @@ results.json); prints the pass/fail checks of the β-VAE targets.  With
 two or more seeds it ranks each trained model's seeds by UDR
 (tf_betavae.metrics.udr) and reports the seed UDR picks and how UDR ranks
 against every supervised metric.
+
+--methods adds a row per other method (annealed_vae, factor_vae,
+dip_vae_i, dip_vae_ii, beta_tc_vae; see docs/methods.md), trained with the
+β-VAE's seeds, steps, sizes and learning rate at one value of its
+hyperparameter: --method_values=method:value, or the default of
+tf_betavae.experiments.settings.METHOD_VALUES (the method paper's dSprites
+value); scored with the same metrics and ranked by UDR over its seeds.
+Without --methods the table is the β-VAE paper's.
 
 Presets: see tf_betavae/experiments/settings.py.  --steps,
 --seeds/--num_seeds, --num_train, --num_eval, --baseline_num_fit and
@@ -69,11 +79,20 @@ flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_enum("arch", "conv", ["conv", "mlp"], "Architecture.")
 flags.DEFINE_integer("latent_dim", 10, "Latents (also the PCA/ICA and "
                      "untrained-encoder dimension).")
-flags.DEFINE_float("gamma", 1000.0, "γ of objective B.")
+flags.DEFINE_float("gamma", 1000.0, "γ of objective B (and of the "
+                   "annealed_vae row of --methods).")
 flags.DEFINE_float("capacity_max", 25.0, "Final capacity (nats), "
                    "objective B.")
 flags.DEFINE_integer("capacity_steps", 100000, "Capacity ramp steps, "
-                     "objective B.")
+                     "objective B (and the annealed_vae row of --methods).")
+flags.DEFINE_list("methods", [], "Other methods, a row each, trained like "
+                  "the β-VAE: annealed_vae, factor_vae, dip_vae_i, "
+                  "dip_vae_ii, beta_tc_vae.")
+flags.DEFINE_list("method_values", [], "method:value pairs, e.g. "
+                  "factor_vae:20: the value of the hyperparameter of a "
+                  "method of --methods (capacity_max, factor_gamma, "
+                  "lambda_od or beta); default the method paper's dSprites "
+                  "value (tf_betavae.experiments.settings.METHOD_VALUES).")
 flags.DEFINE_integer("steps", None, "Training steps (default: the preset's).")
 flags.DEFINE_list("seeds", None, "Seeds (default: 0..num_seeds-1).")
 flags.DEFINE_integer("num_seeds", None, "Number of seeds (default: the "
@@ -140,6 +159,7 @@ def _settings(settings_lib):
       metric_seed=FLAGS.metric_seed, parallel_runs=FLAGS.parallel_runs,
       code_table=FLAGS.code_table, udr_num_points=FLAGS.udr_num_points,
       reference_num_seeds=FLAGS.reference_num_seeds,
+      methods=settings_lib.parse_methods(FLAGS.methods, FLAGS.method_values),
       metrics=([m.strip() for m in FLAGS.metrics if m.strip()]
                if FLAGS.metrics is not None else None),
       dsprites_file=(os.path.abspath(FLAGS.dsprites_file)
@@ -160,6 +180,11 @@ def main(argv):
   from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
   command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+  try:
+    cli.check_output_dir("work_dir", FLAGS.work_dir)
+    cli.check_output_file("output_md", FLAGS.output_md)
+  except cli.UsageError as e:
+    cli.usage_error(PROGRAM, str(e))
   try:
     results = reproduce.reproduce(_settings(settings_lib))
   except (settings_lib.UsageError, training.ConfigError,

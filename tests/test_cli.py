@@ -38,12 +38,15 @@ def test_every_setting_has_a_flag_with_its_help_type_and_default(
       assert list(flag.parser.enum_values) == list(field.metadata["choices"])
     elif field.type in kinds and field.default is not None:
       assert isinstance(flag.default, kinds[field.type]), field.name
+    elif "kind" in field.metadata:  # an Optional that names its kind
+      assert flag.flag_type() == field.metadata["kind"], field.name
     else:
       assert flag.flag_type() == "string", field.name
   assert flag_values["beta"].flag_type() == "float"
   assert flag_values["steps"].flag_type() == "int"
   assert flag_values["jit_compile"].flag_type() == "bool"
   assert flag_values["arch"].flag_type() == "string enum"
+  assert flag_values["lambda_d_factor"].flag_type() == "float"
 
 
 def test_explicit_flags_override_the_base_values(flag_values):
@@ -105,7 +108,8 @@ def test_the_train_entry_point_prints_its_help():
   for name in ("--beta", "--steps", "--preset", "--model_dir",
                "--mixed_precision", "--lr_decay"):
     assert name in result.stdout, name
-  assert "KL weight of objective H" in result.stdout
+  assert "beta_vae: the KL weight" in result.stdout
+  assert "--method" in result.stdout
 
 
 def _record(pathname, level):

@@ -1,10 +1,11 @@
-"""Experiments: reproductions, β sweeps and label-free model selection.
+"""Experiments: reproductions, sweeps and label-free model selection.
 
 Modules (each imported on its own; this package imports none of them, so
 worker processes stay light until they are pinned):
 
 * ``settings``: what a reproduction is: the models and metric entries of
-  its table, Recipe, Preset, PRESETS, Settings, ``settings_from_preset``.
+  its table (other methods' rows and their default values included),
+  Recipe, Preset, PRESETS, Settings, ``settings_from_preset``.
 * ``runs``: run directories, train-or-reuse, training seconds.
 * ``evaluations``: the cached evaluator of one (model, seed), evaluation
   jobs, and the one-shot evaluation of scripts/evaluate.py.
@@ -14,7 +15,11 @@ worker processes stay light until they are pinned):
   seed UDR picks.
 * ``report``: markdown and JSON output of a reproduction.
 * ``reproduce``: ``reproduce(settings)``, the orchestration.
-* ``sweep``: a β sweep (train, score, tabulate, plot).
+* ``sweep_settings``: what a sweep is: a method, the values of its
+  hyperparameter (given or its study grid), the base TrainConfig (the
+  study preset's with --study), the run names.
+* ``sweep``: a sweep of one method's hyperparameter (train, score,
+  tabulate, plot).
 * ``selection``, ``model_loading``: rank exports or runs by UDR.
 * ``standalone``: the one-shot evaluation of scripts/evaluate.py.
 * ``parallel``: worker processes pinned to disjoint CPUs.

@@ -39,8 +39,10 @@ RESULTS_VERSION = 1
 # classifier are recomputed rather than reused.
 PAPER_CLASSIFIER = "full-batch-adagrad-standardised"
 # Raw-pixel evaluations cost the most (gradient boosting over 4,096
-# features): they are handed out first so that workers finish together.
-_EVALUATION_ORDER = {"pixels": 0, "beta_vae": 1, "vae": 1}
+# features), then trained models (a SavedModel to load): the costly are
+# handed out first so that workers finish together.
+_EVALUATION_ORDER = {"pixels": 0}
+_TRAINED_ORDER, _BASELINE_ORDER = 1, 2
 
 
 def timed_metric(name, ground_truth, representation_fn, seed, **kwargs):
@@ -340,7 +342,9 @@ def evaluate_all(settings, ground_truth, jobs, in_workers=True):
   counter = progress.Progress("evaluation", len(pending))
   entries = {}
   if settings.parallel_runs > 1 and len(pending) > 1 and in_workers:
-    pending.sort(key=lambda job: _EVALUATION_ORDER.get(job.model, 2))
+    pending.sort(key=lambda job: _EVALUATION_ORDER.get(
+        job.model, _BASELINE_ORDER if job.export_path is None
+        else _TRAINED_ORDER))
     logging.info("evaluating %d models, %d at a time in pinned processes",
                  len(pending), settings.parallel_runs)
     outcomes = parallel.run_pinned(

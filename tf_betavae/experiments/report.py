@@ -42,6 +42,13 @@ def _row(cells):
   return "| " + " | ".join(cells) + " |"
 
 
+def _table_models(results):
+  """The table's rows (key, label, kind) of a results dict; results
+  written without other methods have none."""
+  return settings_lib.table_models(
+      results.get("settings", {}).get("methods"))
+
+
 def intro_lines(results):
   """Title and the paragraph saying what the table holds."""
   settings = results["settings"]
@@ -67,7 +74,7 @@ def table_lines(results):
   header = (["model", "paper (Table 1)"] +
             [entry.label for entry in settings_lib.METRICS] + ["targets"])
   lines = [_row(header), "|" + "---|" * len(header)]
-  for model, _, _ in settings_lib.MODELS:
+  for model, _, _ in _table_models(results):
     entry = results["models"][model]
     paper = (f"{100 * entry['paper']:.2f}%" if entry["paper"] is not None
              else "—")
@@ -178,6 +185,9 @@ def _udr_pick_line(entry):
 def _udr_summary_lines(results):
   lines = []
   correlations = results.get("udr_rank_correlations") or {}
+  # In the table's order, whatever order the dicts were read back in.
+  correlations = {k: correlations[k] for k in _METRIC_KEYS
+                  if k in correlations}
   listed = [f"{_label(k)} {v['rho']:+.2f}" for k, v in correlations.items()
             if v["rho"] is not None]
   if listed:
@@ -188,10 +198,13 @@ def _udr_summary_lines(results):
         + ", ".join(listed) + ".")
   selection = results.get("selection")
   if selection:
+    order = [key for key, _, _ in settings_lib.MODELS]
     scored = "; ".join(
         f"{_model_label(model)} seed {selection['picked'][model]}: "
-        + ", ".join(f"{_label(k)} {v:.3f}" for k, v in scores.items())
-        for model, scores in selection["scores"].items())
+        + ", ".join(f"{_label(k)} {scores[k]:.3f}" for k in _METRIC_KEYS
+                    if k in scores)
+        for model, scores in sorted(selection["scores"].items(),
+                                    key=lambda item: order.index(item[0])))
     lines.append(
         "- At full sizes (β-VAE metric 10,000 / 5,000 examples, MIG 10,000 "
         f"samples): {scored}.")
@@ -201,7 +214,7 @@ def _udr_summary_lines(results):
 def udr_lines(results):
   """Markdown lines of the UDR section ([] when no model has a UDR)."""
   models = results["models"]
-  with_udr = [(key, models[key]) for key, _, _ in settings_lib.MODELS
+  with_udr = [(key, models[key]) for key, _, _ in _table_models(results)
               if "udr" in models.get(key, {})]
   if not with_udr:
     return []
@@ -244,7 +257,7 @@ def factor_lines(results):
            f"(trained models: latents with training KL > "
            f"{latent_stats.ACTIVE_KL_NATS} nats; baselines: every "
            "dimension).", ""]
-  for model, label, _ in settings_lib.MODELS:
+  for model, label, _ in _table_models(results):
     seeds = results["models"][model]["seeds"]
     lines.append(f"- {label}: " + "; ".join(
         f"seed {s}: {_factor_line(e)}" for s, e in seeds.items()))
@@ -273,6 +286,21 @@ def _recipe_line(recipe):
           f"batch {recipe['batch_size']}, {recipe['arch']} architecture, "
           f"{recipe['latent_dim']} latents, {recipe['likelihood']} "
           "likelihood; the VAE is the same with β = 1.")
+
+
+def _methods_lines(settings):
+  """One line on the other methods' rows ([] without any)."""
+  methods = settings.get("methods")
+  if not methods:
+    return []
+  rows = ", ".join(settings_lib.method_label(m, v)
+                   for m, v in methods.items())
+  return [f"- Other methods: {rows}; each trained like the β-VAE (its "
+          "seeds, steps, learning rate, batch, architecture, latents and "
+          "likelihood) at that value of its hyperparameter, its other "
+          "settings at their defaults (disentanglement_lib's study values; "
+          "AnnealedVAE takes the recipe's γ and capacity steps), and "
+          "ranked by UDR over its seeds."]
 
 
 def _sizes_line(settings):
@@ -310,7 +338,7 @@ def settings_lines(results):
   machine = results["machine"]
   gpus = ", ".join(machine["gpus"]) or "none"
   return ["## Settings", "", _recipe_line(settings["recipe"]),
-          _sizes_line(settings),
+          *_methods_lines(settings), _sizes_line(settings),
           f"- Machine: {machine['platform']}, {machine['cpu_count']} "
           f"CPUs, Python {machine['python']}, TensorFlow "
           f"{machine['tensorflow']}, GPU: {gpus}.",

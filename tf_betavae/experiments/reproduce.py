@@ -1,7 +1,8 @@
 """Reproduces the β-VAE paper's 2D-shapes comparison (Higgins et al. 2017).
 
 ``reproduce(settings)`` trains the β-VAE recipe and the plain VAE (β = 1,
-same architecture, steps and seeds) for every seed (``runs``), scores each
+same architecture, steps and seeds) for every seed (``runs``), and the
+other methods of ``settings.methods`` like the β-VAE, scores each
 trained encoder and the PCA, ICA, raw-pixel and untrained-encoder
 baselines with the β-VAE metric under both protocols (``paper`` and
 ``disentanglement_lib``), MIG, FactorVAE, DCI and SAP (``evaluations``),
@@ -33,6 +34,7 @@ from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import runs as runs_lib
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.experiments import udr
+from tf_betavae.models import methods as methods_lib
 
 
 def machine_info():
@@ -68,7 +70,7 @@ def _evaluation_jobs(settings, trained_runs):
   jobs, training_entries = [], {}
   trained = {(job.model, job.seed): job
              for job in runs_lib.training_jobs(settings)}
-  for model, _, kind in settings_lib.MODELS:
+  for model, _, kind in settings.table_models():
     for seed in settings.model_seeds(model):
       if kind != "trained":
         jobs.append(evaluations.EvaluationJob(
@@ -96,7 +98,7 @@ def _seed_seconds(entry):
 def _models(settings, entries, training_entries):
   """The ``models`` dict of the results: per model its seeds and summary."""
   models = {}
-  for model, label, kind in settings_lib.MODELS:
+  for model, label, kind in settings.table_models():
     seeds = {}
     for seed in settings.model_seeds(model):
       entry = entries[(model, seed)]
@@ -107,13 +109,18 @@ def _models(settings, entries, training_entries):
                      "paper": settings_lib.PAPER_TABLE1.get(model),
                      "seeds": seeds,
                      "summary": analysis.summarize_seeds(seeds)}
+    if model in settings.methods:
+      info = methods_lib.get(model)
+      models[model]["method"] = {"name": model,
+                                 "hyperparameter": info.hyperparameter,
+                                 "value": settings.methods[model]}
   return models
 
 
 def _add_udr(settings, ground_truth, models, training_entries):
   """Adds each multi-seed trained model's UDR; returns its seconds."""
   seconds = 0.0
-  for model, _, kind in settings_lib.MODELS:
+  for model, _, kind in settings.table_models():
     if kind == "trained" and len(settings.model_seeds(model)) > 1:
       sources = {seed: training_entries[(model, seed)]
                  for seed in settings.model_seeds(model)}
@@ -133,9 +140,10 @@ def reproduce(settings, ground_truth=None):
       used in this process only (evaluations do not go to workers).
 
   Returns:
-    JSON-serialisable dict: settings, models (per model: label, kind,
-    paper (Table 1 value or None), seeds {str(seed): scores, details,
-    factors, training info}, summary {metric key: mean, std, n}),
+    JSON-serialisable dict: settings, models (per model of the table:
+    label, kind, paper (Table 1 value or None), seeds {str(seed): scores,
+    details, factors, training info}, summary {metric key: mean, std, n},
+    and for another method's row ``method`` {name, hyperparameter, value}),
     checks, passed, trained (run dirs trained in this call), evaluations
     computed/reused counts, compute_seconds (training + metric seconds of
     every run and evaluation, cached or not) and wall_seconds of this call.

@@ -27,7 +27,7 @@ from tf_betavae import locking
 from tf_betavae import training
 from tf_betavae.experiments import parallel
 from tf_betavae import progress
-from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.models import methods as methods_lib
 
 EXPORT_SUBDIR = "exported"
 EXPORT_NAME = "model"
@@ -35,18 +35,43 @@ TRAIN_SECONDS_FILE = "reproduce_train_seconds.json"
 # Settings that change how a run is executed or logged, not what it learns.
 _NOT_RECIPE = ("seed", "checkpoint_every", "log_every", "image_summary_every",
                "jit_compile", "mixed_precision", "data_dir")
+# Settings TrainConfig gained after work dirs were first named: in a digest
+# only where they differ from their default or the run's method reads them,
+# so the runs named before keep their names (and are reused).
+_LATER_SETTINGS = ("method", "factor_gamma", "discriminator_learning_rate",
+                   "lambda_od", "lambda_d_factor", "scream_image")
+
+
+def _name_prefix(config):
+  """'beta16-H' for the β-VAE and AnnealedVAE (named by --objective), the
+  method and its hyperparameter for the others: 'factor_vae-factor_gamma35'."""
+  if config.method in methods_lib.OBJECTIVE_OF_METHOD:
+    return f"beta{config.beta:g}-{config.objective}"
+  hyperparameter = methods_lib.get(config.method).hyperparameter
+  return (f"{config.method}-{hyperparameter}"
+          f"{getattr(config, hyperparameter):g}")
 
 
 def recipe_name(config):
   """Directory name of a recipe (all but steps and seed), e.g.
-  'beta16-H-lr0.001-bs64-conv-z10-1a2b3c', or with a learning-rate schedule
-  'beta16-H-lr0.001-warmup2000-cosine20000-bs64-conv-z10-4d5e6f'.
+  'beta16-H-lr0.001-bs64-conv-z10-1a2b3c', with a learning-rate schedule
+  'beta16-H-lr0.001-warmup2000-cosine20000-bs64-conv-z10-4d5e6f', or for a
+  method other than the β-VAE and AnnealedVAE
+  'factor_vae-factor_gamma35-lr0.001-bs64-conv-z10-7a8b9c'.
 
   A constant rate without warm-up leaves the schedule settings out of the
   name and its digest, so work dirs of such runs keep their names (and are
   reused) whatever schedule settings exist.
   """
   values = config.to_dict()
+  defaults = training.TrainConfig().to_dict()
+  for name in _LATER_SETTINGS:
+    if name in values and values[name] == defaults[name]:
+      del values[name]
+  if config.method in methods_lib.OBJECTIVE_OF_METHOD:
+    values.pop("method", None)  # --objective names it
+  else:
+    values.update(methods_lib.hyperparameters(config))
   cosine = config.lr_decay == "cosine"
   # A cosine schedule depends on the run's length: its steps are part of the
   # recipe, so --steps=N never resumes a run made for another length.
@@ -60,7 +85,7 @@ def recipe_name(config):
     schedule = (f"-warmup{config.lr_warmup_steps}"
                 + (f"-cosine{config.steps}" if cosine else ""))
   digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
-  return (f"beta{config.beta:g}-{config.objective}-lr{config.learning_rate:g}"
+  return (f"{_name_prefix(config)}-lr{config.learning_rate:g}"
           f"{schedule}-bs{config.batch_size}-{config.arch}"
           f"-z{config.latent_dim}-{digest[:6]}")
 
@@ -111,8 +136,8 @@ def train_or_reuse(config, run_dir, record_seconds=True):
       logging.info("%s is trained to step %d; reusing it", run_dir,
                    config.steps)
       return summary, True
-    logging.info("training %s (beta %g, seed %d, %d steps)", run_dir,
-                 config.beta, config.seed, config.steps)
+    logging.info("training %s (%s, seed %d, %d steps)", run_dir,
+                 _name_prefix(config), config.seed, config.steps)
     summary = training.train(config, run_dir,
                              export_dir=os.path.join(run_dir, EXPORT_SUBDIR),
                              export_name=EXPORT_NAME, lock_run_dir=False)
@@ -150,21 +175,21 @@ class TrainingJob:
 
 
 def training_jobs(settings):
-  """Every trained (model, seed) of the table, in MODELS then seed order."""
+  """Every trained (model, seed) of the table, in table then seed order."""
   jobs = []
-  for model, _, kind in settings_lib.MODELS:
+  for model, _, kind in settings.table_models():
     if kind != "trained":
       continue
     for seed in settings.model_seeds(model):
-      config = settings_lib.train_config(settings, settings.model_beta(model),
-                                         seed)
+      config = settings.model_train_config(model, seed)
       jobs.append(TrainingJob(model, seed, config,
                               run_directory(settings, config)))
   return jobs
 
 
 def train_all(settings):
-  """Trains (or reuses) the β-VAE and VAE runs of every seed.
+  """Trains (or reuses) the β-VAE, VAE and other methods' runs of every
+  seed.
 
   With ``settings.parallel_runs`` > 1, the runs that still need training
   are trained ``parallel_runs`` at a time in worker processes pinned to

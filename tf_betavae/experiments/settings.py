@@ -23,6 +23,12 @@ Presets (sizes; wall times are in docs/results.md):
   length), every metric at its full protocol sizes, baselines fitted on
   10,000 images.
 
+Other methods (``Settings.methods``, scripts/reproduce.py --methods): one
+more row per method of tf_betavae.models.methods, trained like the β-VAE
+(its seeds, steps, batch, architecture, latents and learning rate) at one
+value of the method's hyperparameter (``METHOD_VALUES`` unless given), and
+scored and ranked by UDR like it.
+
 Randomness: run ``s`` trains with seed ``s``; its metrics use
 ``RandomState(metric_seed + s)``; baselines of seed ``s`` are fitted with
 ``RandomState(s)``.
@@ -30,9 +36,10 @@ Randomness: run ``s`` trains with seed ``s``; its metrics use
 
 import dataclasses
 
-from tf_betavae.training import presets
 from tf_betavae import training
 from tf_betavae.metrics import code_table
+from tf_betavae.models import methods as methods_lib
+from tf_betavae.training import presets
 
 # Higgins et al. 2017, Table 1: β-VAE metric (its own protocol), 2D shapes.
 PAPER_TABLE1 = {
@@ -52,6 +59,25 @@ MODELS = (
     ("untrained", "untrained encoder", "baseline"),
 )
 PAPER_ONLY = (("dc_ign", "DC-IGN"), ("infogan", "InfoGAN"))
+
+# The value of each method's hyperparameter its row of the table is trained
+# at (--methods; --method_values overrides it): the value the method's paper
+# uses on dSprites (2D shapes).
+METHOD_VALUES = {
+    # Burgess et al. 2018: capacity C_max = 25 nats (with γ = 1000).
+    "annealed_vae": 25.0,
+    # Kim & Mnih 2018: γ = 35, their best-scoring dSprites model.
+    "factor_vae": 35.0,
+    # Kumar et al. 2018: λ_od = 10 (λ_d = 10 λ_od for DIP-VAE-I, λ_od for
+    # DIP-VAE-II: tf_betavae.models.methods.DEFAULT_LAMBDA_D_FACTOR).
+    "dip_vae_i": 10.0,
+    "dip_vae_ii": 10.0,
+    # Chen et al. 2018: β = 6 (a total-correlation weight of β - 1 = 5).
+    "beta_tc_vae": 6.0,
+}
+# How a row label writes each method's hyperparameter.
+HYPERPARAMETER_SYMBOLS = {"beta": "β", "factor_gamma": "γ",
+                          "capacity_max": "C_max", "lambda_od": "λ_od"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +130,26 @@ def metric_label(metric_key):
 def model_label(model):
   """Row label of a model key of MODELS."""
   return next(label for key, label, _ in MODELS if key == model)
+
+
+def method_label(method, value):
+  """Row label of a method's row: its title and value, e.g.
+  'FactorVAE (γ = 35)'."""
+  info = methods_lib.get(method)
+  symbol = HYPERPARAMETER_SYMBOLS.get(info.hyperparameter,
+                                      info.hyperparameter)
+  return f"{info.title} ({symbol} = {float(value):g})"
+
+
+def table_models(methods=None):
+  """The rows of the table, (key, label, kind) each: MODELS, with a
+  trained row per method of ``methods`` ({method name: value}; its key is
+  the method's name) after the VAE."""
+  rows = list(MODELS)
+  after_vae = [key for key, _, _ in rows].index("vae") + 1
+  extra = [(method, method_label(method, value), "trained")
+           for method, value in (methods or {}).items()]
+  return tuple(rows[:after_vae] + extra + rows[after_vae:])
 
 
 class UsageError(ValueError):
@@ -220,6 +266,9 @@ class Settings:
       and PCA of the first seed, with the β-VAE metric
       (disentanglement_lib) and MIG at full sizes, and check the picked
       β-VAE against udr.SELECTION_TARGETS.
+    methods: {method name: value of its hyperparameter}: a row per method
+      of tf_betavae.models.methods (not beta_vae: the β-VAE row is always
+      there), trained with the β-VAE's seeds and recipe.
   """
 
   work_dir: str
@@ -240,12 +289,18 @@ class Settings:
   udr_num_points: int = 10000
   reference_num_seeds: object = None
   selection_check: bool = False
+  methods: dict = dataclasses.field(default_factory=dict)
+
+  def table_models(self):
+    """(key, label, kind) of every row of the table (see table_models)."""
+    return table_models(self.methods)
 
   def model_seeds(self, model):
-    """Seeds of one model of MODELS: every seed for the β-VAE, the first
-    ``reference_num_seeds`` for the VAE and the baselines (all when
-    None)."""
-    if model == "beta_vae" or self.reference_num_seeds is None:
+    """Seeds of one model of the table: every seed for the β-VAE and the
+    other methods, the first ``reference_num_seeds`` for the VAE and the
+    baselines (all when None)."""
+    if (model == "beta_vae" or model in self.methods or
+        self.reference_num_seeds is None):
       return list(self.seeds)
     return list(self.seeds[:self.reference_num_seeds])
 
@@ -253,12 +308,22 @@ class Settings:
     """β of a trained model: the recipe's for the β-VAE, 1 for the VAE."""
     return self.recipe.beta if model == "beta_vae" else 1.0
 
+  def model_train_config(self, model, seed):
+    """The TrainConfig of a trained model of the table and a seed."""
+    if model in self.methods:
+      return method_train_config(self, model, self.methods[model], seed)
+    return train_config(self, self.model_beta(model), seed)
+
   @property
   def dataset(self):
     return "dsprites_official" if self.dsprites_file else "dsprites"
 
   def to_dict(self):
-    return dataclasses.asdict(self)
+    values = dataclasses.asdict(self)
+    if not self.methods:
+      # A reproduction without other methods records what it always did.
+      del values["methods"]
+    return values
 
 
 def settings_from_preset(name, work_dir, **overrides):
@@ -338,6 +403,58 @@ def _validate_references_and_fits(settings):
                      f"{settings.baseline_num_fit}")
 
 
+def parse_methods(methods, method_values=None):
+  """{method: value} of --methods and --method_values.
+
+  Args:
+    methods: list of method names (tf_betavae.models.methods), each given
+      once; not beta_vae (the β-VAE row is always in the table).
+    method_values: list of 'method:value' strings for some of them; the
+      others take METHOD_VALUES.
+
+  Returns:
+    dict {method name: float}, in the order of ``methods``; names are
+    checked by ``validate``.
+
+  Raises:
+    UsageError: a repeated or misplaced name, a malformed value.
+  """
+  names = [m.strip() for m in methods if m.strip()]
+  if len(set(names)) != len(names):
+    raise UsageError(f"--methods has duplicates: {','.join(names)}")
+  values = {}
+  for text in method_values or ():
+    name, colon, number = text.strip().partition(":")
+    try:
+      value = float(number) if colon else None
+    except ValueError:
+      value = None
+    if value is None:
+      raise UsageError(f"--method_values takes method:value pairs (e.g. "
+                       f"factor_vae:20), got {text.strip()!r}")
+    if name not in names or name in values:
+      raise UsageError(f"--method_values: {name!r} is not a method of "
+                       f"--methods ({','.join(names) or 'none given'}) or "
+                       "is given twice")
+    values[name] = value
+  return {name: values.get(name, METHOD_VALUES.get(name)) for name in names}
+
+
+def _validate_methods(settings):
+  for method, value in settings.methods.items():
+    if method == "beta_vae":
+      raise UsageError("--methods: the β-VAE row is always in the table "
+                       "(--beta sets its β); name the other methods")
+    if method not in METHOD_VALUES:
+      raise UsageError(f"--methods: unknown method {method!r}; choose from "
+                       f"{', '.join(METHOD_VALUES)}")
+    try:
+      method_train_config(settings, method, value,
+                          settings.seeds[0]).validate()
+    except training.ConfigError as e:
+      raise UsageError(f"--method_values {method}:{value:g}: {e}") from None
+
+
 def validate(settings):
   """Raises UsageError (one line) for the first bad setting."""
   unknown = [k for k in settings.metrics if k not in METRIC_KEYS]
@@ -359,6 +476,7 @@ def validate(settings):
       train_config(settings, beta, settings.seeds[0]).validate()
   except training.ConfigError as e:
     raise UsageError(str(e)) from None
+  _validate_methods(settings)
 
 
 def train_config(settings, beta, seed):
@@ -376,3 +494,24 @@ def train_config(settings, beta, seed):
       checkpoint_every=max(1, min(2000, steps)),
       log_every=max(1, min(500, steps)), image_summary_every=0,
       dsprites_file=settings.dsprites_file)
+
+
+def method_train_config(settings, method, value, seed):
+  """The TrainConfig of one run of another method's row.
+
+  The β-VAE's recipe and sizes (train_config) with the method and its
+  hyperparameter at ``value``; AnnealedVAE takes the recipe's γ and
+  capacity schedule, and every other setting of a method is TrainConfig's
+  default (the study's values).
+  """
+  info = methods_lib.get(method)
+  values = train_config(settings, settings.recipe.beta, seed).to_dict()
+  defaults = training.TrainConfig().to_dict()
+  values.update({name: defaults[name] for name in methods_lib.METHOD_SETTINGS})
+  if method == "annealed_vae":
+    values.update(gamma=settings.recipe.gamma,
+                  capacity_steps=settings.recipe.capacity_steps)
+  values.update(method=method,
+                objective=methods_lib.OBJECTIVE_OF_METHOD.get(method, "H"))
+  values[info.hyperparameter] = float(value)
+  return training.TrainConfig(**values)

@@ -1,12 +1,19 @@
-"""A β sweep: train one run per (β, seed), score it, tabulate and plot.
+"""A sweep of one method's hyperparameter: train, score, tabulate, plot.
 
 The paper chooses β by the disentanglement metric, trading it against the
-reconstruction error.  ``run_sweep`` trains each (β, seed) into
-``<sweep_dir>/beta<β>_seed<seed>`` (in this process, one after another;
-experiments.runs), exports it, scores the export's ``serving_default``
-with a metric of ``tf_betavae.metrics``, measures its held-out
-reconstruction error, ranks each β's seeds by UDR, and writes
-``<sweep_dir>/sweep.csv`` and ``<sweep_dir>/sweep.png``.
+reconstruction error; the other methods of tf_betavae.models.methods are
+chosen the same way over their own hyperparameter (``METHODS[m]
+.hyperparameter``: γ of FactorVAE, λ_od of DIP-VAE, ...).  ``run_sweep``
+trains each (value, seed) into ``<sweep_dir>/<run_dir_name>`` (in this
+process, one after another; experiments.runs), exports it, scores the
+export's ``serving_default`` with a metric of ``tf_betavae.metrics``,
+measures its held-out reconstruction error, ranks each value's seeds by
+UDR, and writes ``<sweep_dir>/sweep.csv`` and ``<sweep_dir>/sweep.png``.
+
+Run directories are ``beta<β>_seed<s>`` for the β-VAE and
+``<method>_<hyperparameter><value>_seed<s>`` for the others (e.g.
+``factor_vae_factor_gamma20_seed0``); UDR is cached in
+``udr_<the same prefix>.json``.
 
 A run is finished when its ``train_summary.json`` has ``step == steps``
 and its ``result.json`` holds a row for the same steps and metric
@@ -27,33 +34,37 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from tf_betavae import data as data_lib
 from tf_betavae import io_utils
 from tf_betavae import locking
 from tf_betavae import metrics
+from tf_betavae import progress
 from tf_betavae import training
 from tf_betavae.experiments import cache
 from tf_betavae.experiments import evaluations
-from tf_betavae import progress
 from tf_betavae.experiments import runs
 from tf_betavae.experiments import selection
-from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.experiments import sweep_settings
 from tf_betavae.models import latent_stats
 from tf_betavae.models import likelihoods
+from tf_betavae.models import methods as methods_lib
 from tf_betavae.visualize import image_utils
 from tf_betavae.visualize import sweep_plot
 
 RESULT_FILE = "result.json"
 CSV_FILE = "sweep.csv"
 PLOT_FILE = "sweep.png"
+# method, hyperparameter (its TrainConfig name) and value name what a row
+# varies; beta is the run's β where its method reads one (beta_vae,
+# beta_tc_vae) and empty otherwise.  They come last so that the columns of
+# sweeps written before keep their places.
 CSV_COLUMNS = ("beta", "seed", "steps", "metric", "score", "reconstruction",
                "train_reconstruction", "kl", "active_latents",
                "wall_seconds", "run_dir", "export_path", "udr",
-               "udr_spearman", "udr_picked")
-UDR_FILE = "udr_beta{beta}.json"
+               "udr_spearman", "udr_picked", "method", "hyperparameter",
+               "value")
+UDR_FILE = "udr_{label}.json"
 UDR_METHODS = ("udr_lasso", "udr_spearman")
-
-UsageError = settings_lib.UsageError
+UsageError = sweep_settings.UsageError
 
 
 @dataclasses.dataclass
@@ -77,54 +88,6 @@ class MetricSettings:
 
   def key(self):
     return dataclasses.asdict(self)
-
-
-def format_beta(beta):
-  """β as it appears in directory names and the CSV: 4.0 -> '4'."""
-  return f"{float(beta):g}"
-
-
-def run_dir_name(beta, seed):
-  """'beta<β>_seed<seed>', e.g. beta4_seed0."""
-  return f"beta{format_beta(beta)}_seed{int(seed)}"
-
-
-def prepare(steps, betas, dataset, data_dir=None, **train_settings):
-  """The sweep's base TrainConfig and ground truth, checked for every β.
-
-  Args:
-    steps: training steps of every run; log and checkpoint intervals are
-      capped at it.
-    betas: the β values (each run's settings are checked before any
-      training starts).
-    dataset, data_dir: the dataset with ground-truth factors.
-    **train_settings: TrainConfig fields (None: TrainConfig's default).
-
-  Returns:
-    (base TrainConfig with objective H, ground-truth object).
-
-  Raises:
-    UsageError: a bad setting, an unknown or unavailable dataset.
-  """
-  values = training.TrainConfig().to_dict()
-  values.update({k: v for k, v in train_settings.items() if v is not None})
-  values.update(dataset=dataset, objective="H", steps=steps)
-  if data_dir is not None:
-    values["data_dir"] = data_dir
-  for name in ("log_every", "checkpoint_every"):
-    values[name] = max(1, min(values[name], steps))
-  base = training.TrainConfig(**values)
-  try:
-    for beta in betas:
-      training.TrainConfig(**dict(base.to_dict(), beta=beta)).validate()
-    if data_dir is None:
-      ground_truth = data_lib.ground_truth(dataset)
-    else:
-      ground_truth = data_lib.ground_truth(dataset, data_dir=data_dir)
-  except (training.ConfigError, data_lib.UnknownDatasetError,
-          data_lib.DatasetUnavailableError) as e:
-    raise UsageError(str(e)) from None
-  return base, ground_truth
 
 
 def is_finished(run_dir, steps, settings):
@@ -162,11 +125,19 @@ def heldout_reconstruction(export_path, ground_truth, likelihood,
   return total / len(images)
 
 
+def _method_columns(config):
+  """The row's method, hyperparameter, value and beta columns."""
+  info = methods_lib.get(config.method)
+  return {"method": info.name, "hyperparameter": info.hyperparameter,
+          "value": float(getattr(config, info.hyperparameter)),
+          "beta": config.beta if "beta" in info.settings else None}
+
+
 def _row(config, summary, settings, score, reconstruction, run_dir, start):
   values = summary["metrics"]
   kl_latents = [v for k, v in values.items() if k.startswith("kl_latent_")]
   return {
-      "beta": config.beta,
+      **_method_columns(config),
       "seed": config.seed,
       "steps": summary["step"],
       "metric": settings.metric,
@@ -179,6 +150,22 @@ def _row(config, summary, settings, score, reconstruction, run_dir, start):
       "run_dir": run_dir,
       "export_path": summary["export_path"],
   }
+
+
+def _with_method(row):
+  """A row of a β-VAE sweep written before sweeps had other methods, with
+  the method columns (unchanged for newer rows)."""
+  if row.get("method") in (None, ""):
+    row.update(method="beta_vae", hyperparameter="beta",
+               value=float(row["beta"]))
+  return row
+
+
+def _text(config, seed=None):
+  """'beta 4 seed 0', 'factor_gamma 20 seed 1' (log and progress lines)."""
+  name = methods_lib.get(config.method).hyperparameter
+  text = f"{name} {sweep_settings.format_value(getattr(config, name))}"
+  return text if seed is None else f"{text} seed {seed}"
 
 
 def train_and_score(config, run_dir, settings, ground_truth):
@@ -212,10 +199,9 @@ def train_and_score(config, run_dir, settings, ground_truth):
   io_utils.write_json_atomic(os.path.join(run_dir, RESULT_FILE), {
       "steps": summary["step"], "metric_settings": settings.key(),
       "row": row, "train_seconds": train_seconds, "metric_result": result})
-  logging.info("beta %s seed %d: %s %.4f, reconstruction %.2f nats, kl %.2f "
-               "nats, %.0f s", format_beta(config.beta), config.seed,
-               settings.metric, row["score"], reconstruction, row["kl"],
-               row["wall_seconds"])
+  logging.info("%s: %s %.4f, reconstruction %.2f nats, kl %.2f nats, "
+               "%.0f s", _text(config, config.seed), settings.metric,
+               row["score"], reconstruction, row["kl"], row["wall_seconds"])
   return row
 
 
@@ -229,31 +215,41 @@ def write_csv(rows, path):
   return io_utils.write_text_atomic(path, text.getvalue())
 
 
+def _number(text, convert=float):
+  """A CSV cell as a number; an empty cell (or column) as None."""
+  return convert(text) if text not in (None, "") else None
+
+
 def read_csv(path):
-  """Rows of a sweep CSV as dicts (numbers converted)."""
+  """Rows of a sweep CSV as dicts (numbers converted; ``beta``, ``udr``
+  and ``udr_spearman`` None where empty).  A CSV written before sweeps
+  had other methods reads as a β-VAE sweep."""
   with open(path, newline="") as f:
     rows = list(csv.DictReader(f))
   for row in rows:
-    for key in ("beta", "score", "reconstruction", "train_reconstruction",
-                "kl", "wall_seconds"):
+    for key in ("beta", "value", "udr", "udr_spearman"):
+      row[key] = _number(row.get(key))
+    for key in ("score", "reconstruction", "train_reconstruction", "kl",
+                "wall_seconds"):
       row[key] = float(row[key])
     for key in ("seed", "steps", "active_latents"):
       row[key] = int(row[key])
-    for key in ("udr", "udr_spearman"):  # empty: one seed, no UDR
-      row[key] = float(row[key]) if row.get(key) else None
     row["udr_picked"] = row.get("udr_picked") == "True"
+    _with_method(row)
   return rows
 
 
 def _udr_per_model(group, sweep_dir, dataset, ground_truth, num_points, seed):
-  """UDR entries of one β's seeds (cached in udr_beta<β>.json)."""
-  beta = group[0]["beta"]
+  """UDR entries of one value's seeds (cached in udr_<value label>.json)."""
+  first = group[0]
+  label = sweep_settings.value_label(first["method"], first["value"])
   key = {"exports": [[r["export_path"], r["steps"]] for r in group],
          "num_points": num_points, "sample_seed": seed, "dataset": dataset}
-  path = os.path.join(sweep_dir, UDR_FILE.format(beta=format_beta(beta)))
+  path = os.path.join(sweep_dir, UDR_FILE.format(label=label))
   per_model = cache.load(path, key, field="per_model")
   if per_model is None:
-    logging.info("UDR of beta %s over seeds %s", format_beta(beta),
+    logging.info("UDR of %s %s over seeds %s", first["hyperparameter"],
+                 sweep_settings.format_value(first["value"]),
                  [r["seed"] for r in group])
     per_model = selection.udr_of_exports(
         [r["export_path"] for r in group], dataset, num_points,
@@ -263,15 +259,16 @@ def _udr_per_model(group, sweep_dir, dataset, ground_truth, num_points, seed):
 
 
 def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
-  """Ranks the seeds of every β with at least two seeds by UDR.
+  """Ranks the seeds of every value with at least two seeds by UDR.
 
   Sets each row's ``udr`` (Lasso), ``udr_spearman`` and ``udr_picked``
-  (the seed UDR would keep for its β); rows of a β with one seed get None
-  and False.  Results are cached in ``<sweep_dir>/udr_beta<β>.json`` and
-  reused while the exports, their steps and the sample are the same.
+  (the seed UDR would keep for its value); rows of a value with one seed
+  get None and False.  Results are cached in
+  ``<sweep_dir>/udr_<value label>.json`` and reused while the exports,
+  their steps and the sample are the same.
 
   Args:
-    rows: the sweep's rows (changed in place).
+    rows: the sweep's rows (changed in place; one method).
     sweep_dir: str.
     dataset: str, the runs' dataset.
     ground_truth: its ground-truth object (or None).
@@ -279,11 +276,11 @@ def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
     seed: int, seeds the sample.
 
   Returns:
-    {β: the seed UDR picks} for every β with a UDR.
+    {value: the seed UDR picks} for every value with a UDR.
   """
   picks = {}
-  for beta in sorted({r["beta"] for r in rows}):
-    group = sorted((r for r in rows if r["beta"] == beta),
+  for value in sorted({r["value"] for r in rows}):
+    group = sorted((r for r in rows if r["value"] == value),
                    key=lambda r: r["seed"])
     for row in group:
       row.update(udr=None, udr_spearman=None, udr_picked=False)
@@ -295,23 +292,23 @@ def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
       row.update(udr=entry["udr_lasso"], udr_spearman=entry["udr_spearman"])
     best = max(group, key=lambda r: (r["udr"], -r["seed"]))
     best["udr_picked"] = True
-    picks[beta] = best["seed"]
+    picks[value] = best["seed"]
   return picks
 
 
 def summarize(rows):
-  """Per-β means over seeds.
+  """Per-value means over seeds.
 
   Returns:
-    list of dicts sorted by β: beta, score (mean), score_std,
+    list of dicts sorted by value: value, score (mean), score_std,
     reconstruction (mean, nats), num_seeds.
   """
   out = []
-  for beta in sorted({r["beta"] for r in rows}):
-    group = [r for r in rows if r["beta"] == beta]
+  for value in sorted({r["value"] for r in rows}):
+    group = [r for r in rows if r["value"] == value]
     scores = np.array([r["score"] for r in group], np.float64)
     out.append({
-        "beta": beta,
+        "value": value,
         "score": float(scores.mean()),
         "score_std": float(scores.std()),
         "reconstruction": float(np.mean([r["reconstruction"]
@@ -321,93 +318,104 @@ def summarize(rows):
   return out
 
 
-def best_beta(rows):
-  """The per-β summary with the highest mean score (smaller β on ties)."""
+def best_value(rows):
+  """The per-value summary with the highest mean score (smaller value on
+  ties)."""
   summary = summarize(rows)
   if not summary:
     return None
-  return max(summary, key=lambda s: (s["score"], -s["beta"]))
+  return max(summary, key=lambda s: (s["score"], -s["value"]))
 
 
-def run_sweep(base_config, betas, seeds, sweep_dir, settings,
+def run_sweep(base_config, values, seeds, sweep_dir, settings,
               ground_truth, udr_num_points=10000):
-  """Trains and scores every (β, seed), skipping finished runs.
+  """Trains and scores every (value, seed), skipping finished runs.
 
   Args:
-    base_config: TrainConfig; β and seed are replaced per run.
-    betas: list of float.
+    base_config: TrainConfig of the swept method (``prepare``); its
+      hyperparameter and seed are replaced per run.
+    values: list of float, values of the method's hyperparameter.
     seeds: list of int.
     sweep_dir: str.
     settings: MetricSettings.
     ground_truth: ground-truth object of base_config.dataset.
     udr_num_points: images of the sample on which UDR compares the seeds
-      of each β (see ``add_udr``).
+      of each value (see ``add_udr``).
 
   Returns:
-    dict: rows (list of CSV rows, in β then seed order, with UDR columns),
-    csv (path), plot (path), best (best_beta's dict), udr_picks ({β: the
-    seed UDR picks}), trained (list of run dirs trained or scored in this
-    call), skipped (run dirs already finished).
+    dict: method, hyperparameter (its TrainConfig name), rows (list of CSV
+    rows, in value then seed order, with UDR columns), csv (path), plot
+    (path), best (best_value's dict), udr_picks ({value: the seed UDR
+    picks}), trained (list of run dirs trained or scored in this call),
+    skipped (run dirs already finished).
 
   Raises:
     tf_betavae.locking.LockHeldError: another live process holds the
       sweep directory's lock (or a run directory's); nothing was written.
   """
   with locking.exclusive(sweep_dir, f"sweep directory {sweep_dir}"):
-    return _run_sweep_holding_lock(base_config, betas, seeds, sweep_dir,
+    return _run_sweep_holding_lock(base_config, values, seeds, sweep_dir,
                                    settings, ground_truth, udr_num_points)
 
 
-def _run_sweep_holding_lock(base_config, betas, seeds, sweep_dir, settings,
+def _run_sweep_holding_lock(base_config, values, seeds, sweep_dir, settings,
                             ground_truth, udr_num_points):
   """``run_sweep`` once this process may write sweep_dir."""
   rows, trained, skipped = [], [], []
   csv_path = os.path.join(sweep_dir, CSV_FILE)
   plot_path = os.path.join(sweep_dir, PLOT_FILE)
-  counter = progress.Progress("run", len(betas) * len(seeds))
-  for beta in betas:
+  method = base_config.method
+  counter = progress.Progress("run", len(values) * len(seeds))
+  for value in values:
     for seed in seeds:
-      config = dataclasses.replace(base_config, beta=float(beta),
-                                   seed=int(seed))
-      run_dir = os.path.join(sweep_dir, run_dir_name(beta, seed))
-      counter.starting(counter.done, f"beta {format_beta(beta)} seed {seed}")
+      config = sweep_settings.with_value(base_config, value, seed)
+      run_dir = os.path.join(
+          sweep_dir, sweep_settings.run_dir_name(value, seed, method))
+      counter.starting(counter.done, _text(config, seed))
       if is_finished(run_dir, config.steps, settings):
         logging.info("%s is finished; skipping it", run_dir)
-        rows.append(io_utils.read_json(
-            os.path.join(run_dir, RESULT_FILE))["row"])
+        rows.append(_with_method(io_utils.read_json(
+            os.path.join(run_dir, RESULT_FILE))["row"]))
         skipped.append(run_dir)
       else:
         rows.append(train_and_score(config, run_dir, settings, ground_truth))
         trained.append(run_dir)
         write_csv(rows, csv_path)  # progress is visible after every run
-      counter.finished(f"beta {format_beta(beta)} seed {seed}")
+      counter.finished(_text(config, seed))
   picks = add_udr(rows, sweep_dir, base_config.dataset, ground_truth,
                   udr_num_points, settings.seed)
   write_csv(rows, csv_path)
   image_utils.write_png(sweep_plot.sweep_plot(
-      rows, summarize(rows), best_beta(rows), settings.metric), plot_path)
+      rows, summarize(rows), best_value(rows), settings.metric,
+      x_key="value", x_label=sweep_settings.axis_label(method)), plot_path)
   finite = [r for r in rows if math.isfinite(r["score"])]
-  return {"rows": rows, "csv": csv_path, "plot": plot_path,
-          "best": best_beta(finite), "udr_picks": picks, "trained": trained,
+  return {"method": method,
+          "hyperparameter": methods_lib.get(method).hyperparameter,
+          "rows": rows, "csv": csv_path, "plot": plot_path,
+          "best": best_value(finite), "udr_picks": picks, "trained": trained,
           "skipped": skipped}
 
 
 def summary_lines(result, metric):
-  """What a sweep prints: runs trained, files written, UDR picks, best β."""
+  """What a sweep prints: runs trained, files written, UDR picks, the
+  best value ('best beta: 4 (...)', 'best factor_gamma: 20 (...)')."""
+  name = result["hyperparameter"]
   lines = [f"trained {len(result['trained'])} run(s), skipped "
            f"{len(result['skipped'])} finished run(s)",
            f"wrote {result['csv']} and {result['plot']}"]
-  for beta, seed in result["udr_picks"].items():
+  for value, seed in result["udr_picks"].items():
     row = next(r for r in result["rows"]
-               if r["beta"] == beta and r["seed"] == seed)
-    lines.append(f"beta {format_beta(beta)}: UDR picks seed {seed} (UDR "
-                 f"{row['udr']:.3f}, {metric} score {row['score']:.4f})")
+               if r["value"] == value and r["seed"] == seed)
+    lines.append(f"{name} {sweep_settings.format_value(value)}: UDR picks "
+                 f"seed {seed} (UDR {row['udr']:.3f}, {metric} score "
+                 f"{row['score']:.4f})")
   best = result["best"]
   if best is None:
-    lines.append("no finite score; no best beta")
+    lines.append(f"no finite score; no best {name}")
   else:
     lines.append(
-        f"best beta: {format_beta(best['beta'])} ({metric} score "
-        f"{best['score']:.4f}, mean of {best['num_seeds']} seed(s); "
+        f"best {name}: {sweep_settings.format_value(best['value'])} "
+        f"({metric} score {best['score']:.4f}, mean of "
+        f"{best['num_seeds']} seed(s); "
         f"reconstruction {best['reconstruction']:.2f} nats)")
   return lines

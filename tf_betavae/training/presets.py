@@ -14,6 +14,15 @@ on the command line override a preset.  Values and where they come from:
   latents, batch 64, Adam 5e-4.  Meant for a GPU.
 * ``celeb_a``: the paper's CelebA model: β = 250, 32 latents, Gaussian
   likelihood, conv architecture, 300,000 steps.
+* ``study``: the training settings of disentanglement_lib's unsupervised
+  study (Locatello et al. 2019, ``config/unsupervised_study_v1``), shared
+  by every method and dataset it trains: batch 64, Adam 1e-4, 300,000
+  steps, 10 latents, conv net, Bernoulli likelihood.  It names no method
+  and no value of a method's hyperparameter: give --method and the value
+  (--beta, --factor_gamma, ...; the grids are
+  tf_betavae.models.methods.METHODS[...].study_grid), or sweep the grid
+  with ``scripts/sweep.py --study``.  No dataset either: on dsprites an
+  unset β takes the dataset default below.
 
 ``DATASET_DEFAULTS`` are per-dataset defaults that scripts/train.py applies
 when a run uses that dataset: they replace TrainConfig's defaults but not a
@@ -38,6 +47,9 @@ PRESETS = {
     "celeb_a": {"dataset": "celeb_a", "beta": 250.0, "latent_dim": 32,
                 "likelihood": "gaussian", "steps": 300000,
                 "checkpoint_every": 5000, "log_every": 1000},
+    "study": {"batch_size": 64, "learning_rate": 1e-4, "steps": 300000,
+              "latent_dim": 10, "arch": "conv", "likelihood": "bernoulli",
+              "checkpoint_every": 5000, "log_every": 1000},
 }
 
 DATASET_DEFAULTS = {

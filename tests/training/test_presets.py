@@ -1,0 +1,72 @@
+"""Named training settings: the study preset, with any --method, as
+scripts/train.py turns its flags into a TrainConfig."""
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+from tf_betavae.models import methods as methods_lib
+from tf_betavae.training import command
+from tf_betavae.training import presets
+
+TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts", "train.py")
+# disentanglement_lib's unsupervised_study_v1: every method and dataset.
+STUDY = {"batch_size": 64, "learning_rate": 1e-4, "steps": 300000,
+         "latent_dim": 10, "arch": "conv", "likelihood": "bernoulli"}
+
+
+@pytest.fixture(scope="module")
+def train_script():
+  """scripts/train.py imported once (absl flags are process-global; the
+  module is shared with the other tests that import it)."""
+  if "train_script" in sys.modules:
+    return sys.modules["train_script"]
+  spec = importlib.util.spec_from_file_location("train_script", TRAIN)
+  module = importlib.util.module_from_spec(spec)
+  sys.modules["train_script"] = module
+  spec.loader.exec_module(module)
+  return module
+
+
+def _config(train_script, args):
+  """The TrainConfig train.py builds from ``args``."""
+  flag_values = train_script.FLAGS
+  flag_values.unparse_flags()
+  try:
+    train_script._parse_flags(["train.py"] + args)  # pylint: disable=protected-access
+    return command.config_from_flags(flag_values)
+  finally:
+    flag_values.unparse_flags()
+
+
+def test_study_preset_holds_the_study_training_settings():
+  study = presets.PRESETS["study"]
+  assert {k: study[k] for k in STUDY} == STUDY
+  # It names no method, no dataset and no hyperparameter value.
+  assert not set(study) & ({"dataset", "method", "objective"}
+                           | set(methods_lib.METHOD_SETTINGS))
+  assert "study: arch=conv, batch_size=64" in presets.describe()
+
+
+@pytest.mark.parametrize("method", methods_lib.METHOD_NAMES)
+def test_study_preset_trains_any_method(train_script, method):
+  hyperparameter = methods_lib.METHODS[method].hyperparameter
+  value = methods_lib.METHODS[method].study_grid[1]
+  config = _config(train_script, ["--preset=study", f"--method={method}",
+                                  f"--{hyperparameter}={value}"])
+  for name, expected in STUDY.items():
+    assert getattr(config, name) == expected, name
+  assert config.method == method
+  assert getattr(config, hyperparameter) == value
+  config.validate()
+
+
+def test_explicit_flags_override_the_study_preset(train_script):
+  config = _config(train_script, ["--preset=study", "--method=factor_vae",
+                                  "--steps=7", "--latent_dim=6"])
+  assert (config.steps, config.latent_dim) == (7, 6)
+  assert (config.learning_rate, config.batch_size) == (1e-4, 64)
+  assert config.checkpoint_every == 5000
