@@ -1,6 +1,9 @@
 """tf_betavae.experiments.parallel: CPU shares, pinned worker processes."""
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -39,3 +42,65 @@ def test_results_keep_the_order_of_the_jobs():
 def test_a_failing_job_raises_in_the_caller():
   with pytest.raises(ValueError, match="invalid literal"):
     parallel.run_pinned(int, [("1",), ("not a number",)], 2)
+
+
+_PARENT = """
+import sys, time
+from tf_betavae.experiments import parallel
+
+def main():
+  parallel.run_pinned(time.sleep, [(600,), (600,)], 2)
+
+if __name__ == "__main__":
+  main()
+"""
+
+
+def _children(pid):
+  """Pids of the processes whose parent is ``pid`` (Linux /proc)."""
+  found = []
+  for entry in os.listdir("/proc"):
+    if entry.isdigit():
+      try:
+        with open(f"/proc/{entry}/stat") as f:
+          fields = f.read().rsplit(")", 1)[1].split()
+      except OSError:
+        continue
+      if int(fields[1]) == pid:
+        found.append(int(entry))
+  return found
+
+
+def _alive(pid):
+  try:
+    with open(f"/proc/{pid}/stat") as f:
+      return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+  except OSError:
+    return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="Linux /proc")
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+  script = tmp_path / "parent.py"
+  script.write_text(_PARENT)
+  parent = subprocess.Popen([sys.executable, str(script)])
+  try:
+    deadline = time.time() + 60
+    workers = []
+    # The two pinned workers (and multiprocessing's resource tracker).
+    while time.time() < deadline and len(workers) < 2:
+      workers = [p for p in _children(parent.pid)
+                 if "spawn_main" in open(f"/proc/{p}/cmdline").read()]
+      time.sleep(0.1)
+    assert len(workers) == 2
+    # Let the workers start their jobs, then kill the parent outright.
+    time.sleep(1.0)
+    parent.kill()
+    parent.wait()
+    deadline = time.time() + 15
+    while time.time() < deadline and any(_alive(p) for p in workers):
+      time.sleep(0.1)
+    assert not any(_alive(p) for p in workers)
+  finally:
+    if parent.poll() is None:
+      parent.kill()

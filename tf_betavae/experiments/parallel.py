@@ -15,6 +15,9 @@ A spawned worker imports the parent's main module before it is pinned:
 programs that use this module import TensorFlow inside ``main``, not at
 their top level.
 
+A worker ends itself when the process that started it dies (killed, or
+crashed), so a killed reproduction or sweep leaves no training behind.
+
 Locks (``tf_betavae.locking``) are per process: a job must not take a lock
 its parent holds (a reproduction's work dir), or it would be refused.  Jobs
 lock only what they alone write, e.g. their own run directory.
@@ -24,7 +27,9 @@ import concurrent.futures
 import multiprocessing
 import os
 import queue
+import signal
 import threading
+import time
 
 from absl import logging
 
@@ -62,10 +67,31 @@ def cpu_shares(num_workers, cpus=None):
   return shares
 
 
-def _init_worker(cpus, verbosity):
+# How often a worker checks that the process that started it is alive, s.
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_when_orphaned(parent_pid):
+  """Ends this worker once its parent is gone (kill -9, SIGTERM, a crash).
+
+  A killed parent does not take its spawned workers with it: without this
+  they would train on, holding their run directories' locks, while a rerun
+  of the command starts new workers beside them.  The OS reparents an
+  orphan, so a changed parent pid means the parent died.  Checkpoints are
+  written atomically, so ending at any moment loses nothing but the steps
+  since the last one.
+  """
+  while os.getppid() == parent_pid:
+    time.sleep(_PARENT_CHECK_SECONDS)
+  os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _init_worker(cpus, verbosity, parent_pid):
   if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, cpus)
   logging.set_verbosity(verbosity)
+  threading.Thread(target=_exit_when_orphaned, args=(parent_pid,),
+                   daemon=True).start()
 
 
 def run_pinned(fn, args_list, num_workers, on_done=None):
@@ -94,7 +120,7 @@ def run_pinned(fn, args_list, num_workers, on_done=None):
   executors = [
       concurrent.futures.ProcessPoolExecutor(
           max_workers=1, mp_context=context, initializer=_init_worker,
-          initargs=(share, verbosity))
+          initargs=(share, verbosity, os.getpid()))
       for share in shares]
   pending = queue.Queue()
   for index, args in enumerate(args_list):
