@@ -187,3 +187,23 @@ def test_registry_lists_the_study_grids():
   assert methods.METHODS["dip_vae_i"].hyperparameter == "lambda_od"
   for method in methods.METHODS.values():
     assert method.hyperparameter in method.settings
+
+
+def test_factor_vae_under_float16_scales_both_losses():
+  previous = keras.mixed_precision.dtype_policy()
+  keras.mixed_precision.set_dtype_policy("mixed_float16")
+  try:
+    keras.utils.set_random_seed(0)
+    model = models.build_model("conv", latent_dim=5, method="factor_vae")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.build_optimizers()
+  finally:
+    keras.mixed_precision.set_dtype_policy(previous)
+  assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+  assert isinstance(model.discriminator_optimizer,
+                    keras.optimizers.LossScaleOptimizer)
+  assert model.discriminator.compute_dtype == "float16"
+  logs = model.train_step(_images())
+  assert all(np.isfinite(float(v)) for v in logs.values())
+  assert all(v.dtype == "float32" for v in model.discriminator.weights)
+  assert int(model.discriminator_optimizer.iterations) == 1
