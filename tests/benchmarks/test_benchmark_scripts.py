@@ -111,6 +111,7 @@ def test_memory_benchmark_runs_and_writes_json(tmp_path):
   assert "peak RSS" in stdout and "growth" in stdout
 
 
+@pytest.mark.slow  # three spawned training workers: about a minute
 def test_method_throughput_reports_every_method_against_beta_vae(tmp_path):
   output = tmp_path / "methods.json"
   stdout = _run("method_throughput.py", "--steps=2", "--warmup_steps=1",

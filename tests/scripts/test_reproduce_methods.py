@@ -55,6 +55,7 @@ def _table(markdown):
   return rows
 
 
+@pytest.mark.slow  # shares a 90 s reproduction (tests/experiments has the logic)
 def test_a_row_per_method_with_the_same_metrics(with_methods):
   result = with_methods["result"]
   assert result.returncode == 0, result.stderr[-3000:]
@@ -72,6 +73,7 @@ def test_a_row_per_method_with_the_same_metrics(with_methods):
       with_methods["markdown"])
 
 
+@pytest.mark.slow  # shares a 90 s reproduction (tests/experiments has the logic)
 def test_methods_train_with_the_beta_vae_seeds_and_steps(with_methods):
   assert with_methods["result"].returncode == 0
   results = with_methods["results"]
@@ -102,6 +104,7 @@ def test_methods_train_with_the_beta_vae_seeds_and_steps(with_methods):
   assert results["evaluations_computed"] == 2 + 1 + 2 + 2 + 4
 
 
+@pytest.mark.slow  # shares a 90 s reproduction (tests/experiments has the logic)
 def test_each_method_is_ranked_by_udr_over_its_seeds(with_methods):
   assert with_methods["result"].returncode == 0
   results = with_methods["results"]

@@ -18,6 +18,9 @@ from tf_betavae import export
 from tf_betavae import training
 
 NEW_METHODS = ("factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae")
+# DIP-VAE-I differs from DIP-VAE-II only in the covariance it penalises
+# (both gathered the same way), so the mirrored test runs three of the four.
+MIRRORED_METHODS = ("factor_vae", "dip_vae_ii", "beta_tc_vae")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
@@ -182,11 +185,12 @@ def test_two_logical_cpus_follow_one_device_for_every_method(tmp_path):
   script.write_text(_MIRRORED_VS_DEFAULT)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO_ROOT)
   result = subprocess.run(
-      [sys.executable, str(script), str(tmp_path), ",".join(NEW_METHODS)],
+      [sys.executable, str(script), str(tmp_path),
+       ",".join(MIRRORED_METHODS)],
       capture_output=True, text=True, timeout=900, env=env)
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.loads((tmp_path / "result.json").read_text())
-  for method in NEW_METHODS:
+  for method in MIRRORED_METHODS:
     default = results[f"{method}/default"]
     mirrored = results[f"{method}/mirrored"]
     assert (default["replicas"], mirrored["replicas"]) == (1, 2)
@@ -197,6 +201,9 @@ def test_two_logical_cpus_follow_one_device_for_every_method(tmp_path):
                                rtol=1e-3, err_msg=method)
 
 
+# About 45 s; the kill -9 mechanism is tested for β-VAE in the default run and
+# FactorVAE's extra state by test_resumed_run_equals_uninterrupted_run.
+@pytest.mark.slow
 def test_kill_9_mid_factor_vae_run_then_resume(tmp_path):
   """FactorVAE's extra state (discriminator, its optimizer) survives kill -9
   like the rest: the resumed run ends with the uninterrupted run's weights."""
@@ -297,7 +304,7 @@ def test_metrics_udr_and_pictures_read_every_method(tmp_path):
   from tf_betavae.experiments import standalone  # pylint: disable=g-import-not-at-top
   from tf_betavae.visualize import picture_files  # pylint: disable=g-import-not-at-top
   exports = []
-  for method in ("factor_vae", "dip_vae_ii", "beta_tc_vae"):
+  for method in ("factor_vae", "beta_tc_vae"):
     summary = training.train(
         _config(method, steps=3, log_every=3, checkpoint_every=3),
         str(tmp_path / method), export_dir=str(tmp_path / "exported"),
@@ -316,5 +323,5 @@ def test_metrics_udr_and_pictures_read_every_method(tmp_path):
     assert len(written) >= 4, written
   ranking = selection.rank_models(exports, np.random.RandomState(0),
                                   num_points=300, supervised="none")
-  assert len(ranking["models"]) == 3
+  assert len(ranking["models"]) == 2
   assert all(np.isfinite(m["udr"]) for m in ranking["models"])
