@@ -276,6 +276,7 @@ class BetaVAE(keras.Model):
     """
     return self.objective_loss(terms["reconstruction"], terms["kl"],
                                step), {}
+
   def _step_seed(self, offset):
     """Stateless seed, distinct per step and per purpose (not per replica:
     replicas slice one global draw, see _reparameterised_sample)."""
