@@ -79,10 +79,7 @@ def training_dataset(batch_size, seed, start_batch=0, worker_index=0,
   images = records.map(lambda example: example["image"])
   prep = functools.partial(preprocess, crop=crop, image_size=image_size)
   shape = (image_size, image_size, 3)
-  if pipeline.fits_in_cache(num_examples, shape, cache_limit_bytes):
-    array, _ = pipeline.materialize(images, prep, num_examples, shape)
-    return pipeline.array_batches(array, batch_size, seed, start_batch,
-                                  worker_index)
-  return pipeline.record_batches(images, num_examples, prep, batch_size, seed,
-                                 start_batch, worker_index,
-                                 shuffle_buffer=shuffle_buffer)
+  return pipeline.image_batches(
+      images, num_examples, prep, shape, batch_size, seed, start_batch,
+      worker_index, cache_limit_bytes=cache_limit_bytes,
+      shuffle_buffer=shuffle_buffer)

@@ -107,6 +107,26 @@ class _StoredGroundTruth(ground_truth_data.GroundTruthData):
     """The stored images array (as given, not decoded)."""
     return self._images
 
+  def sample_factors(self, num, random_state):
+    """Samples factor indices (subclasses set ``complete`` and, when not
+    complete, ``_classes``: the stored combinations [M, K]).
+
+    Every combination stored: each factor uniformly and independently.
+    Otherwise: uniformly over the stored combinations (not weighted by
+    their number of images).
+
+    Args:
+      num: int.
+      random_state: np.random.RandomState.
+
+    Returns:
+      int64 np.ndarray [num, K].
+    """
+    if self.complete:
+      return ground_truth_data.sample_uniform_factors(
+          self.factors_num_values, num, random_state)
+    return self._classes[random_state.randint(len(self._classes), size=num)]
+
   def _keys_of(self, factors):
     """Flat grid index of each factor vector (int [num, K]) -> int64 [num].
 
@@ -183,24 +203,6 @@ class IndexedGroundTruth(_StoredGroundTruth):
     self.num_rows = (self._grid_size if self.complete
                      else len(self._sorted_keys))
 
-  def sample_factors(self, num, random_state):
-    """Samples factor indices.
-
-    Complete data: each factor uniformly and independently.  A subset:
-    uniformly over the stored combinations.
-
-    Args:
-      num: int.
-      random_state: np.random.RandomState.
-
-    Returns:
-      int64 np.ndarray [num, K].
-    """
-    if self.complete:
-      return ground_truth_data.sample_uniform_factors(
-          self.factors_num_values, num, random_state)
-    return self._classes[random_state.randint(len(self._classes), size=num)]
-
   def rows_of_factors(self, factors):
     """Stored row of each factor vector.
 
@@ -273,25 +275,6 @@ class MultiRowGroundTruth(_StoredGroundTruth):
     self.num_rows = len(self._row_keys)
     self.num_combinations = len(self._keys)
     self.complete = self.num_combinations == self._grid_size
-
-  def sample_factors(self, num, random_state):
-    """Samples factor indices.
-
-    Every combination stored: each factor uniformly and independently.
-    Otherwise: uniformly over the stored combinations (not weighted by
-    their number of images).
-
-    Args:
-      num: int.
-      random_state: np.random.RandomState.
-
-    Returns:
-      int64 np.ndarray [num, K].
-    """
-    if self.complete:
-      return ground_truth_data.sample_uniform_factors(
-          self.factors_num_values, num, random_state)
-    return self._classes[random_state.randint(len(self._classes), size=num)]
 
   def rows_of_factors(self, factors, random_state):
     """A stored row of each factor vector, drawn uniformly among its rows.

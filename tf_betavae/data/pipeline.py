@@ -102,6 +102,33 @@ def array_batches(images, batch_size, seed, start_batch=0, worker_index=0,
   return dataset.prefetch(AUTOTUNE)
 
 
+def image_batches(images, num_examples, preprocess, image_shape, batch_size,
+                  seed, start_batch=0, worker_index=0, cache_limit_bytes=None,
+                  shuffle_buffer=DEFAULT_SHUFFLE_BUFFER):
+  """Endless shuffled batches of a finite image dataset: decoded once into
+  memory when it fits (``fits_in_cache``: ``array_batches``), else streamed
+  (``record_batches``).
+
+  Args:
+    images: tf.data.Dataset of N encoded images, in a fixed order.
+    num_examples: int N.
+    preprocess: encoded image -> uint8 ``image_shape``.
+    image_shape: (H, W, C) after preprocessing.
+    batch_size, seed, start_batch, worker_index: see ``index_stream``.
+    cache_limit_bytes: see ``fits_in_cache``.
+    shuffle_buffer: see ``record_batches`` (streamed data only).
+
+  Returns:
+    tf.data.Dataset of float32 [B, H, W, C] in [0, 1].
+  """
+  if fits_in_cache(num_examples, image_shape, cache_limit_bytes):
+    array, _ = materialize(images, preprocess, num_examples, image_shape)
+    return array_batches(array, batch_size, seed, start_batch, worker_index)
+  return record_batches(images, num_examples, preprocess, batch_size, seed,
+                        start_batch, worker_index,
+                        shuffle_buffer=shuffle_buffer)
+
+
 def record_batches(records, num_examples, preprocess, batch_size, seed,
                    start_batch=0, worker_index=0,
                    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER, skip_errors=False):

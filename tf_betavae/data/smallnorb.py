@@ -90,15 +90,10 @@ def training_dataset(batch_size, seed, start_batch=0, worker_index=0,
   """
   records, num_examples = _records(data_dir, split)
   images = records.map(lambda example: example["image"])
-  if pipeline.fits_in_cache(num_examples, OBSERVATION_SHAPE,
-                            cache_limit_bytes):
-    array, _ = pipeline.materialize(images, preprocess, num_examples,
-                                    OBSERVATION_SHAPE)
-    return pipeline.array_batches(array, batch_size, seed, start_batch,
-                                  worker_index)
-  return pipeline.record_batches(images, num_examples, preprocess,
-                                 batch_size, seed, start_batch, worker_index,
-                                 shuffle_buffer=shuffle_buffer)
+  return pipeline.image_batches(
+      images, num_examples, preprocess, OBSERVATION_SHAPE, batch_size, seed,
+      start_batch, worker_index, cache_limit_bytes=cache_limit_bytes,
+      shuffle_buffer=shuffle_buffer)
 
 
 def ground_truth(data_dir=None, split=SPLIT):
