@@ -63,3 +63,25 @@ def test_changes_at_one_step_make_one_history_entry(tmp_path):
   record(_config(beta=8.0), _config(beta=16.0).to_dict(), model_dir, 20)
   assert training.settings_history(model_dir) == [
       {"step": 20, "changes": {"beta": [16.0, 8.0]}}]
+
+
+def test_settings_of_another_method_are_not_changes(tmp_path):
+  """A FactorVAE run resumed with another β trained nothing differently."""
+  model_dir = str(tmp_path)
+  record = run_dir.record_setting_changes
+  stored = _config(method="factor_vae", beta=4.0).to_dict()
+  record(_config(method="factor_vae", beta=8.0), stored, model_dir, 10)
+  assert training.settings_history(model_dir) == []
+  # Its own settings still count, and β counts for a method that reads it.
+  record(_config(method="factor_vae", beta=8.0, factor_gamma=20.0), stored,
+         model_dir, 10)
+  assert training.settings_history(model_dir) == [
+      {"step": 10, "changes": {"factor_gamma": [10.0, 20.0]}}]
+  stored_tc = _config(method="beta_tc_vae", beta=4.0).to_dict()
+  record(_config(method="beta_tc_vae", beta=6.0), stored_tc, model_dir, 20)
+  assert training.settings_history(model_dir)[-1] == {
+      "step": 20, "changes": {"beta": [4.0, 6.0]}}
+  # A change of method is a change of everything it reads: β is recorded.
+  record(_config(method="beta_vae", beta=8.0), stored, model_dir, 30)
+  assert training.settings_history(model_dir)[-1]["changes"]["beta"] == [
+      4.0, 8.0]

@@ -12,6 +12,7 @@ import os
 from absl import logging
 
 from tf_betavae import io_utils
+from tf_betavae.models import methods
 from tf_betavae.training import config as config_lib
 
 RUN_CONFIG_FILE = "run_config.json"
@@ -156,8 +157,9 @@ def record_setting_changes(config, previous, model_dir, step):
     previous = {**previous, **{key: before for key, (before, _)
                                in history.pop()["changes"].items()}}
   current = config.to_dict()
+  ignored = set(_NOT_RECORDED) | _unread_settings(previous, current)
   changes = {key: [previous[key], current[key]] for key in sorted(current)
-             if key not in _NOT_RECORDED and previous[key] != current[key]}
+             if key not in ignored and previous[key] != current[key]}
   if changes:
     logging.warning(
         "resuming at step %d with other settings (%s); recorded in %s and in "
@@ -169,6 +171,19 @@ def record_setting_changes(config, previous, model_dir, step):
     return
   io_utils.write_json_atomic(
       os.path.join(model_dir, SETTINGS_HISTORY_FILE), history)
+
+
+def _unread_settings(previous, current):
+  """Settings of other methods, when the run keeps its method.
+
+  A FactorVAE run never reads ``beta``, so a resume whose ``beta`` differs
+  (train.py's default against a config built elsewhere) trained nothing
+  differently and is not a change worth a warning or a history entry.
+  """
+  method = current.get("method")
+  if method not in methods.METHODS or previous.get("method") != method:
+    return set()
+  return set(methods.METHOD_SETTINGS) - set(methods.get(method).settings)
 
 
 def previous_summary(model_dir):
