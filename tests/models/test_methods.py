@@ -207,3 +207,13 @@ def test_factor_vae_under_float16_scales_both_losses():
   assert all(np.isfinite(float(v)) for v in logs.values())
   assert all(v.dtype == "float32" for v in model.discriminator.weights)
   assert int(model.discriminator_optimizer.iterations) == 1
+
+
+def test_other_settings_are_the_settings_a_method_never_reads():
+  from tf_betavae.models import methods as registry
+  assert registry.other_settings("factor_vae") == tuple(sorted(
+      {"beta", "gamma", "capacity_max", "capacity_steps", "lambda_od",
+       "lambda_d_factor"}))
+  assert "beta" not in registry.other_settings("beta_tc_vae")
+  for name, method in registry.METHODS.items():
+    assert not set(registry.other_settings(name)) & set(method.settings)

@@ -91,6 +91,12 @@ def get(name):
   return METHODS[name]
 
 
+def other_settings(name):
+  """Method-specific settings that the method ``name`` never reads."""
+  own = get(name).settings
+  return tuple(s for s in METHOD_SETTINGS if s not in own)
+
+
 def lambda_d_factor(method, factor=None):
   """The DIP-VAE diagonal weight factor: ``factor`` or the study's default."""
   return DEFAULT_LAMBDA_D_FACTOR[method] if factor is None else float(factor)

@@ -94,8 +94,8 @@ def _check_method_flags(flag_values, values):
                    f"; it contradicts --method={method} (give one of them)")
     method = implied
   own = methods_lib.get(method).settings
-  for name in methods_lib.METHOD_SETTINGS:
-    if flag_values[name].present and name not in own:
+  for name in methods_lib.other_settings(method):
+    if flag_values[name].present:
       users = [m.name for m in methods_lib.METHODS.values()
                if name in m.settings]
       _usage_error(f"--{name} is a setting of --method={'/'.join(users)}, "

@@ -183,7 +183,7 @@ def _unread_settings(previous, current):
   method = current.get("method")
   if method not in methods.METHODS or previous.get("method") != method:
     return set()
-  return set(methods.METHOD_SETTINGS) - set(methods.get(method).settings)
+  return set(methods.other_settings(method))
 
 
 def previous_summary(model_dir):
