@@ -308,7 +308,8 @@ def export_model(model, export_root, model_name=None, version=None,
 
 
 def export_trained(model, config, export_root, settings_changes=(),
-                   model_name=None, version=None, overwrite=False):
+                   model_name=None, version=None, overwrite=False,
+                   extra_metadata=None):
   """Exports a restored training run with its training metadata.
 
   Args:
@@ -317,6 +318,8 @@ def export_trained(model, config, export_root, settings_changes=(),
     config: the run's TrainConfig.
     export_root, model_name, version, overwrite: as for export_model.
     settings_changes: the run's settings history (see training_metadata).
+    extra_metadata: dict of more metadata entries (e.g. ``selection``: how
+      the run was chosen), written with the export itself.
 
   Returns:
     str, the version directory written.
@@ -325,10 +328,11 @@ def export_trained(model, config, export_root, settings_changes=(),
     ExportError: as export_model.
   """
   steps = int(model.optimizer.iterations.numpy())
+  metadata = training_metadata(config, steps, settings_changes)
+  metadata.update(extra_metadata or {})
   return export_model(
       model, export_root, model_name=model_name, version=version,
-      overwrite=overwrite,
-      metadata=training_metadata(config, steps, settings_changes))
+      overwrite=overwrite, metadata=metadata)
 
 
 def describe(path):

@@ -66,6 +66,13 @@ def test_check_and_settings_sections():
   assert ("300 / full; mig 2000 / full; raw pixels: dci 100 / 50" in text)
   assert "2 CPUs" in text and "GPU: none" in text
   assert "2 run(s), 1 at a time" in text and "computed / reused: 3 / 4" in text
+  assert "Where the compute time goes" not in text
+  results["compute_seconds_split"] = {"training": 3000.0, "evaluation": 750.0,
+                                      "udr": 50.0, "selection": 200.0}
+  text = "\n".join(report.settings_lines(results))
+  assert ("Where the compute time goes: training (every run's wall seconds, "
+          "summed) 3,000 s (75%); metrics at the table's sizes 750 s (19%); "
+          "UDR 50 s (1%); full-size scores of the UDR picks 200 s (5%).") in text
 
 
 def test_command_section_and_json_path():

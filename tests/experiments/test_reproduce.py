@@ -330,7 +330,9 @@ def test_selection_check_scores_the_picks_at_full_size(monkeypatch):
       table = {"beta_vae_full_size": {"beta_vae_dl": 0.9, "mig": 0.3},
                "vae_full_size": {"beta_vae_dl": 0.95, "mig": 0.1},
                "pca_full_size": {"beta_vae_dl": 0.8, "mig": 0.05}}
-      return {"score": table[self.model][key]}
+      # As cached results say it: the seconds they took when computed.
+      return {"score": table[self.model][key], "seconds": 10.0,
+              "setup_seconds": 2.5 if key == "mig" else None}
 
   monkeypatch.setattr(evaluations, "Evaluator", FakeEvaluator)
   models = _models_with_udr()
@@ -343,9 +345,68 @@ def test_selection_check_scores_the_picks_at_full_size(monkeypatch):
   result = udr.selection_check(settings, None, models)
   assert result["picked"] == {"beta_vae": 0, "vae": 0, "pca": 0}
   assert ("beta_vae_full_size", 0, "mig") in evaluated
+  assert result["compute_seconds"] == 3 * (10.0 + 10.0 + 2.5)
   assert [c["passed"] for c in result["checks"]] == [True, False, False,
                                                       True]
   assert "0.9000 vs 0.9500" in result["checks"][2]["detail"]
+
+
+def test_selection_check_holds_every_methods_pick_to_the_targets(
+    monkeypatch):
+  # With --methods, the pick of each other method is scored at full size
+  # and checked like the β-VAE's, under its own row label; the section of
+  # docs/results.md lists it in the table's order.
+  scores = {"beta_vae_full_size": {"beta_vae_dl": 0.86, "mig": 0.33},
+            "factor_vae_full_size": {"beta_vae_dl": 0.93, "mig": 0.36},
+            "vae_full_size": {"beta_vae_dl": 0.80, "mig": 0.1},
+            "pca_full_size": {"beta_vae_dl": 0.82, "mig": 0.05}}
+  evaluated = []
+
+  class FakeEvaluator:
+    def __init__(self, settings, ground_truth, model, seed, source, build):
+      del settings, ground_truth, build
+      evaluated.append((model, seed, source.get("export_path")))
+      self.model = model
+
+    def result(self, key):
+      return {"score": scores[self.model][key]}
+
+  monkeypatch.setattr(evaluations, "Evaluator", FakeEvaluator)
+  models = _models_with_udr()
+  models["beta_vae"]["seeds"]["0"]["training"] = {"export_path": "b",
+                                                  "step": 1}
+  factor = _models_with_udr()["beta_vae"]
+  factor["label"] = "FactorVAE (γ = 35)"
+  factor["udr"]["picked_seed"] = 2
+  factor["seeds"]["2"]["training"] = {"export_path": "f2", "step": 1}
+  models["factor_vae"] = factor
+  models["vae"] = {"label": "VAE (β = 1)",
+                   "seeds": {"0": {"training": {"export_path": "v",
+                                                "step": 1}}}}
+  models["pca"] = {"label": "PCA", "seeds": {"0": {}}}
+  settings = settings_lib.Settings(work_dir="unused", num_train=2000,
+                                   methods={"factor_vae": 35.0})
+  result = udr.selection_check(settings, None, models)
+  assert result["picked"] == {"beta_vae": 0, "factor_vae": 2, "vae": 0,
+                              "pca": 0}
+  assert ("factor_vae_full_size", 2, "f2") in evaluated
+  checks = {c["name"]: (c["passed"], c["detail"]) for c in result["checks"]}
+  assert len(checks) == 8
+  assert checks["UDR-picked FactorVAE (γ = 35) (seed 2) MIG at full size "
+                "≥ 0.35"] == (True, "0.3600")
+  assert checks["UDR-picked β-VAE (seed 0) MIG at full size ≥ 0.35"] == (
+      False, "0.3300")
+  assert checks["UDR-picked FactorVAE (γ = 35) beats PCA (seed 0) on the "
+                "β-VAE metric (disentanglement_lib) at full size"] == (
+                    True, "0.9300 vs 0.8200")
+  results = {"models": models, "selection": result,
+             "settings": {"udr_num_points": 10000,
+                          "methods": {"factor_vae": 35.0}}}
+  text = "\n".join(report.udr_lines(results))
+  assert ("β-VAE seed 0: β-VAE metric (disentanglement_lib) 0.860, MIG "
+          "0.330; VAE (β = 1) seed 0:") in text
+  assert ("; FactorVAE (γ = 35) seed 2: β-VAE metric (disentanglement_lib) "
+          "0.930, MIG 0.360; PCA seed 0") in text
 
 
 def test_select_preset_uses_fewer_reference_seeds(tmp_path):
@@ -371,6 +432,28 @@ def test_select_preset_uses_fewer_reference_seeds(tmp_path):
                                    reference_num_seeds=6)
   with pytest.raises(settings_lib.UsageError, match="udr_num_points"):
     settings_lib.settings_from_preset("quick", str(tmp_path), udr_num_points=5)
+
+
+def test_a_run_whose_training_metrics_are_unknown_lists_every_latent(
+    tmp_path):
+  # A run killed after its last checkpoint and before its summary, then
+  # rerun, trains no step and so has no training metrics: its factor list
+  # covers every latent (active None) instead of failing.
+  from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
+  settings = settings_lib.settings_from_preset("quick", str(tmp_path))
+  kls = {"kl_latent_0": 2.0, "kl_latent_1": 0.001, "kl_latent_2": 0.5}
+  trained_runs = {}
+  for job in runs.training_jobs(settings):
+    metrics = None if job.model == "beta_vae" else kls
+    trained_runs[job.run_dir] = ({"step": 300, "metrics": metrics,
+                                  "export_path": str(tmp_path / job.model)},
+                                 True)
+  jobs, entries = reproduce._evaluation_jobs(settings, trained_runs)
+  active = {job.model: job.active for job in jobs if job.export_path}
+  assert active == {"beta_vae": None, "vae": [0, 2]}
+  assert entries[("beta_vae", 0)]["final_metrics"] == {}
+  assert entries[("beta_vae", 0)]["active_latents"] is None
+  assert entries[("vae", 0)]["active_latents"] == [0, 2]
 
 
 def test_train_or_reuse_trains_and_records_under_the_run_dir_lock(

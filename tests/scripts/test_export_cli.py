@@ -58,16 +58,58 @@ _USAGE_ERRORS = (
     (["--model_dir={tmp}"], "holds no training run"),
     ([], "give --model_dir"),
     (["--version=0", "--model_dir={tmp}"], "positive integer"),
+    (["--model_dir={tmp}", "--selection_results={tmp}/none.json"],
+     "--selection_results {tmp}/none.json does not exist"),
+    (["--model_dir={tmp}", "--selection_results={tmp}/list.json"],
+     "is not the JSON of scripts/reproduce.py"),
+    (["--model_dir={tmp}", "--selection_model=factor_vae"],
+     "--selection_model needs --selection_results"),
 )
 
 
 def test_usage_errors(tmp_path, cases_in_one_process, one_usage_error):
   empty = tmp_path / "empty"
   empty.mkdir()
+  (empty / "list.json").write_text("[1, 2]")
   cases = [[a.format(tmp=empty) for a in args] for args, _ in _USAGE_ERRORS]
   outcomes = cases_in_one_process(EXPORT, cases, tmp_path)
   for (code, stderr), (_, message) in zip(outcomes, _USAGE_ERRORS):
-    one_usage_error("export.py", code, stderr, message)
+    one_usage_error("export.py", code, stderr, message.format(tmp=empty))
+
+
+def test_export_of_a_udr_pick_records_its_selection(tiny_run, tmp_path,
+                                                    cases_in_one_process,
+                                                    one_usage_error):
+  # Results of a reproduction whose UDR picked seed 1, the tiny run: its
+  # export carries the record; exporting another run with them is refused.
+  other = str(tmp_path / "seed0")
+  seeds = {str(s): {"scores": {"mig": 0.1 * (s + 1)},
+                    "training": {"run_dir": d}}
+           for s, d in enumerate([other, tiny_run["model_dir"]])}
+  results = {"settings": {"preset": "select", "steps": 300},
+             "models": {"factor_vae": {
+                 "label": "FactorVAE (γ = 35)", "kind": "trained",
+                 "seeds": seeds,
+                 "udr": {"picked_seed": 1, "per_seed": {
+                     s: {"udr_lasso": 0.2 + int(s), "udr_spearman": 0.1,
+                         "informative_latents": 3} for s in seeds}}}}}
+  path = tmp_path / "results.json"
+  path.write_text(json.dumps(results))
+  common = [f"--export_dir={tmp_path}/exported", "--model_name=picked",
+            f"--selection_results={path}", "--selection_model=factor_vae"]
+  shipped, refused = cases_in_one_process(
+      EXPORT, [common + [f"--model_dir={tiny_run['model_dir']}"],
+               common + [f"--model_dir={tiny_run['model_dir']}/.."]],
+      tmp_path)
+  assert shipped[0] == 0, shipped[1][-2000:]
+  metadata = json.loads((tmp_path / "exported" / "picked" / "1" / "assets" /
+                         "tf_betavae_metadata.json").read_text())
+  record = metadata["selection"]
+  assert record["picked_seed"] == 1 and record["udr_lasso"] == 1.2
+  assert record["spread"]["mig"]["max"] == 0.2
+  assert metadata["training_steps"] == 300  # the training metadata stays
+  one_usage_error("export.py", refused[0], refused[1],
+                  "is not the run UDR picked for 'factor_vae': that is seed 1")
 
 
 def test_usage_error_in_a_real_process(tmp_path, one_usage_error):

@@ -49,6 +49,12 @@ def _table_models(results):
       results.get("settings", {}).get("methods"))
 
 
+def _row_label(results, model):
+  """Row label of a model of a results dict (other methods included)."""
+  return next(label for key, label, _ in _table_models(results)
+              if key == model)
+
+
 def intro_lines(results):
   """Title and the paragraph saying what the table holds."""
   settings = results["settings"]
@@ -198,9 +204,9 @@ def _udr_summary_lines(results):
         + ", ".join(listed) + ".")
   selection = results.get("selection")
   if selection:
-    order = [key for key, _, _ in settings_lib.MODELS]
+    order = [key for key, _, _ in _table_models(results)]
     scored = "; ".join(
-        f"{_model_label(model)} seed {selection['picked'][model]}: "
+        f"{_row_label(results, model)} seed {selection['picked'][model]}: "
         + ", ".join(f"{_label(k)} {scores[k]:.3f}" for k in _METRIC_KEYS
                     if k in scores)
         for model, scores in sorted(selection["scores"].items(),
@@ -329,7 +335,26 @@ def _cost_line(results):
           f"{results['settings'].get('parallel_runs', 1)} at a time; "
           f"evaluations computed / reused: "
           f"{results['evaluations_computed']} / "
-          f"{results['evaluations_reused']}.")
+          f"{results['evaluations_reused']}." + _split_text(results))
+
+
+# What each part of compute_seconds_split is, in the order listed.
+_SPLIT_PARTS = (
+    ("training", "training (every run's wall seconds, summed)"),
+    ("evaluation", "metrics at the table's sizes"),
+    ("udr", "UDR"),
+    ("selection", "full-size scores of the UDR picks"))
+
+
+def _split_text(results):
+  """' Where the compute time goes: ...' or '' for results without it."""
+  split = results.get("compute_seconds_split")
+  if not split:
+    return ""
+  total = sum(split.values()) or 1.0
+  parts = [f"{label} {split[key]:,.0f} s ({100 * split[key] / total:.0f}%)"
+           for key, label in _SPLIT_PARTS if key in split]
+  return " Where the compute time goes: " + "; ".join(parts) + "."
 
 
 def settings_lines(results):

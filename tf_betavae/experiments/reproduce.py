@@ -55,14 +55,23 @@ def machine_info():
 def _training_entry(job, outcome):
   """The ``training`` part of a trained (model, seed)'s results."""
   summary, reused = outcome
-  train_metrics = summary.get("metrics", {})
+  train_metrics = _train_metrics(summary)
   return {"run_dir": job.run_dir, "step": summary["step"],
           "export_path": os.path.abspath(summary["export_path"]),
           "beta": job.config.beta, "config": job.config.to_dict(),
           "reused": reused,
           "train_seconds": runs_lib.train_seconds(job.run_dir),
           "final_metrics": train_metrics,
-          "active_latents": analysis.active_latents(train_metrics)}
+          "active_latents": (analysis.active_latents(train_metrics)
+                             if analysis.has_latent_kl(train_metrics)
+                             else None)}
+
+
+def _train_metrics(summary):
+  """The training metrics a run ended with; {} when unknown (a run killed
+  after its last checkpoint and before its summary, then rerun: no step
+  trained in the rerun, so nothing was measured)."""
+  return summary.get("metrics") or {}
 
 
 def _evaluation_jobs(settings, trained_runs):
@@ -80,7 +89,7 @@ def _evaluation_jobs(settings, trained_runs):
       summary, _ = trained_runs[job.run_dir]
       entry = _training_entry(job, trained_runs[job.run_dir])
       training_entries[(model, seed)] = entry
-      train_metrics = summary.get("metrics", {})
+      train_metrics = _train_metrics(summary)
       active = (analysis.active_latents(train_metrics)
                 if analysis.has_latent_kl(train_metrics) else None)
       jobs.append(evaluations.EvaluationJob(
@@ -146,7 +155,9 @@ def reproduce(settings, ground_truth=None):
     and for another method's row ``method`` {name, hyperparameter, value}),
     checks, passed, trained (run dirs trained in this call), evaluations
     computed/reused counts, compute_seconds (training + metric seconds of
-    every run and evaluation, cached or not) and wall_seconds of this call.
+    every run and evaluation, cached or not), compute_seconds_split (those
+    seconds by part: training, evaluation, udr and, with a selection check,
+    selection) and wall_seconds of this call.
 
   Raises:
     settings.UsageError, tf_betavae.training.ConfigError,
@@ -173,10 +184,10 @@ def _reproduce_holding_lock(settings, ground_truth, start):
   entries = evaluations.evaluate_all(settings, ground_truth, jobs,
                                      in_workers=in_workers)
   models = _models(settings, entries, training_entries)
-  compute_seconds = sum(e["train_seconds"] or 0.0
-                        for e in training_entries.values())
-  compute_seconds += sum(_seed_seconds(e) for m in models.values()
-                         for e in m["seeds"].values())
+  split = {"training": sum(e["train_seconds"] or 0.0
+                           for e in training_entries.values()),
+           "evaluation": sum(_seed_seconds(e) for m in models.values()
+                             for e in m["seeds"].values())}
   results = {
       "settings": io_utils.to_jsonable(settings.to_dict()),
       "package_version": tf_betavae.__version__,
@@ -192,13 +203,14 @@ def _reproduce_holding_lock(settings, ground_truth, start):
       "evaluations_reused": sum(len(e["evaluations_reused"])
                                 for e in entries.values()),
   }
-  compute_seconds += _add_udr(settings, ground_truth, models,
-                              training_entries)
+  split["udr"] = _add_udr(settings, ground_truth, models, training_entries)
   results["udr_rank_correlations"] = udr.udr_rank_correlations(models)
   if settings.selection_check and "udr" in models["beta_vae"]:
     results["selection"] = udr.selection_check(settings, ground_truth, models)
-    compute_seconds += results["selection"]["seconds"]
-  results["compute_seconds"] = round(compute_seconds, 1)
+    split["selection"] = results["selection"]["compute_seconds"]
+  results["compute_seconds"] = round(sum(split.values()), 1)
+  results["compute_seconds_split"] = {k: round(v, 1)
+                                      for k, v in split.items()}
   results["checks"] = analysis.checks(results)
   results["passed"] = all(c["passed"] for c in results["checks"])
   results["wall_seconds"] = round(time.time() - start, 1)

@@ -123,8 +123,14 @@ def udr_rank_correlations(models, method="udr_lasso"):
   return out
 
 
-def _picked_seeds(models):
+def _picked_seeds(settings, models):
+  """{model: seed} to score at full size: the UDR picks of the β-VAE and
+  of every other method with a UDR, the VAE's pick (its first seed without
+  a UDR) and PCA's first seed."""
   picked = {"beta_vae": models["beta_vae"]["udr"]["picked_seed"]}
+  for method in settings.methods:
+    if "udr" in models.get(method, {}):
+      picked[method] = models[method]["udr"]["picked_seed"]
   if "udr" in models["vae"]:
     picked["vae"] = models["vae"]["udr"]["picked_seed"]
   else:
@@ -145,12 +151,24 @@ def _full_size_evaluator(settings, full, ground_truth, models, model, seed):
                                source, build)
 
 
-def _selection_checks(picked, scores):
-  mine = scores["beta_vae"]
+def _row_label(models, model):
+  """The table's label of a model: its entry's, else the β-VAE paper's."""
+  label = models[model].get("label")
+  return label if label else settings_lib.model_label(model)
+
+
+def _checked_models(picked):
+  """The picks held to the targets: the β-VAE's, then the other methods'."""
+  return [model for model in picked if model not in ("vae", "pca")]
+
+
+def _selection_checks(model, label, picked, scores):
+  """Checks of one model's pick: each target, and beating VAE and PCA."""
+  mine = scores[model]
   out = []
   for key, target in SELECTION_TARGETS.items():
     out.append({
-        "name": (f"UDR-picked β-VAE (seed {picked['beta_vae']}) "
+        "name": (f"UDR-picked {label} (seed {picked[model]}) "
                  f"{settings_lib.metric_label(key)} at full size ≥ "
                  f"{target:.2f}"),
         "passed": bool(mine[key] >= target),
@@ -158,7 +176,7 @@ def _selection_checks(picked, scores):
   for other in ("vae", "pca"):
     theirs = scores[other]["beta_vae_dl"]
     out.append({
-        "name": (f"UDR-picked β-VAE beats {settings_lib.model_label(other)} "
+        "name": (f"UDR-picked {label} beats {settings_lib.model_label(other)} "
                  f"(seed {picked[other]}) on the β-VAE metric "
                  "(disentanglement_lib) at full size"),
         "passed": bool(mine["beta_vae_dl"] > theirs),
@@ -167,9 +185,9 @@ def _selection_checks(picked, scores):
 
 
 def selection_check(settings, ground_truth, models):
-  """Scores the UDR-picked β-VAE and VAE and PCA (first seed) at full
-  sizes and checks the picked β-VAE against SELECTION_TARGETS and the
-  other two.
+  """Scores the UDR-picked β-VAE (and the pick of every other method of
+  ``settings.methods``), the VAE and PCA (first seed) at full sizes and
+  checks each pick against SELECTION_TARGETS and the VAE and PCA.
 
   Args:
     settings: Settings.
@@ -178,18 +196,27 @@ def selection_check(settings, ground_truth, models):
 
   Returns:
     dict: ``picked`` {model: seed}, ``scores`` {model: {metric key:
-    score}}, ``checks`` (list of {name, passed, detail}), ``seconds``.
+    score}}, ``checks`` (list of {name, passed, detail}), ``seconds`` (wall
+    seconds of this call) and ``compute_seconds`` (the metrics' seconds
+    when they were computed, cached ones included).
   """
   start = time.time()
   full = dataclasses.replace(settings, num_train=None, num_eval=None,
                              metric_sizes={}, pixel_sizes={})
-  picked = _picked_seeds(models)
-  scores = {}
+  picked = _picked_seeds(settings, models)
+  scores, compute_seconds = {}, 0.0
   for model, seed in picked.items():
     evaluator = _full_size_evaluator(settings, full, ground_truth, models,
                                      model, seed)
-    scores[model] = {key: float(evaluator.result(key)["score"])
-                     for key in SELECTION_METRICS}
+    results = {key: evaluator.result(key) for key in SELECTION_METRICS}
+    scores[model] = {key: float(r["score"]) for key, r in results.items()}
+    compute_seconds += sum((r.get("seconds") or 0.0) +
+                           (r.get("setup_seconds") or 0.0)
+                           for r in results.values())
   return {"picked": picked, "scores": scores,
-          "checks": _selection_checks(picked, scores),
+          "compute_seconds": round(compute_seconds, 2),
+          "checks": [check for model in _checked_models(picked)
+                     for check in _selection_checks(
+                         model, _row_label(models, model), picked,
+                         scores)],
           "seconds": round(time.time() - start, 2)}
