@@ -195,6 +195,7 @@ def main(argv):
   except training.NonFiniteLossError as e:
     sys.stderr.write(f"{PROGRAM}: {e}\n")
     sys.exit(1)
+  results["command"] = command  # so the JSON says what made it, too
   md_path = report.write_markdown(results, FLAGS.output_md, command)
   json_path = report.write_json(results, report.json_path_for(FLAGS.output_md))
   print("\n".join(report.summary_lines(results, md_path, json_path)))

@@ -23,6 +23,7 @@ def _results(run_dirs, picked=2):
                                  for s in range(3)}}}
   label = "UDR-picked FactorVAE (γ = 35)"
   return {
+      "command": "python scripts/reproduce.py --preset=select",
       "settings": {"preset": "select", "steps": 20000, "num_train": 2000,
                    "num_eval": 1000, "metric_sizes": {"mig": [10000, None]}},
       "models": {"factor_vae": factor,
@@ -70,6 +71,7 @@ def test_record_of_the_picked_run(tmp_path):
                                                      "0.9500 vs 0.8200"]
   assert record["table_sizes"]["num_train"] == 2000
   assert record["preset"] == "select" and record["steps"] == 20000
+  assert record["command"] == "python scripts/reproduce.py --preset=select"
 
 
 @pytest.mark.parametrize("model, run_index, fragment", [

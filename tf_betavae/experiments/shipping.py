@@ -57,7 +57,8 @@ def selection_record(results, model, run_dir):
     {metric key: mean, std (population), min, max, n} over the seeds,
     full_size {model: {metric key: score}} (the pick's and the reference
     models' scores at full sizes, when the results hold a selection check),
-    checks (this pick's selection checks), table_sizes, preset, steps.
+    checks (this pick's selection checks), table_sizes, preset, steps and
+    command (the reproduction's command line, None when not recorded).
 
   Raises:
     SelectionRecordError: ``model`` is not a trained model of the results,
@@ -101,6 +102,7 @@ def selection_record(results, model, run_dir):
                       "num_eval": settings.get("num_eval"),
                       "metric_sizes": settings.get("metric_sizes", {})},
       "preset": settings.get("preset"), "steps": settings.get("steps"),
+      "command": results.get("command"),
   }
   selection = results.get("selection")
   if selection and model in selection.get("scores", {}):
