@@ -1,8 +1,9 @@
-"""The shipped encoder exported/dsprites/1: loads as is and is disentangled.
+"""The shipped encoders exported/dsprites/1 and /2: load as they are and
+are disentangled; version 2 records how UDR chose it.
 
 Fast: no training.  The metric runs at a small size; the threshold below is
 far above chance (1/5 for the five dSprites factors) and below what the
-model scored at that size when it was shipped (see exported/README.md).
+models scored at that size when they were shipped (see exported/README.md).
 """
 
 import os
@@ -18,10 +19,14 @@ from tf_betavae.experiments import analysis
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = os.path.join(REPO_ROOT, "exported", "dsprites", "1")
+SHIPPED_2 = os.path.join(REPO_ROOT, "exported", "dsprites", "2")
+BOTH = pytest.mark.parametrize("shipped", [SHIPPED, SHIPPED_2],
+                               ids=["v1", "v2"])
 
 
-def test_loads_with_plain_tensorflow_and_gives_finite_latents():
-  loaded = tf.saved_model.load(SHIPPED)
+@BOTH
+def test_loads_with_plain_tensorflow_and_gives_finite_latents(shipped):
+  loaded = tf.saved_model.load(shipped)
   simulator = data.ground_truth("dsprites")
   images = simulator.sample_observations_from_factors(
       simulator.sample_factors(64, np.random.RandomState(0)))
@@ -59,13 +64,55 @@ def test_small_beta_vae_metric_is_far_above_chance():
   assert result["score"] > 0.6  # chance 0.2
 
 
-def test_captures_more_than_position_and_scale():
+@BOTH
+def test_captures_more_than_position_and_scale(shipped):
   # Some latent's best factor (normalised mutual information, as
   # scripts/reproduce.py reports it) is shape or orientation, NMI >= 0.2.
   simulator = data.ground_truth("dsprites")
   result = metrics.run_metric(
-      "mig", simulator, metrics.saved_model_representation(SHIPPED),
+      "mig", simulator, metrics.saved_model_representation(shipped),
       np.random.RandomState(0), num_train=10000)
   factors = analysis.latent_factors(result, list(simulator.factor_names))
   captured = analysis.captured_factors(factors)
   assert set(captured) - set(analysis.POSITION_AND_SCALE), factors
+
+
+def test_version_2_records_how_udr_chose_it():
+  metadata = export.read_metadata(SHIPPED_2)
+  assert metadata["method"] == "factor_vae" and metadata["version"] == 2
+  assert metadata["training_steps"] == 20000
+  record = metadata["selection"]
+  assert record["criterion"] == "udr_lasso" and record["model"] == (
+      "factor_vae")
+  # The pick is the seed with the highest UDR among at least 5.
+  per_seed = record["per_seed"]
+  assert len(per_seed) >= 5
+  best = max(per_seed, key=lambda s: per_seed[s]["udr_lasso"])
+  assert int(best) == record["picked_seed"] == metadata["seed"]
+  assert record["udr_lasso"] == per_seed[best]["udr_lasso"]
+  assert record["spread"]["mig"]["n"] == len(per_seed)
+  # At full sizes: the MIG target, and above the VAE and PCA.
+  full = record["full_size"]
+  assert full["factor_vae"]["mig"] >= 0.35
+  assert full["factor_vae"]["beta_vae_dl"] > max(
+      full["vae"]["beta_vae_dl"], full["pca"]["beta_vae_dl"])
+  # Every score at full sizes, written by scripts/evaluate.py.
+  scores = metadata["metrics"]
+  assert {"beta_vae", "beta_vae:paper", "mig", "factor_vae", "dci",
+          "sap"} <= set(scores)
+  assert scores["mig"]["score"] >= 0.35
+  # At least as good as version 1 on both metrics it was chosen for.
+  first = export.read_metadata(SHIPPED)["metrics"]
+  assert scores["beta_vae"]["score"] >= first["beta_vae"]["score"]
+  assert scores["mig"]["score"] >= first["mig"]["score"]
+
+
+def test_version_2_rejects_non_finite_pixels_and_takes_empty_batches():
+  # Exported after the finite check and the empty batch (version 1 was not).
+  encode = tf.saved_model.load(SHIPPED_2).signatures["serving_default"]
+  assert encode(images=tf.zeros([0, 64, 64, 1]))["latent_mean"].shape == (
+      0, 10)
+  images = np.zeros([1, 64, 64, 1], np.float32)
+  images[0, 3, 3, 0] = np.nan
+  with pytest.raises(tf.errors.InvalidArgumentError, match="finite"):
+    encode(images=tf.constant(images))
