@@ -392,6 +392,8 @@ def test_selection_check_holds_every_methods_pick_to_the_targets(
   assert ("factor_vae_full_size", 2, "f2") in evaluated
   checks = {c["name"]: (c["passed"], c["detail"]) for c in result["checks"]}
   assert len(checks) == 8
+  assert [c["model"] for c in result["checks"]] == ["beta_vae"] * 4 + [
+      "factor_vae"] * 4
   assert checks["UDR-picked FactorVAE (γ = 35) (seed 2) MIG at full size "
                 "≥ 0.35"] == (True, "0.3600")
   assert checks["UDR-picked β-VAE (seed 0) MIG at full size ≥ 0.35"] == (

@@ -41,11 +41,12 @@ def _results(run_dirs, picked=2):
                      "pca": {"beta_vae_dl": 0.82, "mig": 0.06}},
           "checks": [
               {"name": "UDR-picked β-VAE (seed 0) MIG at full size ≥ 0.35",
-               "passed": False, "detail": "0.3000"},
+               "passed": False, "detail": "0.3000", "model": "beta_vae"},
               {"name": f"{label} (seed {picked}) MIG at full size ≥ 0.35",
-               "passed": False, "detail": "0.2600"},
+               "passed": False, "detail": "0.2600", "model": "factor_vae"},
               {"name": f"{label} beats PCA (seed 0) on the β-VAE metric",
-               "passed": True, "detail": "0.9500 vs 0.8200"}]}}
+               "passed": True, "detail": "0.9500 vs 0.8200",
+               "model": "factor_vae"}]}}
 
 
 def test_record_of_the_picked_run(tmp_path):

@@ -18,8 +18,6 @@ from tf_betavae.experiments import settings as settings_lib
 CRITERION = "udr_lasso"
 REFERENCE = ("Duan et al. 2020, Unsupervised Model Selection for Variational "
              "Disentangled Representation Learning (ICLR)")
-
-
 # The models a pick is held against at full size (udr.selection_check).
 _FULL_SIZE_REFERENCES = ("vae", "pca")
 
@@ -106,10 +104,9 @@ def selection_record(results, model, run_dir):
   }
   selection = results.get("selection")
   if selection and model in selection.get("scores", {}):
-    label = record["label"]
     record["full_size"] = {m: dict(s)
                            for m, s in selection["scores"].items()
                            if m in (model,) + _FULL_SIZE_REFERENCES}
     record["checks"] = [c for c in selection["checks"]
-                        if c["name"].startswith(f"UDR-picked {label} ")]
+                        if c.get("model") == model]
   return record

@@ -172,7 +172,7 @@ def _selection_checks(model, label, picked, scores):
                  f"{settings_lib.metric_label(key)} at full size ≥ "
                  f"{target:.2f}"),
         "passed": bool(mine[key] >= target),
-        "detail": f"{mine[key]:.4f}"})
+        "detail": f"{mine[key]:.4f}", "model": model})
   for other in ("vae", "pca"):
     theirs = scores[other]["beta_vae_dl"]
     out.append({
@@ -180,7 +180,8 @@ def _selection_checks(model, label, picked, scores):
                  f"(seed {picked[other]}) on the β-VAE metric "
                  "(disentanglement_lib) at full size"),
         "passed": bool(mine["beta_vae_dl"] > theirs),
-        "detail": f"{mine['beta_vae_dl']:.4f} vs {theirs:.4f}"})
+        "detail": f"{mine['beta_vae_dl']:.4f} vs {theirs:.4f}",
+        "model": model})
   return out
 
 
@@ -196,7 +197,8 @@ def selection_check(settings, ground_truth, models):
 
   Returns:
     dict: ``picked`` {model: seed}, ``scores`` {model: {metric key:
-    score}}, ``checks`` (list of {name, passed, detail}), ``seconds`` (wall
+    score}}, ``checks`` (list of {name, passed, detail, model: the pick's
+    model key}), ``seconds`` (wall
     seconds of this call) and ``compute_seconds`` (the metrics' seconds
     when they were computed, cached ones included).
   """
