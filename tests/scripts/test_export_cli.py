@@ -19,8 +19,25 @@ def _run(args):
                         text=True, timeout=300, env=env)
 
 
-def test_export_overwrite_and_describe(tiny_run, tmp_path,
-                                      cases_in_one_process):
+def _pick_results(tmp_path, picked_run):
+  """results.json of a reproduction whose UDR picked seed 1, picked_run."""
+  seeds = {str(s): {"scores": {"mig": 0.1 * (s + 1)},
+                    "training": {"run_dir": d}}
+           for s, d in enumerate([str(tmp_path / "seed0"), picked_run])}
+  results = {"settings": {"preset": "select", "steps": 300},
+             "models": {"factor_vae": {
+                 "label": "FactorVAE (γ = 35)", "kind": "trained",
+                 "seeds": seeds,
+                 "udr": {"picked_seed": 1, "per_seed": {
+                     s: {"udr_lasso": 0.2 + int(s), "udr_spearman": 0.1,
+                         "informative_latents": 3} for s in seeds}}}}}
+  path = tmp_path / "results.json"
+  path.write_text(json.dumps(results))
+  return path
+
+
+def test_export_overwrite_describe_and_selection_record(
+    tiny_run, tmp_path, cases_in_one_process, one_usage_error):
   # A copy of the run, resumed once with another β (as far as its settings
   # history says): the export's metadata must carry that history.
   model_dir = tmp_path / "run"
@@ -34,10 +51,17 @@ def test_export_overwrite_and_describe(tiny_run, tmp_path,
   first = _run(common + ["--version=3"])
   assert first.returncode == 0, first.stderr[-2000:]
   assert first.stdout.strip().endswith(os.path.join("dsprites", "3"))
-  refused, replaced, described = cases_in_one_process(
+  # A UDR pick's export carries its selection record; exporting another
+  # run with the same results is refused.
+  picked = [f"--export_dir={tmp_path}/exported", "--model_name=picked",
+            f"--selection_results={_pick_results(tmp_path, str(model_dir))}",
+            "--selection_model=factor_vae"]
+  refused, replaced, described, shipped, not_picked = cases_in_one_process(
       EXPORT, [common + ["--version=3"],
                common + ["--version=3", "--overwrite"],
-               [f"--describe={tmp_path}/dsprites"]],
+               [f"--describe={tmp_path}/dsprites"],
+               picked + [f"--model_dir={model_dir}"],
+               picked + [f"--model_dir={tiny_run['model_dir']}"]],
       tmp_path, with_stdout=True)
   assert refused[0] == 2
   assert "already exists" in refused[1] and "--overwrite" in refused[1]
@@ -51,6 +75,15 @@ def test_export_overwrite_and_describe(tiny_run, tmp_path,
   assert description["metadata"]["training_steps"] == 300
   assert description["metadata"]["model_name"] == "dsprites"
   assert description["metadata"]["settings_changes"] == history
+  assert shipped[0] == 0, shipped[1][-2000:]
+  metadata = json.loads((tmp_path / "exported" / "picked" / "1" / "assets" /
+                         "tf_betavae_metadata.json").read_text())
+  record = metadata["selection"]
+  assert record["picked_seed"] == 1 and record["udr_lasso"] == 1.2
+  assert record["spread"]["mig"]["max"] == 0.2
+  assert metadata["training_steps"] == 300  # the training metadata stays
+  one_usage_error("export.py", not_picked[0], not_picked[1],
+                  "is not the run UDR picked for 'factor_vae': that is seed 1")
 
 
 _USAGE_ERRORS = (
@@ -75,41 +108,6 @@ def test_usage_errors(tmp_path, cases_in_one_process, one_usage_error):
   outcomes = cases_in_one_process(EXPORT, cases, tmp_path)
   for (code, stderr), (_, message) in zip(outcomes, _USAGE_ERRORS):
     one_usage_error("export.py", code, stderr, message.format(tmp=empty))
-
-
-def test_export_of_a_udr_pick_records_its_selection(tiny_run, tmp_path,
-                                                    cases_in_one_process,
-                                                    one_usage_error):
-  # Results of a reproduction whose UDR picked seed 1, the tiny run: its
-  # export carries the record; exporting another run with them is refused.
-  other = str(tmp_path / "seed0")
-  seeds = {str(s): {"scores": {"mig": 0.1 * (s + 1)},
-                    "training": {"run_dir": d}}
-           for s, d in enumerate([other, tiny_run["model_dir"]])}
-  results = {"settings": {"preset": "select", "steps": 300},
-             "models": {"factor_vae": {
-                 "label": "FactorVAE (γ = 35)", "kind": "trained",
-                 "seeds": seeds,
-                 "udr": {"picked_seed": 1, "per_seed": {
-                     s: {"udr_lasso": 0.2 + int(s), "udr_spearman": 0.1,
-                         "informative_latents": 3} for s in seeds}}}}}
-  path = tmp_path / "results.json"
-  path.write_text(json.dumps(results))
-  common = [f"--export_dir={tmp_path}/exported", "--model_name=picked",
-            f"--selection_results={path}", "--selection_model=factor_vae"]
-  shipped, refused = cases_in_one_process(
-      EXPORT, [common + [f"--model_dir={tiny_run['model_dir']}"],
-               common + [f"--model_dir={tiny_run['model_dir']}/.."]],
-      tmp_path)
-  assert shipped[0] == 0, shipped[1][-2000:]
-  metadata = json.loads((tmp_path / "exported" / "picked" / "1" / "assets" /
-                         "tf_betavae_metadata.json").read_text())
-  record = metadata["selection"]
-  assert record["picked_seed"] == 1 and record["udr_lasso"] == 1.2
-  assert record["spread"]["mig"]["max"] == 0.2
-  assert metadata["training_steps"] == 300  # the training metadata stays
-  one_usage_error("export.py", refused[0], refused[1],
-                  "is not the run UDR picked for 'factor_vae': that is seed 1")
 
 
 def test_usage_error_in_a_real_process(tmp_path, one_usage_error):
