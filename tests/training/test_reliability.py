@@ -31,7 +31,8 @@ def _config(**overrides):
 
 
 def test_kill_9_at_random_moments_then_resume(tmp_path):
-  steps = 160
+  # Two kills, each after a new checkpoint, fit well inside 80 steps.
+  steps = 80
   args = [sys.executable, TRAIN, f"--steps={steps}", "--log_every=10",
           "--checkpoint_every=10", "--batch_size=32", "--learning_rate=1e-3",
           "--beta=4", "--seed=9", f"--model_dir={tmp_path}/run",
