@@ -82,6 +82,9 @@ def test_csv_names_the_method_and_hyperparameter(factor_vae_sweep):
   assert f"best factor_gamma: {best:g} " in result.stdout
 
 
+# About 20 s (a process start); tests/scripts/test_sweep.py checks that a
+# rerun skips finished runs in the default run.
+@pytest.mark.slow
 def test_a_rerun_of_the_method_sweep_skips_every_run(factor_vae_sweep):
   sweep_dir, result, rows = factor_vae_sweep
   assert result.returncode == 0, result.stderr[-3000:]

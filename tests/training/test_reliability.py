@@ -30,9 +30,12 @@ def _config(**overrides):
   return training.TrainConfig(**values)
 
 
+# About 70 s (three train.py processes); the default run keeps resuming
+# (tests/training/test_loop.py), a corrupt or half-written checkpoint
+# (below) and a full disk mid-run (below).
+@pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume(tmp_path):
-  # Two kills, each after a new checkpoint, fit well inside 80 steps.
-  steps = 80
+  steps = 160
   args = [sys.executable, TRAIN, f"--steps={steps}", "--log_every=10",
           "--checkpoint_every=10", "--batch_size=32", "--learning_rate=1e-3",
           "--beta=4", "--seed=9", f"--model_dir={tmp_path}/run",
