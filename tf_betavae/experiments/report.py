@@ -49,12 +49,6 @@ def _table_models(results):
       results.get("settings", {}).get("methods"))
 
 
-def _row_label(results, model):
-  """Row label of a model of a results dict (other methods included)."""
-  return next(label for key, label, _ in _table_models(results)
-              if key == model)
-
-
 def intro_lines(results):
   """Title and the paragraph saying what the table holds."""
   settings = results["settings"]
@@ -206,7 +200,8 @@ def _udr_summary_lines(results):
   if selection:
     order = [key for key, _, _ in _table_models(results)]
     scored = "; ".join(
-        f"{_row_label(results, model)} seed {selection['picked'][model]}: "
+        f"{results['models'][model]['label']} seed "
+        f"{selection['picked'][model]}: "
         + ", ".join(f"{_label(k)} {scores[k]:.3f}" for k in _METRIC_KEYS
                     if k in scores)
         for model, scores in sorted(selection["scores"].items(),

@@ -55,7 +55,9 @@ def machine_info():
 def _training_entry(job, outcome):
   """The ``training`` part of a trained (model, seed)'s results."""
   summary, reused = outcome
-  train_metrics = _train_metrics(summary)
+  # {} when unknown: a run killed after its last checkpoint and before its
+  # summary, then rerun, trains no step and so measured nothing.
+  train_metrics = summary.get("metrics") or {}
   return {"run_dir": job.run_dir, "step": summary["step"],
           "export_path": os.path.abspath(summary["export_path"]),
           "beta": job.config.beta, "config": job.config.to_dict(),
@@ -66,12 +68,6 @@ def _training_entry(job, outcome):
                              if analysis.has_latent_kl(train_metrics)
                              else None)}
 
-
-def _train_metrics(summary):
-  """The training metrics a run ended with; {} when unknown (a run killed
-  after its last checkpoint and before its summary, then rerun: no step
-  trained in the rerun, so nothing was measured)."""
-  return summary.get("metrics") or {}
 
 
 def _evaluation_jobs(settings, trained_runs):
@@ -89,13 +85,10 @@ def _evaluation_jobs(settings, trained_runs):
       summary, _ = trained_runs[job.run_dir]
       entry = _training_entry(job, trained_runs[job.run_dir])
       training_entries[(model, seed)] = entry
-      train_metrics = _train_metrics(summary)
-      active = (analysis.active_latents(train_metrics)
-                if analysis.has_latent_kl(train_metrics) else None)
       jobs.append(evaluations.EvaluationJob(
           model, seed,
           evaluations.trained_source(summary["export_path"], summary["step"]),
-          summary["export_path"], active))
+          summary["export_path"], entry["active_latents"]))
   return jobs, training_entries
 
 

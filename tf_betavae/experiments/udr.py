@@ -151,12 +151,6 @@ def _full_size_evaluator(settings, full, ground_truth, models, model, seed):
                                source, build)
 
 
-def _row_label(models, model):
-  """The table's label of a model: its entry's, else the β-VAE paper's."""
-  label = models[model].get("label")
-  return label if label else settings_lib.model_label(model)
-
-
 def _checked_models(picked):
   """The picks held to the targets: the β-VAE's, then the other methods'."""
   return [model for model in picked if model not in ("vae", "pca")]
@@ -219,6 +213,5 @@ def selection_check(settings, ground_truth, models):
           "compute_seconds": round(compute_seconds, 2),
           "checks": [check for model in _checked_models(picked)
                      for check in _selection_checks(
-                         model, _row_label(models, model), picked,
-                         scores)],
+                         model, models[model]["label"], picked, scores)],
           "seconds": round(time.time() - start, 2)}
