@@ -108,6 +108,10 @@ def test_writes_table_with_every_row_and_paper_column(tiny):
   assert "are the protocol's factor set" in markdown
   assert "FAIL" in rows["β-VAE"][-1] or "PASS" in rows["β-VAE"][-1]
   assert "tensorflow" in markdown.lower() and "CPUs" in markdown
+  # The JSON names the command that wrote it, as the markdown does.
+  command = tiny["results"]["command"]
+  assert command.startswith("python ") and "--parallel_runs=2" in command
+  assert f"```\n{command}\n```" in markdown
   assert "scripts/reproduce.py" in markdown and "--steps=20" in markdown
   assert "tf_betavae 0." in markdown
   assert "- β-VAE: seed 0: z" in markdown  # latent -> factor line
