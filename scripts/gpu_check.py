@@ -3,6 +3,7 @@ precision and XLA, and the share of step time spent waiting for input.
 
   python scripts/gpu_check.py
   python scripts/gpu_check.py --allow_cpu --steps=5 --warmup_steps=2   # code-path check
+  python scripts/gpu_check.py --variants=plain,mixed_xla   # two of the four
 
 Without a GPU it prints a line saying so and exits 0 (unless --allow_cpu).
 For each variant (plain, --mixed_precision, --jit_compile, both) it trains
@@ -34,6 +35,9 @@ flags.DEFINE_integer("batch_size", 256, "Global batch size.")
 flags.DEFINE_boolean("allow_cpu", False, "Run even without a GPU (to check "
                      "the code path; numbers are then CPU numbers).")
 flags.DEFINE_string("output", None, "Optional JSON file for the numbers.")
+flags.DEFINE_list("variants", "plain,mixed,xla,mixed_xla",
+                  "Variants to time, in this order: plain, mixed (mixed "
+                  "precision), xla (jit_compile), mixed_xla (both).")
 
 FLAGS = flags.FLAGS
 PROGRAM = "gpu_check.py"
@@ -41,6 +45,10 @@ _parse_flags = cli.flags_parser(PROGRAM)
 
 # images/s the default model should reach on one H100-class GPU.
 TARGET_IMAGES_PER_SECOND = 20000
+
+# Variant name -> (mixed precision, jit_compile).
+VARIANTS = {"plain": (False, False), "mixed": (True, False),
+            "xla": (False, True), "mixed_xla": (True, True)}
 
 
 def _time_variant(mixed_precision, jit_compile, steps, warmup, batch_size):
@@ -89,6 +97,10 @@ def _check_flags():
     training.TrainConfig(batch_size=FLAGS.batch_size).validate()
   except training.ConfigError as e:
     cli.usage_error(PROGRAM, str(e))
+  unknown = [v for v in FLAGS.variants if v not in VARIANTS]
+  if unknown or not FLAGS.variants:
+    cli.usage_error(PROGRAM, f"--variants takes a comma list of "
+                    f"{', '.join(VARIANTS)}; got {','.join(FLAGS.variants)!r}")
   if FLAGS.output:
     try:
       cli.check_output_file("output", FLAGS.output)
@@ -111,8 +123,7 @@ def main(argv):
   print(f"gpu_check on {device}, batch {FLAGS.batch_size}, "
         f"{FLAGS.steps} timed steps per variant")
   results = []
-  for mixed, jit in ((False, False), (True, False), (False, True),
-                     (True, True)):
+  for mixed, jit in (VARIANTS[v] for v in FLAGS.variants):
     result = _time_variant(mixed, jit, FLAGS.steps, FLAGS.warmup_steps,
                            FLAGS.batch_size)
     results.append(result)

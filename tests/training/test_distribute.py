@@ -161,23 +161,47 @@ def test_a_dead_worker_stops_the_other_with_a_clear_message(tmp_path):
   assert "rerun the same command to resume" in text
 
 
-def test_gpu_check_skips_without_gpu_and_runs_on_cpu_when_asked(tmp_path):
-  script = os.path.join(REPO_ROOT, "scripts", "gpu_check.py")
-  skipped = subprocess.run([sys.executable, script], capture_output=True,
-                           text=True, timeout=300,
-                           env=_env(CUDA_VISIBLE_DEVICES=""))
-  assert skipped.returncode == 0, skipped.stderr[-2000:]
-  assert "no GPU visible" in skipped.stdout
-  ran = subprocess.run(
-      [sys.executable, script, "--allow_cpu", "--steps=3",
-       "--warmup_steps=1", "--batch_size=8", f"--output={tmp_path}/g.json"],
-      capture_output=True, text=True, timeout=600,
+def _run_gpu_check(*args):
+  return subprocess.run(
+      [sys.executable, os.path.join(REPO_ROOT, "scripts", "gpu_check.py"),
+       *args], capture_output=True, text=True, timeout=600,
       env=_env(CUDA_VISIBLE_DEVICES=""))
+
+
+def _gpu_check_results(tmp_path, *variants):
+  ran = _run_gpu_check("--allow_cpu", "--steps=3", "--warmup_steps=1",
+                       "--batch_size=8", f"--output={tmp_path}/g.json",
+                       *variants)
   assert ran.returncode == 0, ran.stderr[-3000:]
   results = json.loads((tmp_path / "g.json").read_text())["results"]
-  assert len(results) == 4
-  assert {(r["mixed_precision"], r["jit_compile"]) for r in results} == {
-      (False, False), ("mixed_bfloat16", False), (False, True),
-      ("mixed_bfloat16", True)}
   assert all(r["images_per_second"] > 0 and 0 <= r["input_wait_share"] <= 1
              for r in results)
+  return results
+
+
+def test_gpu_check_skips_without_gpu_and_runs_on_cpu_when_asked(tmp_path):
+  skipped = _run_gpu_check()
+  assert skipped.returncode == 0, skipped.stderr[-2000:]
+  assert "no GPU visible" in skipped.stdout
+  # One variant keeps the default run short (each costs seconds of tracing
+  # on the CPU, XLA most); mixed precision is the path plain training runs
+  # do not cover. The slow test below times all four.
+  results = _gpu_check_results(tmp_path, "--variants=mixed")
+  assert [(r["mixed_precision"], r["jit_compile"]) for r in results] == [
+      ("mixed_bfloat16", False)]
+
+
+def test_gpu_check_rejects_an_unknown_variant():
+  ran = _run_gpu_check("--allow_cpu", "--variants=plain,fp8")
+  assert ran.returncode == 2
+  assert "--variants takes a comma list of plain, mixed, xla, mixed_xla" \
+      in ran.stderr
+  assert "'plain,fp8'" in ran.stderr
+
+
+@pytest.mark.slow
+def test_gpu_check_times_all_four_variants_by_default(tmp_path):
+  results = _gpu_check_results(tmp_path)
+  assert [(r["mixed_precision"], r["jit_compile"]) for r in results] == [
+      (False, False), ("mixed_bfloat16", False), (False, True),
+      ("mixed_bfloat16", True)]
