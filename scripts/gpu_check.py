@@ -6,7 +6,8 @@ precision and XLA, and the share of step time spent waiting for input.
   python scripts/gpu_check.py --variants=plain,mixed_xla   # two of the four
 
 Without a GPU it prints a line saying so and exits 0 (unless --allow_cpu).
-For each variant (plain, --mixed_precision, --jit_compile, both) it trains
+For each variant of --variants (plain, mixed = --mixed_precision, xla =
+--jit_compile, mixed_xla = both; all four by default) it trains
 the default dSprites conv model (batch --batch_size) through the real input
 pipeline and prints images/s, then the same step on one batch held on the
 device (no input pipeline): input wait share = 1 − (time per step without
@@ -97,8 +98,7 @@ def _check_flags():
     training.TrainConfig(batch_size=FLAGS.batch_size).validate()
   except training.ConfigError as e:
     cli.usage_error(PROGRAM, str(e))
-  unknown = [v for v in FLAGS.variants if v not in VARIANTS]
-  if unknown or not FLAGS.variants:
+  if not FLAGS.variants or any(v not in VARIANTS for v in FLAGS.variants):
     cli.usage_error(PROGRAM, f"--variants takes a comma list of "
                     f"{', '.join(VARIANTS)}; got {','.join(FLAGS.variants)!r}")
   if FLAGS.output:
