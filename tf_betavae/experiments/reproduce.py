@@ -69,7 +69,6 @@ def _training_entry(job, outcome):
                              else None)}
 
 
-
 def _evaluation_jobs(settings, trained_runs):
   """(EvaluationJob list, {(model, seed): training entry}) of the table."""
   jobs, training_entries = [], {}
