@@ -106,7 +106,8 @@ flags.DEFINE_float("gaussian_stddev", None,
                    "Fixed pixel std of the gaussian likelihood (default 1).")
 flags.DEFINE_integer("batch_size", None, "Batch size (default 64).")
 flags.DEFINE_float("learning_rate", None,
-                   "Adam learning rate (default 5e-4; 1e-4 with --study).")
+                   "Adam learning rate (default 5e-4; 1e-4 with --study "
+                   "and for --method=annealed_vae).")
 flags.DEFINE_integer("log_every", None,
                      "Steps between log lines (default 100, capped at "
                      "--steps).")

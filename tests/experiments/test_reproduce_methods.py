@@ -59,6 +59,15 @@ def test_methods_train_with_the_beta_vae_recipe_seeds_and_steps(tmp_path):
   assert (annealed.method, annealed.objective, annealed.capacity_max,
           annealed.gamma, annealed.capacity_steps) == (
               "annealed_vae", "B", 5.0, 500.0, 700)
+  # Not the recipe's rate: AnnealedVAE learns nothing at the β-VAE's 1e-3.
+  assert annealed.learning_rate == methods_lib.ANNEALED_VAE_LEARNING_RATE
+  assert annealed.learning_rate != beta.learning_rate
+  both = report._methods_lines(  # pylint: disable=protected-access
+      {"methods": {"factor_vae": 20.0, "annealed_vae": 5.0}})
+  assert "AnnealedVAE trains at its own Adam rate 0.0001" in both[0]
+  factor_only = report._methods_lines(  # pylint: disable=protected-access
+      {"methods": {"factor_vae": 20.0}})
+  assert "own Adam rate" not in factor_only[0]
   jobs = runs.training_jobs(settings)
   assert [(j.model, j.seed) for j in jobs] == (
       [("beta_vae", s) for s in range(5)] + [("vae", s) for s in range(3)]

@@ -5,6 +5,7 @@ import csv
 
 import pytest
 
+from tf_betavae import training
 from tf_betavae.experiments import sweep
 from tf_betavae.experiments import sweep_settings
 from tf_betavae.models import methods as methods_lib
@@ -72,6 +73,14 @@ def test_annealed_vae_is_objective_b_and_each_run_gets_its_value():
   assert (run.capacity_max, run.seed, run.gamma, run.capacity_steps) == (
       10.0, 3, 100.0, 50)
   run.validate()
+  # Its own rate unless one is given (TrainConfig's 5e-4 learns nothing).
+  assert base.learning_rate == methods_lib.ANNEALED_VAE_LEARNING_RATE
+  given, _ = sweep_settings.prepare(7, [5.0], "dsprites",
+                                    method="annealed_vae", learning_rate=1e-3)
+  assert given.learning_rate == 1e-3
+  factor, _ = sweep_settings.prepare(7, [5.0], "dsprites",
+                                     method="factor_vae")
+  assert factor.learning_rate == training.TrainConfig().learning_rate
 
 
 def _write_old_csv(path):

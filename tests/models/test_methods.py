@@ -217,3 +217,13 @@ def test_other_settings_are_the_settings_a_method_never_reads():
   assert "beta" not in registry.other_settings("beta_tc_vae")
   for name, method in registry.METHODS.items():
     assert not set(registry.other_settings(name)) & set(method.settings)
+
+
+def test_annealed_vae_has_its_own_learning_rate_and_the_others_do_not():
+  assert methods.default_learning_rate("annealed_vae", 1e-3) == (
+      methods.ANNEALED_VAE_LEARNING_RATE)
+  assert methods.ANNEALED_VAE_LEARNING_RATE < 5e-4  # 5e-4 and 1e-3 fail
+  for name in set(methods.METHOD_NAMES) - {"annealed_vae"}:
+    assert methods.default_learning_rate(name, 1e-3) == 1e-3, name
+  with pytest.raises(ValueError, match="unknown method"):
+    methods.default_learning_rate("vae", 1e-3)

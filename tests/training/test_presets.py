@@ -70,3 +70,25 @@ def test_explicit_flags_override_the_study_preset(train_script):
   assert (config.steps, config.latent_dim) == (7, 6)
   assert (config.learning_rate, config.batch_size) == (1e-4, 64)
   assert config.checkpoint_every == 5000
+
+
+@pytest.mark.parametrize("args", [["--method=annealed_vae"],
+                                  ["--objective=B"],
+                                  ["--preset=cpu", "--method=annealed_vae"],
+                                  ["--preset=paper", "--objective=B"]])
+def test_annealed_vae_trains_at_its_own_rate_unless_one_is_given(
+    train_script, args):
+  config = _config(train_script, args)
+  assert config.method == "annealed_vae"
+  assert config.learning_rate == methods_lib.ANNEALED_VAE_LEARNING_RATE
+  given = _config(train_script, args + ["--learning_rate=1e-3"])
+  assert given.learning_rate == 1e-3
+
+
+def test_the_other_methods_keep_the_dataset_and_preset_rates(train_script):
+  assert _config(train_script, []).learning_rate == (
+      presets.CPU_RECIPE["learning_rate"])
+  assert _config(train_script, ["--method=factor_vae"]).learning_rate == (
+      presets.CPU_RECIPE["learning_rate"])
+  assert _config(train_script, ["--preset=paper"]).learning_rate == (
+      presets.PRESETS["paper"]["learning_rate"])

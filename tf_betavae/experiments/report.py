@@ -14,6 +14,7 @@ from tf_betavae import io_utils
 from tf_betavae.experiments import analysis
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.models import latent_stats
+from tf_betavae.models import methods as methods_lib
 
 _METRIC_KEYS = settings_lib.METRIC_KEYS
 _label = settings_lib.metric_label
@@ -296,12 +297,17 @@ def _methods_lines(settings):
     return []
   rows = ", ".join(settings_lib.method_label(m, v)
                    for m, v in methods.items())
+  own_rates = "; ".join(
+      f"{methods_lib.get(m).title} trains at its own Adam rate "
+      f"{methods_lib.get(m).learning_rate:g}"
+      for m in methods if methods_lib.get(m).learning_rate is not None)
+  own_rates = f"; {own_rates}" if own_rates else ""
   return [f"- Other methods: {rows}; each trained like the β-VAE (its "
           "seeds, steps, learning rate, batch, architecture, latents and "
           "likelihood) at that value of its hyperparameter, its other "
           "settings at their defaults (disentanglement_lib's study values; "
-          "AnnealedVAE takes the recipe's γ and capacity steps), and "
-          "ranked by UDR over its seeds."]
+          f"AnnealedVAE takes the recipe's γ and capacity steps{own_rates}), "
+          "and ranked by UDR over its seeds."]
 
 
 def _sizes_line(settings):

@@ -501,8 +501,9 @@ def method_train_config(settings, method, value, seed):
 
   The β-VAE's recipe and sizes (train_config) with the method and its
   hyperparameter at ``value``; AnnealedVAE takes the recipe's γ and
-  capacity schedule, and every other setting of a method is TrainConfig's
-  default (the study's values).
+  capacity schedule, a method with a learning rate of its own
+  (methods.Method.learning_rate: AnnealedVAE) trains at it, and every
+  other setting of a method is TrainConfig's default (the study's values).
   """
   info = methods_lib.get(method)
   values = train_config(settings, settings.recipe.beta, seed).to_dict()
@@ -512,6 +513,8 @@ def method_train_config(settings, method, value, seed):
     values.update(gamma=settings.recipe.gamma,
                   capacity_steps=settings.recipe.capacity_steps)
   values.update(method=method,
-                objective=methods_lib.OBJECTIVE_OF_METHOD.get(method, "H"))
+                objective=methods_lib.OBJECTIVE_OF_METHOD.get(method, "H"),
+                learning_rate=methods_lib.default_learning_rate(
+                    method, values["learning_rate"]))
   values[info.hyperparameter] = float(value)
   return training.TrainConfig(**values)

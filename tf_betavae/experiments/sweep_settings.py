@@ -130,7 +130,9 @@ def prepare(steps, values, dataset, data_dir=None, method="beta_vae",
       unsupervised study: batch 64, Adam 1e-4, 300,000 steps, 10 latents,
       conv net, Bernoulli likelihood) instead of TrainConfig's defaults.
     **train_settings: TrainConfig fields (None: the preset's or
-      TrainConfig's default); settings of another method are refused.
+      TrainConfig's default; the learning rate of a method with a rate of
+      its own, methods.Method.learning_rate, is that rate); settings of
+      another method are refused.
 
   Returns:
     (base TrainConfig of the method, ground-truth object).
@@ -144,6 +146,9 @@ def prepare(steps, values, dataset, data_dir=None, method="beta_vae",
   config_values = training.TrainConfig().to_dict()
   if study:
     config_values.update(presets.PRESETS[STUDY_PRESET])
+  if train_settings.get("learning_rate") is None:
+    config_values["learning_rate"] = methods_lib.default_learning_rate(
+        method, config_values["learning_rate"])
   config_values.update({k: v for k, v in train_settings.items()
                         if v is not None})
   if steps is None:

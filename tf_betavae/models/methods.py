@@ -22,7 +22,7 @@ tf_betavae.models.beta_vae (β-VAE, AnnealedVAE), .beta_tc_vae, .dip_vae and
 """
 
 import dataclasses
-from typing import Tuple
+from typing import Optional, Tuple
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Method:
     study_grid: the values disentanglement_lib's unsupervised study trains.
     settings: TrainConfig fields only this method (or its siblings) reads.
     reference: the paper, short.
+    learning_rate: the Adam rate the method trains at when none is given
+      explicitly (it then replaces the preset's and the dataset's rate);
+      None: the method trains at the preset's or dataset's rate.
   """
 
   name: str
@@ -44,6 +47,15 @@ class Method:
   study_grid: Tuple[float, ...]
   settings: Tuple[str, ...]
   reference: str
+  learning_rate: Optional[float] = None
+
+
+# With γ = 1000 the gradient of γ·|KL − C| is three orders larger than the
+# reconstruction's, and at Adam 5e-4 or 1e-3 the encoder meets C by
+# shrinking its variances with no information about the image: the decoder
+# draws the mean image for the whole run (docs/recipe_search.md, try 37).
+# disentanglement_lib trains AnnealedVAE at 1e-4.
+ANNEALED_VAE_LEARNING_RATE = 1e-4
 
 
 METHODS = {
@@ -53,7 +65,8 @@ METHODS = {
         Method("annealed_vae", "AnnealedVAE", "capacity_max",
                (5, 10, 25, 50, 75, 100),
                ("gamma", "capacity_max", "capacity_steps"),
-               "Burgess et al. 2018"),
+               "Burgess et al. 2018",
+               learning_rate=ANNEALED_VAE_LEARNING_RATE),
         Method("factor_vae", "FactorVAE", "factor_gamma",
                (10, 20, 30, 40, 50, 100),
                ("factor_gamma", "discriminator_learning_rate"),
@@ -89,6 +102,22 @@ def get(name):
     raise ValueError(f"unknown method {name!r}; choose one of "
                      f"{', '.join(METHOD_NAMES)}")
   return METHODS[name]
+
+
+def default_learning_rate(name, rate):
+  """The Adam rate method ``name`` trains at when the user gave none.
+
+  Args:
+    name: a method name.
+    rate: the rate the run would otherwise get (a preset's, the dataset's
+      or TrainConfig's default).
+
+  Returns:
+    The method's own rate (Method.learning_rate) if it has one, else
+    ``rate``.
+  """
+  own = get(name).learning_rate
+  return rate if own is None else own
 
 
 def other_settings(name):

@@ -47,7 +47,9 @@ def config_from_flags(flag_values):
 
   Precedence: explicit flags > the preset > the dataset's defaults
   (presets.DATASET_DEFAULTS, e.g. Gaussian likelihood and 32 latents for
-  celeb_a) > TrainConfig's defaults.  --dsprites_file selects
+  celeb_a) > TrainConfig's defaults, except that a method with a rate of
+  its own (methods.Method.learning_rate: AnnealedVAE) trains at it unless
+  --learning_rate is given.  --dsprites_file selects
   dsprites_official.  When the settings are valid, the dataset's data must
   be there: otherwise this exits with code 2 and a one-line message saying
   where it looked and how to get it.
@@ -69,6 +71,11 @@ def config_from_flags(flag_values):
       values[name] = value
   values["mixed_precision"] = _mixed_precision_policy(flag_values)
   _check_method_flags(flag_values, values)
+  if not flag_values["learning_rate"].present:
+    method = (methods_lib.METHOD_OF_OBJECTIVE["B"]
+              if values["objective"] == "B" else values["method"])
+    values["learning_rate"] = methods_lib.default_learning_rate(
+        method, values["learning_rate"])
   config = config_lib.TrainConfig(**values)
   try:
     config.validate()
