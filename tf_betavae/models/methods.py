@@ -50,11 +50,10 @@ class Method:
   learning_rate: Optional[float] = None
 
 
-# With γ = 1000 the gradient of γ·|KL − C| is three orders larger than the
-# reconstruction's, and at Adam 5e-4 or 1e-3 the encoder meets C by
-# shrinking its variances with no information about the image: the decoder
-# draws the mean image for the whole run (docs/recipe_search.md, try 37).
-# disentanglement_lib trains AnnealedVAE at 1e-4.
+# At Adam 5e-4 or 1e-3 (γ = 1000) the encoder meets C with variances that
+# shrink for every image alike, a code with no information about the image:
+# the decoder draws the mean image for the whole run (docs/recipe_search.md,
+# try 37). At 1e-4, disentanglement_lib's rate, it learns the images.
 ANNEALED_VAE_LEARNING_RATE = 1e-4
 
 
