@@ -50,10 +50,10 @@ class Method:
   learning_rate: Optional[float] = None
 
 
-# At Adam 5e-4 or 1e-3 (γ = 1000) the encoder meets C with variances that
-# shrink for every image alike, a code with no information about the image:
-# the decoder draws the mean image for the whole run (docs/recipe_search.md,
-# try 37). At 1e-4, disentanglement_lib's rate, it learns the images.
+# At Adam 5e-4 or 1e-3 (γ = 1000) the encoder meets C with a code that
+# does not depend on the image: the decoder draws the mean image for the
+# whole run (docs/recipe_search.md, try 37). At 1e-4, disentanglement_lib's
+# rate, it learns the images.
 ANNEALED_VAE_LEARNING_RATE = 1e-4
 
 
