@@ -309,10 +309,10 @@ def _methods_lines(settings):
     return []
   rows = ", ".join(settings_lib.method_label(m, v)
                    for m, v in methods.items())
+  infos = [methods_lib.get(m) for m in methods]
   own_rates = "; ".join(
-      f"{methods_lib.get(m).title} trains at its own Adam rate "
-      f"{methods_lib.get(m).learning_rate:g}"
-      for m in methods if methods_lib.get(m).learning_rate is not None)
+      f"{info.title} trains at its own Adam rate {info.learning_rate:g}"
+      for info in infos if info.learning_rate is not None)
   own_rates = f"; {own_rates}" if own_rates else ""
   return [f"- Other methods: {rows}; each trained like the β-VAE (its "
           "seeds, steps, learning rate, batch, architecture, latents and "

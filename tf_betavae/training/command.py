@@ -10,6 +10,7 @@ sweep, reproduction) is writing is refused with exit 2 and one line naming
 that process (pid, host, start time), before anything is written.
 """
 
+import dataclasses
 import os
 import sys
 
@@ -71,12 +72,12 @@ def config_from_flags(flag_values):
       values[name] = value
   values["mixed_precision"] = _mixed_precision_policy(flag_values)
   _check_method_flags(flag_values, values)
-  if not flag_values["learning_rate"].present:
-    method = (methods_lib.METHOD_OF_OBJECTIVE["B"]
-              if values["objective"] == "B" else values["method"])
-    values["learning_rate"] = methods_lib.default_learning_rate(
-        method, values["learning_rate"])
   config = config_lib.TrainConfig(**values)
+  if not flag_values["learning_rate"].present:
+    # After TrainConfig has resolved --objective=B to its method.
+    config = dataclasses.replace(
+        config, learning_rate=methods_lib.default_learning_rate(
+            config.method, config.learning_rate))
   try:
     config.validate()
   except config_lib.ConfigError:
