@@ -124,6 +124,45 @@ def test_four_factor_paper_protocol_ignores_a_lost_factor(synthetic):
   assert dl["factors"] == list(beta_vae.DSPRITES_FACTORS)
 
 
+def test_confusion_known_answer():
+  c = beta_vae.confusion(labels=[1, 1, 1, 3, 3, 4],
+                         predictions=[1, 3, 3, 3, 3, 1],
+                         factor_indices=[1, 3, 4],
+                         factor_names=["a", "b", "c"])
+  assert c["factors"] == ["a", "b", "c"]
+  assert c["counts"] == [[1, 2, 0], [0, 2, 0], [1, 0, 0]]
+  assert c["accuracy_per_factor"] == {"a": pytest.approx(1 / 3), "b": 1.0,
+                                      "c": 0.0}
+  empty = beta_vae.confusion([1], [1], [1, 3], ["a", "b"])
+  assert empty["accuracy_per_factor"] == {"a": 1.0, "b": None}
+
+
+def test_confusion_names_the_lost_factors(synthetic):
+  """The five-factor score of a code without shape and orientation loses
+  exactly those two: the result's confusion puts every mistake between
+  them, and its counts add up to the score."""
+  gt = _dsprites_like(synthetic)
+  ident = synthetic.identity(gt)
+  position_and_scale = lambda images: ident(images)[:, [1, 3, 4]]
+  r = _score(gt, position_and_scale)
+  c = r["eval_confusion"]
+  counts = np.array(c["counts"])
+  assert c["factors"] == list(beta_vae.DSPRITES_FACTORS)
+  assert counts.sum() == 500
+  assert np.trace(counts) / 500 == pytest.approx(r["score"])
+  off_diagonal = counts - np.diag(np.diag(counts))
+  assert off_diagonal[0, 2] + off_diagonal[2, 0] == off_diagonal.sum() > 0
+  for name in ("scale", "pos_x", "pos_y"):
+    assert c["accuracy_per_factor"][name] == 1.0
+  # The two look alike, so the classifier gives (nearly) all of them to one.
+  assert min(c["accuracy_per_factor"]["shape"],
+             c["accuracy_per_factor"]["orientation"]) < 0.2
+  four = _score(gt, position_and_scale, protocol="paper")
+  assert four["eval_confusion"]["factors"] == list(
+      beta_vae.PAPER_DSPRITES_FACTORS)
+  assert np.array(four["eval_confusion"]["counts"]).shape == (4, 4)
+
+
 @pytest.mark.parametrize("noise", [0.3, 0.5])
 def test_paper_classifier_reaches_logistic_regression(gt, synthetic, noise):
   """Trained to convergence: its training accuracy is that of a nearly

@@ -103,6 +103,9 @@ def test_evaluates_export_and_writes_beside_it(export_dir, tmp_path):
   assert metadata["metrics"]["mig"]["score"] == results["mig"]["score"]
   for name in results:
     assert name in result.stdout  # the printed table
+  confusion = results["beta_vae"]["eval_confusion"]
+  assert sum(map(sum, confusion["counts"])) == 150
+  assert "accuracy per fixed factor: shape" in result.stdout
 
 
 def test_baseline_paper_protocol(tmp_path):

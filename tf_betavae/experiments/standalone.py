@@ -206,4 +206,26 @@ def results_table(results):
         f"{k}={r[k]:.4g}" if isinstance(r[k], float) else f"{k}={r[k]}"
         for k in keys if k in r)
     lines.append(f"{name:<12}{r['score']:>8.4f}  {details}")
+    if "eval_confusion" in r:
+      lines.append(" " * 22 + confusion_line(r["eval_confusion"]))
   return "\n".join(lines)
+
+
+def confusion_line(confusion):
+  """One line from a β-VAE metric's ``eval_confusion``: the accuracy on each
+  fixed factor and the most frequent mistake."""
+  names = confusion["factors"]
+  per_factor = ", ".join(
+      f"{name} {accuracy:.2f}" if accuracy is not None else f"{name} -"
+      for name, accuracy in confusion["accuracy_per_factor"].items())
+  counts = [row[:] for row in confusion["counts"]]
+  for i in range(len(counts)):
+    counts[i][i] = 0
+  worst = max(((counts[i][j], i, j) for i in range(len(names))
+               for j in range(len(names))), default=(0, 0, 0))
+  if worst[0] == 0:
+    return f"accuracy per fixed factor: {per_factor}"
+  count, i, j = worst
+  total = sum(confusion["counts"][i])
+  return (f"accuracy per fixed factor: {per_factor}; most frequent mistake: "
+          f"{names[i]} fixed taken for {names[j]} ({count} of {total})")

@@ -388,16 +388,48 @@ def compute_beta_vae_from_examples(train_features, train_labels,
   """
   predict, details = fit_classifier(train_features, train_labels, num_factors,
                                     random_state, protocol, classifier_params)
-  return _score(predict, details, train_features, train_labels,
-                eval_features, eval_labels)
+  result, _ = _score(predict, details, train_features, train_labels,
+                     eval_features, eval_labels)
+  return result
+
+
+def confusion(labels, predictions, factor_indices, factor_names):
+  """Which fixed factor the classifier takes for which.
+
+  Args:
+    labels: int [n], the fixed factor of each example.
+    predictions: int [n], the classifier's answer for each.
+    factor_indices: the K labelled factors, in the order rows and columns
+      take.
+    factor_names: their K names.
+
+  Returns:
+    dict: ``factors`` (the K names), ``counts`` (K x K list of ints, row =
+    the fixed factor, column = the predicted one) and ``accuracy_per_factor``
+    ({name: fraction of that factor's examples predicted right}, None for a
+    factor with no example).
+  """
+  position = {int(k): i for i, k in enumerate(factor_indices)}
+  counts = np.zeros((len(position), len(position)), np.int64)
+  for label, prediction in zip(np.asarray(labels), np.asarray(predictions)):
+    counts[position[int(label)], position[int(prediction)]] += 1
+  totals = counts.sum(axis=1)
+  return {
+      "factors": list(factor_names),
+      "counts": counts.tolist(),
+      "accuracy_per_factor": {
+          name: (float(counts[i, i] / totals[i]) if totals[i] else None)
+          for i, name in enumerate(factor_names)},
+  }
 
 
 def _score(predict, details, train_x, train_y, eval_x, eval_y):
+  eval_predictions = predict(eval_x)
   return {
       "train_accuracy": float(np.mean(predict(train_x) == train_y)),
-      "eval_accuracy": float(np.mean(predict(eval_x) == eval_y)),
+      "eval_accuracy": float(np.mean(eval_predictions == eval_y)),
       "classifier": details,
-  }
+  }, eval_predictions
 
 
 def compute_beta_vae(ground_truth, representation_fn, random_state,
@@ -431,8 +463,9 @@ def compute_beta_vae(ground_truth, representation_fn, random_state,
     ``eval_accuracy``, ``classifier`` details (the paper protocol adds
     ``logistic_regression_train_accuracy``, the reference its training
     accuracy should reach), ``protocol``, ``factors`` (names of the
-    labelled factors), ``chance`` (1 / their number) and ``parameters``
-    (every setting used).
+    labelled factors), ``eval_confusion`` (``confusion`` of the evaluation
+    examples: which fixed factor is taken for which), ``chance`` (1 / their
+    number) and ``parameters`` (every setting used).
 
   Raises:
     ValueError: an unknown protocol or factor name.
@@ -461,11 +494,14 @@ def compute_beta_vae(ground_truth, representation_fn, random_state,
       ground_truth, representation_fn, params["num_eval"],
       params["num_pairs"], random_state, chunk_images, prefetch,
       factor_indices)
-  result = _score(predict, details, train_x, train_y, eval_x, eval_y)
+  result, eval_predictions = _score(predict, details, train_x, train_y,
+                                    eval_x, eval_y)
   result.update({
       "score": result["eval_accuracy"],
       "protocol": protocol,
       "factors": factor_names,
+      "eval_confusion": confusion(eval_y, eval_predictions, factor_indices,
+                                  factor_names),
       "chance": 1.0 / len(factor_indices),
       "parameters": params,
   })
