@@ -82,3 +82,24 @@ def test_command_section_and_json_path():
   assert "[recipe_search.md](recipe_search.md)" in lines[6]
   assert report.json_path_for("docs/results.md") == "docs/results.json"
   assert report.gap_lines({"models": {"beta_vae": {"summary": {}}}}) == []
+
+
+def test_metric_accuracy_section_averages_the_seeds_that_recorded_it():
+  results = {"settings": {}, "models": {
+      "beta_vae": {"seeds": {
+          0: {"details": {"beta_vae_dl_accuracy_per_factor":
+                          {"shape": 0.5, "scale": 1.0, "orientation": None}}},
+          1: {"details": {"beta_vae_dl_accuracy_per_factor":
+                          {"shape": 0.7, "scale": 0.9, "orientation": 0.6}}},
+          2: {"details": {"beta_vae_dl_accuracy_per_factor": None}}}},
+      "vae": {"seeds": {0: {"details": {}}}},
+      "pca": {"seeds": {}}, "ica": {"seeds": {}}, "pixels": {"seeds": {}},
+      "untrained": {"seeds": {}}}}
+  lines = report.metric_accuracy_lines(results)
+  assert lines[0] == "## Where the β-VAE metric loses its points"
+  body = [l for l in lines if l.startswith("- ")]
+  assert body == ["- β-VAE: shape 0.60, scale 0.95, orientation 0.60 "
+                  "(mean over 2 seed(s))"]
+  for entry in results["models"]["beta_vae"]["seeds"].values():
+    entry["details"]["beta_vae_dl_accuracy_per_factor"] = None
+  assert report.metric_accuracy_lines(results) == []

@@ -520,3 +520,35 @@ def test_a_work_dir_in_use_is_refused_before_anything_is_written(
     assert dir_snapshot(settings.work_dir) == before
   assert f"work dir {settings.work_dir} is in use by pid {os.getpid()} " in (
       str(raised.value))
+
+
+class _StoredResults:
+  """Stands in for an Evaluator: hands out fixed metric results."""
+
+  def __init__(self, results):
+    self._results = results
+    self.computed, self.reused = [], list(results)
+
+  def result(self, key):
+    return self._results[key]
+
+
+def test_seed_entry_keeps_the_beta_vae_metric_accuracy_per_factor():
+  per_factor = {"shape": 0.6, "scale": 1.0}
+  fresh = evaluations.seed_entry(
+      _StoredResults({"beta_vae_dl": {
+          "score": 0.8, "eval_confusion": {
+              "factors": ["shape", "scale"], "counts": [[3, 2], [0, 5]],
+              "accuracy_per_factor": per_factor}}}),
+      ["shape", "scale"], None, ["beta_vae_dl"])
+  assert fresh["details"]["beta_vae_dl_accuracy_per_factor"] == per_factor
+  # A result cached before the metric recorded its confusion.
+  cached = evaluations.seed_entry(
+      _StoredResults({"beta_vae_dl": {"score": 0.8}}), ["shape", "scale"],
+      None, ["beta_vae_dl"])
+  assert cached["details"]["beta_vae_dl_accuracy_per_factor"] is None
+  assert evaluations.seed_entry(
+      _StoredResults({"mig": {"score": 0.1, "mutual_info": [[0.1]],
+                              "factor_entropy": [1.0]}}),
+      ["shape"], None, ["mig"])["details"][
+          "beta_vae_dl_accuracy_per_factor"] is None

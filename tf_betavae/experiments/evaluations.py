@@ -239,6 +239,11 @@ def _details(results):
   for name, key in _CLASSIFIER_DETAILS:
     details[name] = ((results[key].get("classifier") or {}).get(
         "logistic_regression_train_accuracy") if key in results else None)
+  # Where the β-VAE metric loses its points (None for results cached
+  # before the metric recorded its confusion).
+  details["beta_vae_dl_accuracy_per_factor"] = (
+      (results["beta_vae_dl"].get("eval_confusion") or {}).get(
+          "accuracy_per_factor") if "beta_vae_dl" in results else None)
   details["factor_vae_num_active_dims"] = (
       results["factor_vae"].get("num_active_dims")
       if "factor_vae" in results else None)

@@ -279,6 +279,45 @@ def factor_lines(results):
   return lines
 
 
+def _mean_accuracy_per_factor(seeds):
+  """{factor: mean over the seeds that recorded it} of the β-VAE metric's
+  per-factor accuracy, and how many seeds recorded it."""
+  recorded = [e["details"].get("beta_vae_dl_accuracy_per_factor")
+              for e in seeds.values()]
+  recorded = [r for r in recorded if r]
+  if not recorded:
+    return None, 0
+  names = list(recorded[0])
+  means = {}
+  for name in names:
+    values = [r[name] for r in recorded if r.get(name) is not None]
+    means[name] = sum(values) / len(values) if values else None
+  return means, len(recorded)
+
+
+def metric_accuracy_lines(results):
+  """The section giving, per model, the β-VAE metric's accuracy on each
+  fixed factor (empty when no seed recorded it)."""
+  lines = []
+  for model, label, _ in _table_models(results):
+    means, count = _mean_accuracy_per_factor(
+        results["models"][model]["seeds"])
+    if means is None:
+      continue
+    parts = ", ".join(f"{name} {value:.2f}" if value is not None
+                      else f"{name} -" for name, value in means.items())
+    lines.append(f"- {label}: {parts} (mean over {count} seed(s))")
+  if not lines:
+    return []
+  return (["## Where the β-VAE metric loses its points", "",
+           "Accuracy of the β-VAE metric's classifier (disentanglement_lib "
+           "protocol) on the evaluation examples of each fixed factor, from "
+           "the metric's `eval_confusion` (docs/metrics.md): a factor below "
+           "1.00 is one whose fixing the representation does not show, "
+           "usually taken for another factor that also has no latent of "
+           "its own.", ""] + lines + [""])
+
+
 def schedule_words(recipe):
   """' (2000-step linear warm-up, then cosine decay to 0 at the last
   step)', or '' for a constant rate (also for recipes that do not record
@@ -396,6 +435,7 @@ def markdown(results, command):
   """The whole markdown text of reproduce()'s results."""
   lines = (intro_lines(results) + table_lines(results) + check_lines(results)
            + gap_lines(results) + udr_lines(results) + factor_lines(results)
+           + metric_accuracy_lines(results)
            + settings_lines(results) + command_lines(command))
   return "\n".join(lines)
 
