@@ -313,9 +313,9 @@ def metric_accuracy_lines(results):
            "Accuracy of the β-VAE metric's classifier (disentanglement_lib "
            "protocol) on the evaluation examples of each fixed factor, from "
            "the metric's `eval_confusion` (docs/metrics.md): a factor below "
-           "1.00 is one whose fixing the representation does not show, "
-           "usually taken for another factor that also has no latent of "
-           "its own.", ""] + lines + [""])
+           "1.00 is one whose fixing the representation does not tell "
+           "apart from another's (on dSprites, usually shape and "
+           "orientation taken for each other).", ""] + lines + [""])
 
 
 def schedule_words(recipe):
