@@ -279,6 +279,12 @@ def factor_lines(results):
   return lines
 
 
+def accuracy_per_factor_text(accuracies):
+  """'shape 0.66, scale 1.00, ...' from {factor: accuracy or None}."""
+  return ", ".join(f"{name} {value:.2f}" if value is not None
+                   else f"{name} -" for name, value in accuracies.items())
+
+
 def _mean_accuracy_per_factor(seeds):
   """{factor: mean over the seeds that recorded it} of the β-VAE metric's
   per-factor accuracy, and how many seeds recorded it."""
@@ -304,9 +310,8 @@ def metric_accuracy_lines(results):
         results["models"][model]["seeds"])
     if means is None:
       continue
-    parts = ", ".join(f"{name} {value:.2f}" if value is not None
-                      else f"{name} -" for name, value in means.items())
-    lines.append(f"- {label}: {parts} (mean over {count} seed(s))")
+    lines.append(f"- {label}: {accuracy_per_factor_text(means)} "
+                 f"(mean over {count} seed(s))")
   if not lines:
     return []
   return (["## Where the β-VAE metric loses its points", "",

@@ -21,6 +21,7 @@ from tf_betavae import io_utils
 from tf_betavae import metrics
 from tf_betavae.data.indexed import MissingFactorsError
 from tf_betavae.experiments import evaluations
+from tf_betavae.experiments import report
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.metrics import baselines
 from tf_betavae.metrics import beta_vae
@@ -215,17 +216,12 @@ def confusion_line(confusion):
   """One line from a β-VAE metric's ``eval_confusion``: the accuracy on each
   fixed factor and the most frequent mistake."""
   names = confusion["factors"]
-  per_factor = ", ".join(
-      f"{name} {accuracy:.2f}" if accuracy is not None else f"{name} -"
-      for name, accuracy in confusion["accuracy_per_factor"].items())
-  counts = [row[:] for row in confusion["counts"]]
-  for i in range(len(counts)):
-    counts[i][i] = 0
-  worst = max(((counts[i][j], i, j) for i in range(len(names))
-               for j in range(len(names))), default=(0, 0, 0))
-  if worst[0] == 0:
-    return f"accuracy per fixed factor: {per_factor}"
-  count, i, j = worst
-  total = sum(confusion["counts"][i])
-  return (f"accuracy per fixed factor: {per_factor}; most frequent mistake: "
-          f"{names[i]} fixed taken for {names[j]} ({count} of {total})")
+  text = ("accuracy per fixed factor: " +
+          report.accuracy_per_factor_text(confusion["accuracy_per_factor"]))
+  counts = np.asarray(confusion["counts"], np.int64)
+  mistakes = counts - np.diag(np.diag(counts))
+  i, j = np.unravel_index(np.argmax(mistakes), mistakes.shape)
+  if mistakes[i, j] == 0:
+    return text
+  return (f"{text}; most frequent mistake: {names[i]} fixed taken for "
+          f"{names[j]} ({mistakes[i, j]} of {counts[i].sum()})")
