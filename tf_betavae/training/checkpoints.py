@@ -6,10 +6,12 @@ model's own, whose step counter is the run's step (``current_step``), and
 FactorVAE's discriminator optimizer).
 """
 
+import contextlib
 import os
 import shutil
 
 from absl import logging
+import keras
 import tensorflow as tf
 
 from tf_betavae.training import build
@@ -69,6 +71,41 @@ def restore_latest_good(checkpoint, manager):
       "; ".join(errors) + " — move the directory away to start afresh")
 
 
+def _rate_variable(optimizer):
+  """The variable that holds an optimizer's constant learning rate, or None
+  when the rate is a schedule (a schedule is code, not checkpointed)."""
+  inner = getattr(optimizer, "inner_optimizer", optimizer)
+  # Keras keeps a constant rate in a variable that a checkpoint saves and
+  # restores; it has no public accessor for the variable itself.
+  rate = inner._learning_rate  # pylint: disable=protected-access
+  return rate if isinstance(rate, keras.Variable) else None
+
+
+@contextlib.contextmanager
+def keep_learning_rates(optimizers):
+  """A checkpoint restored inside this context leaves each optimizer's
+  constant learning rate as it was before the restore.
+
+  Adam's constant rate is a checkpointed variable, so a plain restore
+  would bring back the rate the checkpoint was written with, and a run
+  resumed with another --learning_rate (or --discriminator_learning_rate)
+  would record the change and go on training at the old rate.
+
+  Args:
+    optimizers: {name: optimizer}, e.g. ``model.checkpointed_optimizers``.
+  """
+  kept = []
+  for optimizer in optimizers.values():
+    variable = _rate_variable(optimizer)
+    if variable is not None:
+      kept.append((variable, variable.numpy()))
+  try:
+    yield
+  finally:
+    for variable, rate in kept:
+      variable.assign(rate)
+
+
 class RunCheckpoints:
   """The checkpoints of a run in ``<model_dir>/checkpoints``.
 
@@ -79,6 +116,7 @@ class RunCheckpoints:
 
   def __init__(self, model, model_dir, is_chief=True, task_id=0):
     self.checkpoint = make_checkpoint(model)
+    self._optimizers = model.checkpointed_optimizers
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(model_dir, CHECKPOINT_SUBDIR),
         max_to_keep=MAX_TO_KEEP)
@@ -95,12 +133,18 @@ class RunCheckpoints:
     return self.manager.latest_checkpoint
 
   def restore_latest(self):
-    """See ``restore_latest_good``; returns the restored path or None."""
-    return restore_latest_good(self.checkpoint, self.manager)
+    """See ``restore_latest_good``; returns the restored path or None.
+
+    Every optimizer keeps the learning rate it was built with (the run's
+    configured one), not the checkpoint's: see ``keep_learning_rates``.
+    """
+    with keep_learning_rates(self._optimizers):
+      return restore_latest_good(self.checkpoint, self.manager)
 
   def restore_newest(self):
     """Restores the newest checkpoint without checks (NaN replay)."""
-    self.checkpoint.restore(self.manager.latest_checkpoint)
+    with keep_learning_rates(self._optimizers):
+      self.checkpoint.restore(self.manager.latest_checkpoint)
 
   def save(self, step):
     self._save_manager.save(checkpoint_number=step)
