@@ -157,8 +157,9 @@ class _ServingModule(tf.Module):
     # EnsureShape fails with a message naming the expected shape when a
     # caller feeds another one (e.g. through a v1 session or TF Serving).
     images = tf.ensure_shape(images, self._image_shape)
-    # Before clipping, which would turn NaN into 0 and ±inf into 0 or 1 and
-    # so return a plausible code for a broken input.
+    # Before clipping, which turns ±inf into 0 or 1 and, on some CPUs' clip
+    # kernels, NaN into 0, and so would return a plausible code for a broken
+    # input.
     images = tf.debugging.assert_all_finite(
         images, "images must be finite (no NaN or +-inf pixels)")
     images = tf.clip_by_value(images, 0.0, 1.0)
