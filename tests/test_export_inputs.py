@@ -76,34 +76,40 @@ def test_wrong_rank_and_dtype_are_errors(loaded):
       code(images=tf.zeros([2, 8, 8, 1], dtype))
 
 
-def _shipped_codes(pixel_values):
-  """serving_default of exported/dsprites/1 on a blank image, and on the same
-  image with pixel (10, 10) set to each of pixel_values."""
+@pytest.fixture(scope="module")
+def shipped_codes():
+  """A function: pixel values -> serving_default of exported/dsprites/1 on a
+  blank image, then on the same image with pixel (10, 10) set to each."""
   shipped = tf.saved_model.load(SHIPPED).signatures["serving_default"]
-  zeros = np.zeros((1, 64, 64, 1), np.float32)
-  codes = [shipped(images=tf.constant(zeros))["latent_mean"].numpy()]
-  for value in pixel_values:
-    image = zeros.copy()
-    image[0, 10, 10, 0] = value
-    codes.append(shipped(images=tf.constant(image))["latent_mean"].numpy())
+
+  def codes(pixel_values):
+    zeros = np.zeros((1, 64, 64, 1), np.float32)
+    images = [zeros]
+    for value in pixel_values:
+      image = zeros.copy()
+      image[0, 10, 10, 0] = value
+      images.append(image)
+    return [shipped(images=tf.constant(x))["latent_mean"].numpy()
+            for x in images]
+
   return codes
 
 
-def test_shipped_model_predates_the_finite_check():
+def test_shipped_model_predates_the_finite_check(shipped_codes):
   """exported/dsprites/1 was exported before the check, so a NaN pixel is
   not refused. What comes back depends on how the CPU's clip kernel treats
   NaN (exported/README.md): the code of the pixel clipped to 0, or NaN in
   every latent; never another finite code, never a partly NaN one."""
-  blank, with_nan = _shipped_codes([np.nan])
+  blank, with_nan = shipped_codes([np.nan])
   if np.all(np.isfinite(with_nan)):
     np.testing.assert_allclose(with_nan, blank)
   else:
     assert np.all(np.isnan(with_nan)), with_nan
 
 
-def test_shipped_model_clips_infinite_pixels():
+def test_shipped_model_clips_infinite_pixels(shipped_codes):
   """+inf and -inf are ordered, so they clip to 1 and 0 on every CPU."""
-  blank, with_inf, with_one, with_minus_inf = _shipped_codes(
+  blank, with_inf, with_one, with_minus_inf = shipped_codes(
       [np.inf, 1.0, -np.inf])
   np.testing.assert_allclose(with_inf, with_one)
   np.testing.assert_allclose(with_minus_inf, blank)
