@@ -15,6 +15,11 @@ disentanglement_lib protocol, and MIG) go beside each model: read from
 metrics.json beside the export when it holds them, else computed at
 --supervised_num_train / --supervised_num_eval.
 
+With --pool_sizes=K,... every pool of K of the models is also scored from
+the ranking's pair scores (a pair's score does not depend on the other
+models): how often UDR would pick each model had only those K been trained,
+and, with supervised scores, the pick's mean beside all models' mean.
+
 Usage errors (fewer than 2 models, models with different latent sizes or
 image shapes, a directory that is no export or run, bad flags) print one
 line and exit with status 2.
@@ -27,6 +32,7 @@ from absl import flags
 from tf_betavae import cli
 
 METHODS = ("udr_lasso", "udr_spearman")
+MAX_POOLS = 1_000_000  # tf_betavae.metrics.udr.MAX_POOLS, without importing TF
 
 flags.DEFINE_list("models", [], "Exports or run directories to rank "
                   "(comma-separated; more may follow as plain arguments).")
@@ -53,6 +59,10 @@ flags.DEFINE_integer("supervised_num_train", None, "Training examples of "
 flags.DEFINE_integer("supervised_num_eval", None, "Evaluation examples of "
                      "computed supervised metrics (default: "
                      "disentanglement_lib's).")
+flags.DEFINE_list("pool_sizes", [], "Also score every pool of this many of "
+                  "the models from the ranking's pair scores, as if only "
+                  "they had been trained: how often UDR picks each model "
+                  "and, with supervised scores, the pick's mean, e.g. 3,5.")
 flags.DEFINE_string("output", None, "Where to write the ranking JSON.")
 
 FLAGS = flags.FLAGS
@@ -75,11 +85,30 @@ def _check(paths):
           and FLAGS.kl_filter_threshold >= 0):
     cli.usage_error(PROGRAM, f"--kl_filter_threshold must be a finite number "
                     f">= 0, got {FLAGS.kl_filter_threshold}")
+  _pool_sizes(len(paths))
   if FLAGS.output:
     try:
       cli.check_output_file("output", FLAGS.output)
     except cli.UsageError as e:
       cli.usage_error(PROGRAM, str(e))
+
+
+def _pool_sizes(num_models):
+  sizes = []
+  for text in FLAGS.pool_sizes:
+    try:
+      size = int(text)
+    except ValueError:
+      size = None
+    if size is None or not 2 <= size <= num_models:
+      cli.usage_error(PROGRAM, f"--pool_sizes must be integers in [2, "
+                      f"{num_models}] (the number of models), got {text!r}")
+    if math.comb(num_models, size) > MAX_POOLS:
+      cli.usage_error(PROGRAM, f"--pool_sizes={size}: {num_models} models "
+                      f"give {math.comb(num_models, size)} pools, more than "
+                      f"{MAX_POOLS}; choose a smaller or larger size")
+    sizes.append(size)
+  return sizes
 
 
 def main(argv):
@@ -94,7 +123,8 @@ def main(argv):
         data_dir=FLAGS.data_dir, supervised=FLAGS.supervised,
         supervised_num_train=FLAGS.supervised_num_train,
         supervised_num_eval=FLAGS.supervised_num_eval,
-        kl_filter_threshold=FLAGS.kl_filter_threshold)
+        kl_filter_threshold=FLAGS.kl_filter_threshold,
+        pool_sizes=_pool_sizes(len(paths)))
   except selection.SelectionError as e:
     cli.usage_error(PROGRAM, str(e))
   print(selection.ranking_table(ranking))

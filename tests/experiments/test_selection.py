@@ -242,3 +242,60 @@ def test_real_exports_and_run_dir(tmp_path):
     assert entry["latent_dim"] == 3
     assert entry["export"] == path
     assert 0.0 <= entry["udr"] <= 1.0
+
+
+def _synthetic_ranking(pairwise, supervised):
+  models = [f"m{i}" for i in range(len(pairwise))]
+  entries = [{"model": m, "udr": 0.0} for m in models]
+  for entry, scores in zip(entries, supervised):
+    if scores is not None:
+      entry["supervised"] = {k: {"score": v} for k, v in scores.items()}
+  return {"models": entries[::-1],  # the ranking's order is not the pairs'
+          "pairwise_scores": {"models": models, "scores": pairwise}}
+
+
+def test_pool_summary_counts_picks_and_weighs_their_scores():
+  # Column j holds the scores of the pairs (i, j): model 1 wins every pool
+  # it is in, model 2 every other pool of 2 but (0, 3), which model 0 wins.
+  pairwise = np.array([[0, .9, .5, .1], [.2, 0, .5, .1], [.2, .9, 0, .1],
+                       [.2, .9, .5, 0]])
+  supervised = [{"beta_vae": 0.6, "mig": 0.1}, {"beta_vae": 0.9, "mig": 0.4},
+                {"beta_vae": 0.8, "mig": 0.2}, {"beta_vae": 0.7, "mig": 0.0}]
+  pools = selection.pool_summary(_synthetic_ranking(pairwise, supervised),
+                                 [2, 4])
+  two, four = pools
+  assert two["pool_size"] == 2 and two["pools"] == 6
+  assert [p["count"] for p in two["picks"]] == [1, 3, 2, 0]
+  assert [p["model"] for p in two["picks"]] == ["m0", "m1", "m2", "m3"]
+  assert two["picks"][1]["share"] == pytest.approx(0.5)
+  assert two["pick_mean"]["beta_vae"] == pytest.approx(
+      (0.6 + 3 * 0.9 + 2 * 0.8) / 6)
+  assert two["pick_mean"]["mig"] == pytest.approx((0.1 + 1.2 + 0.4) / 6)
+  assert two["model_mean"]["beta_vae"] == pytest.approx(0.75)
+  assert four["pools"] == 1 and four["pick_mean"]["mig"] == pytest.approx(0.4)
+
+
+def test_pool_summary_without_scores_on_every_model_has_no_means():
+  pairwise = np.full((3, 3), 0.5)
+  pools = selection.pool_summary(
+      _synthetic_ranking(pairwise, [{"mig": 0.3}, None, {"mig": 0.1}]), [2])
+  assert "pick_mean" not in pools[0] and "model_mean" not in pools[0]
+  assert [p["count"] for p in pools[0]["picks"]] == [2, 1, 0]
+
+
+@pytest.mark.parametrize("pool_size", [1, 4])
+def test_pool_summary_refuses_a_pool_size_out_of_range(pool_size):
+  with pytest.raises(selection.SelectionError, match=r"integer in \[2, 3\]"):
+    selection.pool_summary(_synthetic_ranking(np.full((3, 3), 0.5),
+                                              [None] * 3), [pool_size])
+
+
+def test_pools_of_a_real_ranking_pick_its_best_model(models, lasso_ranking):
+  pools = selection.pool_summary(lasso_ranking, [3])[0]
+  best = lasso_ranking["models"][0]
+  assert [p["count"] for p in pools["picks"]
+          if p["model"] == best["model"]] == [1]
+  assert pools["pick_mean"]["mig"] == best["supervised"]["mig"]["score"]
+  text = selection.ranking_table(dict(lasso_ranking, pools=[pools]))
+  assert f"pools of 3 (1): picked {best['model']} 1.00" in text
+  assert "mig: pick's mean" in text

@@ -1,6 +1,7 @@
 """UDR: pure cores against loop references and known answers."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -350,3 +351,70 @@ def test_compute_udr_encodes_one_shared_sample():
   assert result["model_scores"] == pytest.approx(expected["model_scores"],
                                                  abs=1e-12)
   assert min(result["model_scores"]) > 0.9
+
+
+def _pool_picks_by_recomputing(codes, kls, pool_size, correlation):
+  """Reference: UDR recomputed from the codes of each pool alone."""
+  counts = np.zeros(len(codes), np.int64)
+  for pool in itertools.combinations(range(len(codes)), pool_size):
+    result = udr.compute_udr_from_codes(
+        [codes[i] for i in pool], [kls[i] for i in pool],
+        correlation=correlation)
+    counts[pool[int(np.argmax(result["model_scores"]))]] += 1
+  return counts
+
+
+@pytest.mark.parametrize("correlation,pool_sizes", [
+    ("spearman", (2, 3, 4, 5)), ("lasso", (3,))])
+def test_pool_picks_match_udr_recomputed_on_each_pool(correlation,
+                                                      pool_sizes):
+  # Five models of one 3-factor source, mixed more or less: their pair scores
+  # differ, so picks differ between pools.
+  rng = np.random.RandomState(4)
+  source = rng.normal(size=(300, 3))
+  codes, kls = [], []
+  for mixing in (0.0, 0.1, 0.3, 0.6, 1.0):
+    matrix = np.eye(3) + mixing * rng.normal(size=(3, 3))
+    codes.append(source @ matrix + 0.05 * rng.normal(size=(300, 3)))
+    kls.append(np.ones(3))
+  pairwise = udr.compute_udr_from_codes(codes, kls, correlation=correlation)[
+      "pairwise_scores"]
+  for pool_size in pool_sizes:
+    expected = _pool_picks_by_recomputing(codes, kls, pool_size, correlation)
+    got = udr.pool_picks(pairwise, pool_size)
+    np.testing.assert_array_equal(got, expected)
+    assert got.sum() == math.comb(5, pool_size)
+  assert udr.pool_picks(pairwise, 5).tolist() == [
+      int(i == int(np.argmax(udr.compute_udr_from_codes(
+          codes, kls, correlation=correlation)["model_scores"])))
+      for i in range(5)]
+
+
+def test_a_model_every_other_agrees_with_wins_every_pool_it_is_in():
+  rng = np.random.RandomState(0)
+  pairwise = rng.uniform(0, 0.5, size=(7, 7))
+  pairwise[:, 4] = 0.9  # every model's pair with model 4 as columns
+  for pool_size in range(2, 8):
+    counts = udr.pool_picks(pairwise, pool_size)
+    assert counts[4] == math.comb(6, pool_size - 1)
+    assert counts.sum() == math.comb(7, pool_size)
+
+
+def test_pool_picks_break_ties_to_the_lower_index():
+  np.testing.assert_array_equal(udr.pool_picks(np.full((3, 3), 0.5), 2),
+                                [2, 1, 0])
+
+
+@pytest.mark.parametrize("pairwise,pool_size,fragment", [
+    (np.zeros((3, 2)), 2, "square matrix"),
+    (np.zeros((1, 1)), 2, "square matrix"),
+    (np.zeros((4, 4)), 1, r"integer in \[2, 4\]"),
+    (np.zeros((4, 4)), 5, r"integer in \[2, 4\]"),
+    (np.zeros((4, 4)), 2.5, r"integer in \[2, 4\]"),
+    (np.zeros((4, 4)), True, r"integer in \[2, 4\]"),
+    (np.where(np.eye(3) > 0, 0, np.nan), 2, "finite"),
+    (np.zeros((30, 30)), 15, "more than 1000000"),
+])
+def test_pool_picks_bad_input(pairwise, pool_size, fragment):
+  with pytest.raises(ValueError, match=fragment):
+    udr.pool_picks(pairwise, pool_size)

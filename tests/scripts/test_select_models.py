@@ -52,7 +52,7 @@ def test_rankings_and_usage_errors(models, tmp_path, cases_in_one_process,
   cases = [
       # --models=a,b,c list syntax.
       [f"--models={c},{a},{b}", "--num_points=1000", "--supervised=none",
-       f"--output={lasso_json}"],
+       "--pool_sizes=2,3", f"--output={lasso_json}"],
       # --models a b c: the paths after the first arrive as arguments.
       ["--models", a, b, c, "--method=udr_spearman", "--num_points=800",
        "--seed=3", "--supervised_num_train=20", "--supervised_num_eval=10",
@@ -64,6 +64,8 @@ def test_rankings_and_usage_errors(models, tmp_path, cases_in_one_process,
       [f"--models={a},{b}", "--num_points=1"],
       [f"--models={a},{b}", "--method=udr_pearson"],
       [],
+      [f"--models={a},{b}", "--pool_sizes=3"],
+      [f"--models={a},{b}", "--pool_sizes=two"],
   ]
   outcomes = cases_in_one_process(SCRIPT, cases, tmp_path, with_stdout=True)
 
@@ -85,6 +87,13 @@ def test_rankings_and_usage_errors(models, tmp_path, cases_in_one_process,
   assert len(rows) == 3 and rows[2].endswith(c)
   assert f"{ranking['models'][0]['udr']:.4f}" in rows[0]
   assert "3/4" in rows[0]
+  two, three = ranking["pools"]
+  assert (two["pool_size"], two["pools"], three["pools"]) == (2, 3, 1)
+  best = ranking["models"][0]["model"]
+  assert [p["count"] for p in three["picks"] if p["model"] == best] == [1]
+  assert sum(p["count"] for p in two["picks"]) == 3
+  assert "pick_mean" not in two  # --supervised=none
+  assert f"pools of 3 (1): picked {best} 1.00" in stdout
 
   code, stderr, stdout = outcomes[1]
   assert code == 0, stderr[-3000:]
@@ -101,5 +110,17 @@ def test_rankings_and_usage_errors(models, tmp_path, cases_in_one_process,
   for (code, stderr, _), fragment in zip(outcomes[2:], [
       "different latent sizes", "different images",
       "neither a SavedModel export", "celeb_a", "--num_points must be",
-      "udr_pearson", "at least 2 models"]):
+      "udr_pearson", "at least 2 models",
+      "--pool_sizes must be integers in [2, 2]",
+      "--pool_sizes must be integers in [2, 2] (the number of models), got "
+      "'two'"]):
     one_usage_error("select_models.py", code, stderr, fragment)
+
+
+def test_the_pool_limit_matches_the_metrics():
+  # The script checks --pool_sizes before TensorFlow is imported, so it
+  # keeps its own copy of the limit.
+  with open(SCRIPT) as f:
+    source = f.read()
+  from tf_betavae.metrics import udr  # pylint: disable=g-import-not-at-top
+  assert f"MAX_POOLS = {udr.MAX_POOLS:_}" in source

@@ -377,19 +377,68 @@ def rank_models(paths, random_state, method="udr_lasso",
   }
 
 
-def rank_to_file(paths, seed, output=None, **kwargs):
+def pool_summary(ranking, pool_sizes):
+  """How often each ranked model would be UDR's pick among pools of them.
+
+  Every pool of ``pool_size`` of the ranking's models is scored from the
+  ranking's pair scores (``udr.pool_picks``), as if a user had trained only
+  those seeds: the shares say how often that many seeds give each model,
+  and, where every model has supervised scores, the pick's mean score says
+  what UDR's choice is worth against a model taken at random.
+
+  Args:
+    ranking: ``rank_models``'s dict.
+    pool_sizes: iterable of int, each in [2, number of models].
+
+  Returns:
+    list, one dict per pool size in the order given: ``pool_size``,
+    ``pools`` (their number), ``picks`` (``model``, ``count``, ``share``,
+    in the pairwise order; models never picked included) and, with
+    supervised scores on every model, ``pick_mean`` and ``model_mean``
+    {metric: mean score of the pick over the pools / of all models}.
+
+  Raises:
+    SelectionError: a pool size out of range, or too many pools.
+  """
+  models = ranking["pairwise_scores"]["models"]
+  by_model = {entry["model"]: entry for entry in ranking["models"]}
+  names = [name for name in SUPERVISED_METRICS
+           if all(name in by_model[m].get("supervised", {}) for m in models)]
+  scores = {name: np.array([by_model[m]["supervised"][name]["score"]
+                            for m in models], np.float64) for name in names}
+  out = []
+  for pool_size in pool_sizes:
+    try:
+      counts = udr.pool_picks(ranking["pairwise_scores"]["scores"], pool_size)
+    except ValueError as e:
+      raise SelectionError(str(e)) from None
+    pools = int(counts.sum())
+    entry = {"pool_size": int(pool_size), "pools": pools,
+             "picks": [{"model": m, "count": int(c), "share": c / pools}
+                       for m, c in zip(models, counts)]}
+    if names:
+      entry["pick_mean"] = {n: float(counts @ scores[n] / pools)
+                            for n in names}
+      entry["model_mean"] = {n: float(scores[n].mean()) for n in names}
+    out.append(entry)
+  return out
+
+
+def rank_to_file(paths, seed, output=None, pool_sizes=(), **kwargs):
   """``rank_models`` with RandomState(seed); the seed is recorded in the
-  ranking's parameters and the ranking written to ``output`` (JSON) when
-  given.
+  ranking's parameters, ``pool_summary`` over ``pool_sizes`` (when any) in
+  its ``pools``, and the ranking written to ``output`` (JSON) when given.
 
   Returns:
     the ranking dict.
 
   Raises:
-    SelectionError: as rank_models.
+    SelectionError: as rank_models and pool_summary.
   """
   ranking = rank_models(paths, np.random.RandomState(seed), **kwargs)
   ranking["parameters"]["seed"] = seed
+  if pool_sizes:
+    ranking["pools"] = pool_summary(ranking, pool_sizes)
   if output:
     io_utils.write_json_atomic(output, ranking)
     logging.info("Wrote %s.", output)
@@ -414,4 +463,13 @@ def ranking_table(ranking):
         f"{entry['rank']:<5}{entry['udr']:>8.4f}{latents:>13}" + "".join(
             f"{_score_text(supervised.get(n, {}).get('score')):>11}"
             for n in names) + f"  {entry['model']}")
+  for pool in ranking.get("pools", []):
+    shares = ", ".join(f"{p['model']} {p['share']:.2f}"
+                       for p in sorted(pool["picks"], key=lambda p:
+                                       -p["count"]) if p["count"])
+    lines.append(f"pools of {pool['pool_size']} ({pool['pools']}): picked "
+                 f"{shares}")
+    for name, mean in pool.get("pick_mean", {}).items():
+      lines.append(f"  {name}: pick's mean {mean:.4f}, all models' mean "
+                   f"{pool['model_mean'][name]:.4f}")
   return "\n".join(lines)

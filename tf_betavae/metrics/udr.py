@@ -31,6 +31,9 @@ shrinks the coefficient from 1 to 1 - alpha, and the relative-strength
 score of ``c * P`` (P a permutation matrix) is c.
 """
 
+import itertools
+import math
+
 from absl import logging
 import numpy as np
 import scipy.stats
@@ -313,3 +316,62 @@ def compute_udr(ground_truth, encoders, random_state,
       chunk_images, prefetch)
   return compute_udr_from_posteriors(split(codes), correlation,
                                      kl_filter_threshold, lasso_alpha)
+
+
+# Pools enumerated at most by pool_picks: C(20, 10) is 184,756.
+MAX_POOLS = 1_000_000
+
+
+def pool_picks(pairwise_scores, pool_size):
+  """How often each model is UDR's pick, over every pool of ``pool_size``.
+
+  A pair's score depends only on the two models (and the shared sample), so
+  the UDR of model i within a pool P is the median of ``pairwise_scores[j,
+  i]`` over j in P, j != i; this scores every pool of the M models from one
+  run's pair scores, which says how often a user who trains ``pool_size``
+  seeds of a setting would get each model.
+
+  Args:
+    pairwise_scores: float array-like [M, M], entry (i, j) the pair with
+      model i as rows (``compute_udr_from_codes``'s ``pairwise_scores``);
+      the diagonal is ignored.
+    pool_size: int in [2, M], models per pool.
+
+  Returns:
+    int np.ndarray [M]: the pools in which each model has the highest UDR
+    (a tie goes to the lower index); sums to the number of pools, C(M,
+    pool_size).
+
+  Raises:
+    ValueError: the matrix is not square with at least 2 models or holds a
+      non-finite score, pool_size is out of range, or there would be more
+      than MAX_POOLS pools.
+  """
+  pairwise = np.asarray(pairwise_scores, np.float64)
+  if pairwise.ndim != 2 or pairwise.shape[0] != pairwise.shape[1] or (
+      pairwise.shape[0] < 2):
+    raise ValueError(f"pairwise scores must be a square matrix of at least 2 "
+                     f"models, got shape {pairwise.shape}")
+  num_models = pairwise.shape[0]
+  off_diagonal = ~np.eye(num_models, dtype=bool)
+  if not np.all(np.isfinite(pairwise[off_diagonal])):
+    raise ValueError("pairwise scores must be finite")
+  if isinstance(pool_size, bool) or int(pool_size) != pool_size or not (
+      2 <= pool_size <= num_models):
+    raise ValueError(f"pool size must be an integer in [2, {num_models}] "
+                     f"(the number of models), got {pool_size!r}")
+  pool_size = int(pool_size)
+  num_pools = math.comb(num_models, pool_size)
+  if num_pools > MAX_POOLS:
+    raise ValueError(f"{num_models} models give {num_pools} pools of "
+                     f"{pool_size}, more than {MAX_POOLS}; choose a smaller "
+                     "or larger pool size")
+  counts = np.zeros(num_models, np.int64)
+  # Column c of a pool's sub-matrix holds the scores of the pairs (j, c);
+  # the diagonal is masked so that the median runs over j != c.
+  pool_mask = ~np.eye(pool_size, dtype=bool)
+  for pool in itertools.combinations(range(num_models), pool_size):
+    sub = pairwise[np.ix_(pool, pool)]
+    scores = [np.median(sub[pool_mask[:, c], c]) for c in range(pool_size)]
+    counts[pool[int(np.argmax(scores))]] += 1
+  return counts
