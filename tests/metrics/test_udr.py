@@ -403,6 +403,8 @@ def test_a_model_every_other_agrees_with_wins_every_pool_it_is_in():
 def test_pool_picks_break_ties_to_the_lower_index():
   np.testing.assert_array_equal(udr.pool_picks(np.full((3, 3), 0.5), 2),
                                 [2, 1, 0])
+  np.testing.assert_array_equal(
+      udr.pool_picks(np.full((3, 3), 0.5), np.int64(3)), [1, 0, 0])
 
 
 @pytest.mark.parametrize("pairwise,pool_size,fragment", [
@@ -412,6 +414,8 @@ def test_pool_picks_break_ties_to_the_lower_index():
     (np.zeros((4, 4)), 5, r"integer in \[2, 4\]"),
     (np.zeros((4, 4)), 2.5, r"integer in \[2, 4\]"),
     (np.zeros((4, 4)), True, r"integer in \[2, 4\]"),
+    (np.zeros((4, 4)), "3", r"integer in \[2, 4\]"),
+    (np.zeros((4, 4)), None, r"integer in \[2, 4\]"),
     (np.where(np.eye(3) > 0, 0, np.nan), 2, "finite"),
     (np.zeros((30, 30)), 15, "more than 1000000"),
 ])

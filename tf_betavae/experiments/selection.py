@@ -414,7 +414,7 @@ def pool_summary(ranking, pool_sizes):
       raise SelectionError(str(e)) from None
     pools = int(counts.sum())
     entry = {"pool_size": int(pool_size), "pools": pools,
-             "picks": [{"model": m, "count": int(c), "share": c / pools}
+             "picks": [{"model": m, "count": int(c), "share": float(c / pools)}
                        for m, c in zip(models, counts)]}
     if names:
       entry["pick_mean"] = {n: float(counts @ scores[n] / pools)

@@ -356,8 +356,8 @@ def pool_picks(pairwise_scores, pool_size):
   off_diagonal = ~np.eye(num_models, dtype=bool)
   if not np.all(np.isfinite(pairwise[off_diagonal])):
     raise ValueError("pairwise scores must be finite")
-  if isinstance(pool_size, bool) or int(pool_size) != pool_size or not (
-      2 <= pool_size <= num_models):
+  if not (isinstance(pool_size, (int, np.integer)) and not isinstance(
+      pool_size, bool) and 2 <= pool_size <= num_models):
     raise ValueError(f"pool size must be an integer in [2, {num_models}] "
                      f"(the number of models), got {pool_size!r}")
   pool_size = int(pool_size)
