@@ -85,12 +85,13 @@ def _check(paths):
           and FLAGS.kl_filter_threshold >= 0):
     cli.usage_error(PROGRAM, f"--kl_filter_threshold must be a finite number "
                     f">= 0, got {FLAGS.kl_filter_threshold}")
-  _pool_sizes(len(paths))
+  pool_sizes = _pool_sizes(len(paths))
   if FLAGS.output:
     try:
       cli.check_output_file("output", FLAGS.output)
     except cli.UsageError as e:
       cli.usage_error(PROGRAM, str(e))
+  return pool_sizes
 
 
 def _pool_sizes(num_models):
@@ -113,7 +114,7 @@ def _pool_sizes(num_models):
 
 def main(argv):
   paths = list(FLAGS.models) + list(argv[1:])
-  _check(paths)
+  pool_sizes = _check(paths)
   # Imported here, after the flags are checked: usage errors come at once.
   from tf_betavae.experiments import selection  # pylint: disable=g-import-not-at-top
   try:
@@ -124,7 +125,7 @@ def main(argv):
         supervised_num_train=FLAGS.supervised_num_train,
         supervised_num_eval=FLAGS.supervised_num_eval,
         kl_filter_threshold=FLAGS.kl_filter_threshold,
-        pool_sizes=_pool_sizes(len(paths)))
+        pool_sizes=pool_sizes)
   except selection.SelectionError as e:
     cli.usage_error(PROGRAM, str(e))
   print(selection.ranking_table(ranking))

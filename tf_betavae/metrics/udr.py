@@ -367,11 +367,11 @@ def pool_picks(pairwise_scores, pool_size):
                      f"{pool_size}, more than {MAX_POOLS}; choose a smaller "
                      "or larger pool size")
   counts = np.zeros(num_models, np.int64)
-  # Column c of a pool's sub-matrix holds the scores of the pairs (j, c);
-  # the diagonal is masked so that the median runs over j != c.
-  pool_mask = ~np.eye(pool_size, dtype=bool)
+  # Row c of a pool's transposed sub-matrix holds the scores of the pairs
+  # (j, c); dropping the diagonal leaves the pool_size - 1 pairs with j != c.
+  off_diagonal = ~np.eye(pool_size, dtype=bool)
   for pool in itertools.combinations(range(num_models), pool_size):
-    sub = pairwise[np.ix_(pool, pool)]
-    scores = [np.median(sub[pool_mask[:, c], c]) for c in range(pool_size)]
+    columns = pairwise[np.ix_(pool, pool)].T[off_diagonal]
+    scores = np.median(columns.reshape(pool_size, pool_size - 1), axis=1)
     counts[pool[int(np.argmax(scores))]] += 1
   return counts
