@@ -2,6 +2,7 @@ r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
 
   python scripts/reproduce.py                      # --preset=cpu, < 2 h
   python scripts/reproduce.py --preset=select      # 5 seeds, UDR picks one
+  python scripts/reproduce.py --preset=select_factor_vae   # ships version 2
   python scripts/reproduce.py --preset=quick --output_md=/tmp/r/results.md
   python scripts/reproduce.py --preset=gpu --dsprites_file=dsprites.npz
   python scripts/reproduce.py --methods=factor_vae,beta_tc_vae \
@@ -9,7 +10,8 @@ r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
 
 Trains the β-VAE recipe (--beta, --learning_rate, --objective,
 --batch_size, --arch, --latent_dim; defaults β = 8, 1e-3, H, 64, conv, 10:
-the CPU recipe of tf_betavae/training/presets.py)
+the CPU recipe of tf_betavae/training/presets.py; a preset may set some of
+them, e.g. select_factor_vae 8 latents, and a flag given overrides it)
 and the plain VAE (β = 1, otherwise the same) for every seed on the
 dSprites simulator (or the official file, --dsprites_file); scores both and
 the PCA, ICA, raw-pixel and untrained-encoder baselines with the β-VAE
@@ -50,14 +52,23 @@ from absl import logging
 
 from tf_betavae import cli
 
-flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "quick", "gpu"],
+flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "select_factor_vae",
+                                     "quick", "gpu"],
                   "Sizes: cpu (< 2 h on 2 cores), select (the cpu recipe "
                   "on 5 seeds, the VAE and baselines on 3; UDR picks a "
-                  "β-VAE, scored at full sizes), quick (minutes), gpu "
-                  "(paper-scale steps, full metric sizes).")
+                  "β-VAE, scored at full sizes), select_factor_vae "
+                  "(FactorVAE, 8 latents, on 7 seeds, the β-VAE, VAE and "
+                  "baselines on 1; UDR (Spearman) picks a FactorVAE seed, "
+                  "scored at full sizes; < 3 h on 2 cores), quick "
+                  "(minutes), gpu (paper-scale steps, full metric sizes).")
+flags.DEFINE_enum("udr_criterion", None, ["udr_lasso", "udr_spearman"],
+                  "The UDR whose best seed is picked (default: the "
+                  "preset's; Lasso except for select_factor_vae).")
 flags.DEFINE_integer("reference_num_seeds", None, "The VAE and the "
-                     "baselines use the first this many seeds (default: the "
-                     "preset's; every seed for cpu, 3 for select).")
+                     "baselines (and, for select_factor_vae, the β-VAE) use "
+                     "the first this many seeds (default: the preset's; "
+                     "every seed for cpu, 3 for select, 1 for "
+                     "select_factor_vae).")
 flags.DEFINE_integer("udr_num_points", None, "Images of the shared sample "
                      "UDR compares seeds on (default: the preset's, "
                      "10,000).")
@@ -147,13 +158,17 @@ def _settings(settings_lib):
   if FLAGS.dsprites_file and not os.path.exists(FLAGS.dsprites_file):
     raise settings_lib.UsageError(f"--dsprites_file {FLAGS.dsprites_file} "
                                   "does not exist")
-  recipe = settings_lib.Recipe(**{
+  # Only the recipe flags given on the command line override the preset's
+  # recipe (select_factor_vae sets latent_dim); the flags' defaults are
+  # Recipe's.
+  recipe_values = {
       name: FLAGS[name].value for name in (
           "beta", "learning_rate", "lr_warmup_steps", "lr_decay",
           "objective", "batch_size", "arch", "latent_dim", "gamma",
-          "capacity_max", "capacity_steps")})
+          "capacity_max", "capacity_steps") if FLAGS[name].present}
   return settings_lib.settings_from_preset(
-      FLAGS.preset, FLAGS.work_dir, recipe=recipe, steps=FLAGS.steps,
+      FLAGS.preset, FLAGS.work_dir, recipe_values=recipe_values,
+      udr_criterion=FLAGS.udr_criterion, steps=FLAGS.steps,
       seeds=seeds, num_seeds=FLAGS.num_seeds, num_train=FLAGS.num_train,
       num_eval=FLAGS.num_eval, baseline_num_fit=FLAGS.baseline_num_fit,
       metric_seed=FLAGS.metric_seed, parallel_runs=FLAGS.parallel_runs,

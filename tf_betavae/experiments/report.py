@@ -50,6 +50,19 @@ def _table_models(results):
       results.get("settings", {}).get("methods"))
 
 
+def _reference_seeds_text(settings):
+  """' (the VAE and the baselines: seeds 0, 1, 2)' where the reference
+  models use fewer seeds than the others, else ''."""
+  count = settings.get("reference_num_seeds")
+  if count is None or count >= len(settings["seeds"]):
+    return ""
+  models = ("the β-VAE, the VAE" if settings.get("reference_beta_vae")
+            else "the VAE")
+  seeds = settings["seeds"][:count]
+  return (f" ({models} and the baselines: seed{'s' if count > 1 else ''} "
+          f"{', '.join(map(str, seeds))})")
+
+
 def intro_lines(results):
   """Title and the paragraph saying what the table holds."""
   settings = results["settings"]
@@ -57,8 +70,8 @@ def intro_lines(results):
              if settings["dsprites_file"] else "dsprites simulator")
   return ["# Reproduction: β-VAE on 2D shapes (dSprites)", "",
           f"Preset `{settings['preset']}`: {settings['steps']:,} training "
-          f"steps per run, seeds {', '.join(map(str, settings['seeds']))}, "
-          f"dataset `{dataset}`. "
+          f"steps per run, seeds {', '.join(map(str, settings['seeds']))}"
+          f"{_reference_seeds_text(settings)}, dataset `{dataset}`. "
           "Every number is mean ± std over seeds (population std). β-VAE "
           "metric columns are accuracies, followed by the mean of the better "
           "half of runs (the largest ceil(n / 2) scores; the paper is "
@@ -206,8 +219,10 @@ def _udr_summary_lines(results):
   if listed:
     count = next(iter(correlations.values()))["n"]
     lines.append(
-        f"- Spearman rank correlation of UDR (Lasso) with each metric over "
-        f"the {count} trained models (every seed of every trained model): "
+        f"- Spearman rank correlation of UDR ({_criterion_label(results)}) "
+        f"with each metric over "
+        f"the {count} trained models (every seed of each model ranked by "
+        "UDR): "
         + ", ".join(listed) + ".")
   selection = results.get("selection")
   if selection:
@@ -225,6 +240,12 @@ def _udr_summary_lines(results):
   return lines
 
 
+def _criterion_label(results):
+  """'Lasso' or 'Spearman': the UDR a reproduction picks seeds by."""
+  criterion = results["settings"].get("udr_criterion", "udr_lasso")
+  return {"udr_lasso": "Lasso", "udr_spearman": "Spearman"}[criterion]
+
+
 def udr_lines(results):
   """Markdown lines of the UDR section ([] when no model has a UDR)."""
   models = results["models"]
@@ -238,8 +259,9 @@ def udr_lines(results):
       f"UDR (Duan et al. 2020; [model_selection.md](model_selection.md)) "
       f"compares the seeds of each trained model with each other on one "
       f"shared sample of {num_points:,} images, without labels; the seed "
-      "with the highest UDR (Lasso) is the one a user without labels would "
-      "keep. Supervised scores beside it are the table's.", ""]
+      f"with the highest UDR ({_criterion_label(results)}) is the one a "
+      "user without labels would keep. Supervised scores beside it are the "
+      "table's.", ""]
   lines += _udr_table_lines(with_udr)
   lines += [_udr_pick_line(entry) for _, entry in with_udr]
   lines += _udr_summary_lines(results)
@@ -358,9 +380,9 @@ def _methods_lines(settings):
       f"{info.title} trains at its own Adam rate {info.learning_rate:g}"
       for info in infos if info.learning_rate is not None)
   own_rates = f"; {own_rates}" if own_rates else ""
-  return [f"- Other methods: {rows}; each trained like the β-VAE (its "
-          "seeds, steps, learning rate, batch, architecture, latents and "
-          "likelihood) at that value of its hyperparameter, its other "
+  return [f"- Other methods: {rows}; each trained on every seed like the "
+          "β-VAE (its steps, learning rate, batch, architecture, latents "
+          "and likelihood) at that value of its hyperparameter, its other "
           "settings at their defaults (disentanglement_lib's study values; "
           f"AnnealedVAE takes the recipe's γ and capacity steps{own_rates}), "
           "and ranked by UDR over its seeds."]

@@ -196,8 +196,9 @@ def _reproduce_holding_lock(settings, ground_truth, start):
                                 for e in entries.values()),
   }
   split["udr"] = _add_udr(settings, ground_truth, models, training_entries)
-  results["udr_rank_correlations"] = udr.udr_rank_correlations(models)
-  if settings.selection_check and "udr" in models["beta_vae"]:
+  results["udr_rank_correlations"] = udr.udr_rank_correlations(
+      models, settings.udr_criterion)
+  if settings.selection_check and udr.has_picks(settings, models):
     results["selection"] = udr.selection_check(settings, ground_truth, models)
     split["selection"] = results["selection"]["compute_seconds"]
   results["compute_seconds"] = round(sum(split.values()), 1)

@@ -16,6 +16,10 @@ Presets (sizes; wall times are in docs/results.md):
   features) at 500 / 250.  Baselines are fitted on 5,000 images.
 * ``select``: the cpu recipe on 5 seeds (the VAE and the baselines on the
   first 3); UDR picks a β-VAE seed, which is scored at full sizes.
+* ``select_factor_vae``: the selection recipe of docs/recipe_search.md:
+  FactorVAE (γ = 35, 8 latents) on 7 seeds, the β-VAE, the VAE and the
+  baselines on the first seed only (so it fits 3 hours on 2 cores); UDR
+  (Spearman) picks a FactorVAE seed, which is scored at full sizes.
 * ``quick``: 1 seed x 300 steps, every metric at 300 / 150 samples
   (raw-pixel DCI and SAP at 100 / 50), baselines fitted on 1,000 images.
   Tests shrink it further with overrides.
@@ -197,6 +201,12 @@ class Preset:
     reference_num_seeds: see Settings.
     selection_check: see Settings.
     udr_num_points: see Settings.
+    reference_beta_vae: see Settings.
+    udr_criterion: see Settings.
+    methods: {method: value} trained unless --methods names others (see
+      Settings.methods).
+    recipe: {Recipe attribute: value} the preset sets unless the caller
+      gives that attribute (e.g. latent_dim).
   """
 
   steps: int
@@ -210,6 +220,10 @@ class Preset:
   reference_num_seeds: object = None
   selection_check: bool = False
   udr_num_points: int = 10000
+  reference_beta_vae: bool = False
+  udr_criterion: str = "udr_lasso"
+  methods: dict = dataclasses.field(default_factory=dict)
+  recipe: dict = dataclasses.field(default_factory=dict)
 
 
 PRESETS = {
@@ -230,7 +244,21 @@ PRESETS = {
                      pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
                      baseline_num_fit=5000, parallel_runs=2,
                      reference_num_seeds=3, selection_check=True),
+    # docs/recipe_search.md, tries 49-51: FactorVAE at 8 latents is the
+    # recipe whose seeds most often meet the selection targets, and UDR
+    # needs 7 seeds (Spearman) to pick one of those in most pools.  Only
+    # FactorVAE runs on every seed: 7 of them plus one β-VAE and one VAE
+    # are the 9 runs that fit 3 hours two at a time.
+    "select_factor_vae": Preset(
+        steps=20000, num_seeds=7, num_train=2000, num_eval=1000,
+        metric_sizes={"mig": (10000, None)},
+        pixel_sizes={"dci": (500, 250), "sap": (500, 250)},
+        baseline_num_fit=5000, parallel_runs=2, reference_num_seeds=1,
+        selection_check=True, reference_beta_vae=True,
+        udr_criterion="udr_spearman", methods={"factor_vae": 35.0},
+        recipe={"latent_dim": 8}),
 }
+UDR_CRITERIA = ("udr_lasso", "udr_spearman")
 
 
 @dataclasses.dataclass
@@ -261,11 +289,17 @@ class Settings:
     udr_num_points: images of the shared sample on which the seeds of each
       trained model are compared by UDR (disentanglement_lib: 10,000).
     reference_num_seeds: the VAE and the baselines use the first this many
-      seeds (None: all); the β-VAE uses every seed.
-    selection_check: also score the β-VAE and VAE seeds that UDR picks,
-      and PCA of the first seed, with the β-VAE metric
-      (disentanglement_lib) and MIG at full sizes, and check the picked
-      β-VAE against udr.SELECTION_TARGETS.
+      seeds (None: all); the β-VAE uses every seed unless
+      reference_beta_vae.
+    reference_beta_vae: the β-VAE, too, uses only the reference seeds (a
+      preset that selects among another method's seeds).
+    udr_criterion: one of UDR_CRITERIA: the UDR whose highest seed is
+      picked (both are always computed and reported).
+    selection_check: also score the seeds UDR picks (the β-VAE's and every
+      other method's, where they have several seeds; the VAE's pick or
+      first seed) and PCA of the first seed, with the β-VAE metric
+      (disentanglement_lib) and MIG at full sizes, and check each pick
+      against udr.SELECTION_TARGETS.
     methods: {method name: value of its hyperparameter}: a row per method
       of tf_betavae.models.methods (not beta_vae: the β-VAE row is always
       there), trained with the β-VAE's seeds and recipe.
@@ -290,17 +324,21 @@ class Settings:
   reference_num_seeds: object = None
   selection_check: bool = False
   methods: dict = dataclasses.field(default_factory=dict)
+  reference_beta_vae: bool = False
+  udr_criterion: str = "udr_lasso"
 
   def table_models(self):
     """(key, label, kind) of every row of the table (see table_models)."""
     return table_models(self.methods)
 
   def model_seeds(self, model):
-    """Seeds of one model of the table: every seed for the β-VAE and the
-    other methods, the first ``reference_num_seeds`` for the VAE and the
-    baselines (all when None)."""
-    if (model == "beta_vae" or model in self.methods or
-        self.reference_num_seeds is None):
+    """Seeds of one model of the table: every seed for the other methods
+    and the β-VAE (unless ``reference_beta_vae``), the first
+    ``reference_num_seeds`` for the VAE and the baselines (all when
+    None)."""
+    every_seed = model in self.methods or (
+        model == "beta_vae" and not self.reference_beta_vae)
+    if every_seed or self.reference_num_seeds is None:
       return list(self.seeds)
     return list(self.seeds[:self.reference_num_seeds])
 
@@ -320,9 +358,13 @@ class Settings:
 
   def to_dict(self):
     values = dataclasses.asdict(self)
+    # A reproduction that does not use a setting records what it always did.
     if not self.methods:
-      # A reproduction without other methods records what it always did.
       del values["methods"]
+    if not self.reference_beta_vae:
+      del values["reference_beta_vae"]
+    if self.udr_criterion == "udr_lasso":
+      del values["udr_criterion"]
     return values
 
 
@@ -331,7 +373,10 @@ def settings_from_preset(name, work_dir, **overrides):
 
   ``seeds`` overrides the preset's seed list; ``num_seeds`` its count.
   Explicit ``num_train``/``num_eval`` replace the per-metric sizes and cap
-  the raw-pixel sizes.
+  the raw-pixel sizes.  ``recipe`` (a Recipe) replaces the recipe;
+  ``recipe_values`` ({Recipe attribute: value}, e.g. the flags a user gave)
+  override the preset's recipe settings, which override Recipe's
+  defaults.  ``methods`` (non-empty) replaces the preset's methods.
 
   Raises:
     UsageError: unknown preset or a bad value.
@@ -349,7 +394,15 @@ def settings_from_preset(name, work_dir, **overrides):
                 parallel_runs=preset.parallel_runs,
                 reference_num_seeds=preset.reference_num_seeds,
                 selection_check=preset.selection_check,
-                udr_num_points=preset.udr_num_points)
+                udr_num_points=preset.udr_num_points,
+                reference_beta_vae=preset.reference_beta_vae,
+                udr_criterion=preset.udr_criterion,
+                methods=dict(preset.methods),
+                recipe=Recipe(**{**preset.recipe,
+                                 **(overrides.pop("recipe_values", None)
+                                    or {})}))
+  if not overrides.get("methods"):
+    overrides.pop("methods", None)
   num_seeds = overrides.pop("num_seeds", None)
   if num_seeds is not None:
     if num_seeds < 1:
@@ -395,6 +448,10 @@ def _validate_references_and_fits(settings):
     raise UsageError(f"--reference_num_seeds must be between 1 and the "
                      f"number of seeds ({len(settings.seeds)}), got "
                      f"{settings.reference_num_seeds}")
+  if settings.udr_criterion not in UDR_CRITERIA:
+    raise UsageError(f"--udr_criterion must be one of "
+                     f"{', '.join(UDR_CRITERIA)}, got "
+                     f"{settings.udr_criterion!r}")
   if settings.udr_num_points < 10:
     raise UsageError(f"--udr_num_points must be at least 10, got "
                      f"{settings.udr_num_points}")

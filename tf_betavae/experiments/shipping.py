@@ -14,8 +14,9 @@ import numpy as np
 
 from tf_betavae.experiments import settings as settings_lib
 
-# Duan et al. 2020's criterion, as udr.udr_of_seeds picks with it.
-CRITERION = "udr_lasso"
+# The criterion of results that do not record one (reproductions made
+# before settings.Settings.udr_criterion existed picked by Lasso).
+DEFAULT_CRITERION = "udr_lasso"
 REFERENCE = ("Duan et al. 2020, Unsupervised Model Selection for Variational "
              "Disentangled Representation Learning (ICLR)")
 # The models a pick is held against at full size (udr.selection_check).
@@ -91,7 +92,8 @@ def selection_record(results, model, run_dir):
             for k in keys}
   settings = results.get("settings", {})
   record = {
-      "criterion": CRITERION, "reference": REFERENCE, "model": model,
+      "criterion": entry["udr"].get("criterion", DEFAULT_CRITERION),
+      "reference": REFERENCE, "model": model,
       "label": entry.get("label", model), "picked_seed": picked,
       **{k: entry["udr"]["per_seed"][str(picked)][k]
          for k in ("udr_lasso", "udr_spearman", "informative_latents")},

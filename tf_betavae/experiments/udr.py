@@ -44,7 +44,8 @@ def udr_of_seeds(settings, ground_truth, model, runs):
   ``settings.udr_num_points`` images drawn with
   ``RandomState(settings.metric_seed)``; UDR with the Lasso and the
   Spearman correlation (tf_betavae.metrics.udr) is computed over the
-  seeds; the seed with the highest Lasso UDR is the one UDR picks.
+  seeds; the seed with the highest UDR of ``settings.udr_criterion`` (ties:
+  the lowest seed) is the one UDR picks.
 
   Args:
     settings: Settings.
@@ -55,15 +56,18 @@ def udr_of_seeds(settings, ground_truth, model, runs):
 
   Returns:
     dict: ``per_seed`` {str(seed): {udr_lasso, udr_spearman,
-    informative_latents}}, ``picked_seed`` (int), ``parameters``,
-    ``seconds``, ``reused`` (bool).
+    informative_latents}}, ``criterion``, ``picked_seed`` (int),
+    ``parameters``, ``seconds``, ``reused`` (bool).
   """
   seeds = sorted(runs)
   key = _udr_key(settings, runs, seeds)
   path = os.path.join(settings.work_dir, "evaluations", model, UDR_FILE)
   cached = cache.load(path, key)
   if cached is not None:
-    return dict(cached, reused=True)
+    # The pick is made here, not cached: the scores do not depend on the
+    # criterion, so one cache serves both.
+    return dict(cached, reused=True,
+                **_pick(cached["per_seed"], settings.udr_criterion))
   start = time.time()
   logging.info("UDR of %s over seeds %s", model, seeds)
   scored = selection.udr_of_exports(
@@ -74,13 +78,19 @@ def udr_of_seeds(settings, ground_truth, model, runs):
               for seed, entry in zip(seeds, scored["per_model"])}
   result = {
       "per_seed": per_seed,
-      "picked_seed": int(max(seeds, key=lambda s: (
-          per_seed[str(s)]["udr_lasso"], -s))),
       "parameters": scored["parameters"],
       "seconds": round(time.time() - start, 2),
   }
   cache.store(path, key, result)
-  return dict(result, reused=False)
+  return dict(result, reused=False,
+              **_pick(per_seed, settings.udr_criterion))
+
+
+def _pick(per_seed, criterion):
+  """{"criterion", "picked_seed"}: the seed with the highest UDR of
+  ``criterion`` (a key of UDR_METHODS), the lowest seed among ties."""
+  best = max(per_seed, key=lambda s: (per_seed[s][criterion], -int(s)))
+  return {"criterion": criterion, "picked_seed": int(best)}
 
 
 def _udr_metric_pairs(models, key, method):
@@ -127,8 +137,8 @@ def _picked_seeds(settings, models):
   """{model: seed} to score at full size: the UDR picks of the β-VAE and
   of every other method with a UDR, the VAE's pick (its first seed without
   a UDR) and PCA's first seed."""
-  picked = {"beta_vae": models["beta_vae"]["udr"]["picked_seed"]}
-  for method in settings.methods:
+  picked = {}
+  for method in ("beta_vae",) + tuple(settings.methods):
     if "udr" in models.get(method, {}):
       picked[method] = models[method]["udr"]["picked_seed"]
   if "udr" in models["vae"]:
@@ -177,6 +187,12 @@ def _selection_checks(model, label, picked, scores):
         "detail": f"{mine['beta_vae_dl']:.4f} vs {theirs:.4f}",
         "model": model})
   return out
+
+
+def has_picks(settings, models):
+  """Whether the β-VAE or another method has a UDR pick to check."""
+  return any("udr" in models.get(model, {})
+             for model in ("beta_vae",) + tuple(settings.methods))
 
 
 def selection_check(settings, ground_truth, models):
