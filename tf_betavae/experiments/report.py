@@ -243,7 +243,7 @@ def _udr_summary_lines(results):
 def _criterion_label(results):
   """'Lasso' or 'Spearman': the UDR a reproduction picks seeds by."""
   criterion = results["settings"].get("udr_criterion", "udr_lasso")
-  return {"udr_lasso": "Lasso", "udr_spearman": "Spearman"}[criterion]
+  return criterion[len("udr_"):].capitalize()
 
 
 def udr_lines(results):

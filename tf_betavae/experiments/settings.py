@@ -42,6 +42,7 @@ import dataclasses
 
 from tf_betavae import training
 from tf_betavae.metrics import code_table
+from tf_betavae.metrics import udr as udr_metric
 from tf_betavae.models import methods as methods_lib
 from tf_betavae.training import presets
 
@@ -258,7 +259,8 @@ PRESETS = {
         udr_criterion="udr_spearman", methods={"factor_vae": 35.0},
         recipe={"latent_dim": 8}),
 }
-UDR_CRITERIA = ("udr_lasso", "udr_spearman")
+# The UDRs a reproduction computes, one per correlation of the metric.
+UDR_CRITERIA = tuple(f"udr_{c}" for c in udr_metric.CORRELATIONS)
 
 
 @dataclasses.dataclass

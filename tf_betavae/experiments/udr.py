@@ -19,7 +19,7 @@ from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import selection
 from tf_betavae.experiments import settings as settings_lib
 
-UDR_METHODS = ("udr_lasso", "udr_spearman")
+UDR_METHODS = settings_lib.UDR_CRITERIA
 UDR_FILE = "udr.json"
 # Targets of the model UDR picks among the β-VAE seeds, full sizes.
 SELECTION_TARGETS = {"beta_vae_dl": 0.88, "mig": 0.35}
@@ -137,10 +137,7 @@ def _picked_seeds(settings, models):
   """{model: seed} to score at full size: the UDR picks of the β-VAE and
   of every other method with a UDR, the VAE's pick (its first seed without
   a UDR) and PCA's first seed."""
-  picked = {}
-  for method in ("beta_vae",) + tuple(settings.methods):
-    if "udr" in models.get(method, {}):
-      picked[method] = models[method]["udr"]["picked_seed"]
+  picked = _checked_picks(settings, models)
   if "udr" in models["vae"]:
     picked["vae"] = models["vae"]["udr"]["picked_seed"]
   else:
@@ -161,9 +158,12 @@ def _full_size_evaluator(settings, full, ground_truth, models, model, seed):
                                source, build)
 
 
-def _checked_models(picked):
-  """The picks held to the targets: the β-VAE's, then the other methods'."""
-  return [model for model in picked if model not in ("vae", "pca")]
+def _checked_picks(settings, models):
+  """{model: seed} of the picks held to the targets: the β-VAE's, then the
+  other methods', each where it has a UDR."""
+  return {model: models[model]["udr"]["picked_seed"]
+          for model in ("beta_vae",) + tuple(settings.methods)
+          if "udr" in models.get(model, {})}
 
 
 def _selection_checks(model, label, picked, scores):
@@ -191,8 +191,7 @@ def _selection_checks(model, label, picked, scores):
 
 def has_picks(settings, models):
   """Whether the β-VAE or another method has a UDR pick to check."""
-  return any("udr" in models.get(model, {})
-             for model in ("beta_vae",) + tuple(settings.methods))
+  return bool(_checked_picks(settings, models))
 
 
 def selection_check(settings, ground_truth, models):
@@ -227,7 +226,7 @@ def selection_check(settings, ground_truth, models):
                            for r in results.values())
   return {"picked": picked, "scores": scores,
           "compute_seconds": round(compute_seconds, 2),
-          "checks": [check for model in _checked_models(picked)
+          "checks": [check for model in _checked_picks(settings, models)
                      for check in _selection_checks(
                          model, models[model]["label"], picked, scores)],
           "seconds": round(time.time() - start, 2)}
