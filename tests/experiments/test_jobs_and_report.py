@@ -26,7 +26,7 @@ def test_evaluation_job_sources_name_the_representation(tmp_path):
   settings = settings_lib.settings_from_preset("quick", str(tmp_path))
   job = evaluations.EvaluationJob(
       "pca", 2, evaluations.baseline_source(settings, "pca", 2))
-  assert job.source == {"baseline": "pca", "seed": 2, "dim": 10,
+  assert job.source == {"baseline": "pca", "seed": 2, "dim": 8,
                         "num_fit": 1000}
   assert job.export_path is None and job.active is None
   trained = evaluations.trained_source("relative/export", 300)

@@ -102,7 +102,9 @@ def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given():
   assert settings_of("--preset=select_factor_vae", "--latent_dim=10",
                      "--beta=4", "--udr_criterion=udr_lasso") == [
                          "10", "4.0", "udr_lasso", "['factor_vae']"]
-  assert settings_of("--preset=cpu") == ["10", "8.0", "udr_lasso", "[]"]
+  assert settings_of("--preset=cpu") == ["8", "8.0", "udr_lasso", "[]"]
+  assert settings_of("--preset=cpu", "--latent_dim=10") == [
+      "10", "8.0", "udr_lasso", "[]"]
 
 
 def _fake_udr(monkeypatch, lasso, spearman):

@@ -92,3 +92,15 @@ def test_the_other_methods_keep_the_dataset_and_preset_rates(train_script):
       presets.CPU_RECIPE["learning_rate"])
   assert _config(train_script, ["--preset=paper"]).learning_rate == (
       presets.PRESETS["paper"]["learning_rate"])
+
+
+def test_train_and_reproduce_share_the_cpu_recipe(train_script):
+  # scripts/train.py's default run and reproduce.py's cpu preset are one
+  # recipe: a run trained by either lands in the other's run name.
+  from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
+  default = _config(train_script, [])
+  recipe = settings_lib.Recipe()
+  for name in ("beta", "learning_rate", "latent_dim"):
+    assert getattr(default, name) == presets.CPU_RECIPE[name], name
+    assert getattr(recipe, name) == presets.CPU_RECIPE[name], name
+  assert _config(train_script, ["--latent_dim=10"]).latent_dim == 10

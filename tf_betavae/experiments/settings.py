@@ -6,7 +6,7 @@ reproduction (``Settings``), checked by ``validate``.
 
 Presets (sizes; wall times are in docs/results.md):
 
-* ``cpu`` (default): the CPU recipe (β = 8, Adam 1e-3, batch 64, conv, 10
+* ``cpu`` (default): the CPU recipe (β = 8, Adam 1e-3, batch 64, conv, 8
   latents; tf_betavae.training.presets) for 3 seeds x 2 trained models x 20,000
   steps, trained 2 at a time in processes pinned to one core each, then
   evaluated 2 at a time.  Metrics at reduced sizes: β-VAE metric 2,000
@@ -175,7 +175,7 @@ class Recipe:
   objective: str = "H"
   batch_size: int = 64
   arch: str = "conv"
-  latent_dim: int = 10
+  latent_dim: int = presets.CPU_RECIPE["latent_dim"]
   likelihood: str = "bernoulli"
   gamma: float = 1000.0
   capacity_max: float = 25.0
