@@ -4,7 +4,7 @@ The table (``MODELS`` by ``METRICS``), the training recipe (``Recipe``),
 the sizes of each preset (``PRESETS``) and every setting of one
 reproduction (``Settings``), checked by ``validate``.
 
-Presets (sizes; wall times are in docs/results.md):
+Presets (sizes; wall times are in docs/results.md and docs/results_cpu.md):
 
 * ``cpu`` (default): the CPU recipe (β = 8, Adam 1e-3, batch 64, conv, 8
   latents; tf_betavae.training.presets) for 3 seeds x 2 trained models x 20,000
