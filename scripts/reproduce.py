@@ -9,7 +9,7 @@ r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
       --method_values=factor_vae:20
 
 Trains the β-VAE recipe (--beta, --learning_rate, --objective,
---batch_size, --arch, --latent_dim; defaults β = 8, 1e-3, H, 64, conv, 10:
+--batch_size, --arch, --latent_dim; defaults β = 8, 1e-3, H, 64, conv, 8:
 the CPU recipe of tf_betavae/training/presets.py; a preset may set some of
 them, e.g. select_factor_vae 8 latents, and a flag given overrides it)
 and the plain VAE (β = 1, otherwise the same) for every seed on the
@@ -78,24 +78,36 @@ flags.DEFINE_string("work_dir", "reproduce_runs",
                     "Runs and cached evaluations.")
 flags.DEFINE_string("dsprites_file", None, "The official dSprites .npz or "
                     ".hdf5; default the built-in simulator.")
-flags.DEFINE_float("beta", 8.0, "β of the β-VAE runs (objective H).")
-flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate.")
-flags.DEFINE_integer("lr_warmup_steps", 0, "Steps of a linear learning-rate "
-                     "warm-up (0 = none); see scripts/train.py.")
-flags.DEFINE_enum("lr_decay", "constant", ["constant", "cosine"],
+# The recipe flags default to None: unset, the preset's recipe or else
+# tf_betavae.experiments.settings.Recipe (the CPU recipe) decides, so their
+# defaults live in one place.
+_RECIPE_DEFAULT = (" Default: the preset's, else the CPU recipe's "
+                   "(tf_betavae/experiments/settings.py Recipe).")
+flags.DEFINE_float("beta", None,
+                   "β of the β-VAE runs (objective H)." + _RECIPE_DEFAULT)
+flags.DEFINE_float("learning_rate", None,
+                   "Adam learning rate." + _RECIPE_DEFAULT)
+flags.DEFINE_integer("lr_warmup_steps", None,
+                     "Steps of a linear learning-rate warm-up (0 = none); "
+                     "see scripts/train.py." + _RECIPE_DEFAULT)
+flags.DEFINE_enum("lr_decay", None, ["constant", "cosine"],
                   "Learning rate after the warm-up: constant, or cosine "
-                  "decay to 0 at the last step.")
-flags.DEFINE_enum("objective", "H", ["H", "B"], "β-VAE objective.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
-flags.DEFINE_enum("arch", "conv", ["conv", "mlp"], "Architecture.")
-flags.DEFINE_integer("latent_dim", 10, "Latents (also the PCA/ICA and "
-                     "untrained-encoder dimension).")
-flags.DEFINE_float("gamma", 1000.0, "γ of objective B (and of the "
-                   "annealed_vae row of --methods).")
-flags.DEFINE_float("capacity_max", 25.0, "Final capacity (nats), "
-                   "objective B.")
-flags.DEFINE_integer("capacity_steps", 100000, "Capacity ramp steps, "
-                     "objective B (and the annealed_vae row of --methods).")
+                  "decay to 0 at the last step." + _RECIPE_DEFAULT)
+flags.DEFINE_enum("objective", None, ["H", "B"],
+                  "β-VAE objective." + _RECIPE_DEFAULT)
+flags.DEFINE_integer("batch_size", None, "Batch size." + _RECIPE_DEFAULT)
+flags.DEFINE_enum("arch", None, ["conv", "mlp"],
+                  "Architecture." + _RECIPE_DEFAULT)
+flags.DEFINE_integer("latent_dim", None,
+                     "Latents, also the PCA/ICA and untrained-encoder "
+                     "dimension." + _RECIPE_DEFAULT)
+flags.DEFINE_float("gamma", None, "γ of objective B and of the "
+                   "annealed_vae row of --methods." + _RECIPE_DEFAULT)
+flags.DEFINE_float("capacity_max", None, "Final capacity (nats), "
+                   "objective B." + _RECIPE_DEFAULT)
+flags.DEFINE_integer("capacity_steps", None,
+                     "Capacity ramp steps, objective B and the annealed_vae "
+                     "row of --methods." + _RECIPE_DEFAULT)
 flags.DEFINE_list("methods", [], "Other methods, a row each, trained like "
                   "the β-VAE: annealed_vae, factor_vae, dip_vae_i, "
                   "dip_vae_ii, beta_tc_vae.")
@@ -158,14 +170,13 @@ def _settings(settings_lib):
   if FLAGS.dsprites_file and not os.path.exists(FLAGS.dsprites_file):
     raise settings_lib.UsageError(f"--dsprites_file {FLAGS.dsprites_file} "
                                   "does not exist")
-  # Only the recipe flags given on the command line override the preset's
-  # recipe (select_factor_vae sets latent_dim); the flags' defaults are
-  # Recipe's.
+  # Only the recipe flags given override the preset's recipe
+  # (select_factor_vae sets latent_dim), which overrides Recipe's defaults.
   recipe_values = {
       name: FLAGS[name].value for name in (
           "beta", "learning_rate", "lr_warmup_steps", "lr_decay",
           "objective", "batch_size", "arch", "latent_dim", "gamma",
-          "capacity_max", "capacity_steps") if FLAGS[name].present}
+          "capacity_max", "capacity_steps") if FLAGS[name].value is not None}
   return settings_lib.settings_from_preset(
       FLAGS.preset, FLAGS.work_dir, recipe_values=recipe_values,
       udr_criterion=FLAGS.udr_criterion, steps=FLAGS.steps,

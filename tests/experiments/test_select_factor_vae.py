@@ -85,6 +85,11 @@ def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given():
       "r = importlib.util.module_from_spec(spec); spec.loader.exec_module(r)\n"
       "r.FLAGS(sys.argv)\n"
       "from tf_betavae.experiments import settings as s\n"
+      # A preset whose recipe differs from every recipe flag's default: an
+      # unset flag must leave it alone.
+      "import dataclasses\n"
+      "s.PRESETS['select_factor_vae'] = dataclasses.replace(\n"
+      "    s.PRESETS['select_factor_vae'], recipe={'latent_dim': 6})\n"
       "st = r._settings(s)\n"
       "print(st.recipe.latent_dim, st.recipe.beta, st.udr_criterion, "
       "sorted(st.methods))\n")
@@ -98,7 +103,7 @@ def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given():
     return out.stdout.split()
 
   assert settings_of("--preset=select_factor_vae") == [
-      "8", "8.0", "udr_spearman", "['factor_vae']"]
+      "6", "8.0", "udr_spearman", "['factor_vae']"]
   assert settings_of("--preset=select_factor_vae", "--latent_dim=10",
                      "--beta=4", "--udr_criterion=udr_lasso") == [
                          "10", "4.0", "udr_lasso", "['factor_vae']"]
