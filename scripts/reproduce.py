@@ -9,9 +9,10 @@ r"""Reproduces the β-VAE paper's 2D-shapes table and writes docs/results.md.
       --method_values=factor_vae:20
 
 Trains the β-VAE recipe (--beta, --learning_rate, --objective,
---batch_size, --arch, --latent_dim; defaults β = 8, 1e-3, H, 64, conv, 8:
-the CPU recipe of tf_betavae/training/presets.py; a preset may set some of
-them, e.g. select_factor_vae 8 latents, and a flag given overrides it)
+--batch_size, --arch, --latent_dim; by default the CPU recipe,
+tf_betavae.experiments.settings.Recipe, which reads
+tf_betavae/training/presets.py CPU_RECIPE; a preset's recipe overrides
+it, and a flag given overrides both)
 and the plain VAE (β = 1, otherwise the same) for every seed on the
 dSprites simulator (or the official file, --dsprites_file); scores both and
 the PCA, ICA, raw-pixel and untrained-encoder baselines with the β-VAE
