@@ -52,6 +52,7 @@ from absl import flags
 from absl import logging
 
 from tf_betavae import cli
+from tf_betavae import models
 
 flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "select_factor_vae",
                                      "quick", "gpu"],
@@ -97,7 +98,7 @@ flags.DEFINE_enum("lr_decay", None, ["constant", "cosine"],
 flags.DEFINE_enum("objective", None, ["H", "B"],
                   "β-VAE objective." + _RECIPE_DEFAULT)
 flags.DEFINE_integer("batch_size", None, "Batch size." + _RECIPE_DEFAULT)
-flags.DEFINE_enum("arch", None, ["conv", "mlp"],
+flags.DEFINE_enum("arch", None, list(models.ARCHITECTURES),
                   "Architecture." + _RECIPE_DEFAULT)
 flags.DEFINE_integer("latent_dim", None,
                      "Latents, also the PCA/ICA and untrained-encoder "

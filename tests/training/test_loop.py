@@ -122,3 +122,24 @@ def test_pictures_go_to_tensorboard_and_model_dir(tiny_run):
                         if v.tag.startswith("images/"))
   assert {"images/traversal", "images/reconstructions",
           "images/kl_per_latent"} <= image_tags
+
+
+def test_broadcast_architecture_trains_resumes_and_exports_the_encoder(
+    tmp_path):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from tf_betavae import export  # pylint: disable=g-import-not-at-top
+  config = _config(steps=4, log_every=2, checkpoint_every=2, latent_dim=3,
+                   arch="broadcast")
+  first = training.train(config, str(tmp_path / "run"), hooks=[])
+  assert first["step"] == 4 and np.isfinite(first["metrics"]["loss"])
+  resumed = training.train(_config(steps=6, log_every=2, checkpoint_every=2,
+                                   latent_dim=3, arch="broadcast"),
+                           str(tmp_path / "run"),
+                           export_dir=str(tmp_path / "exported"), hooks=[])
+  assert resumed["step"] == 6 and resumed["steps_this_run"] == 2
+  assert export.read_metadata(resumed["export_path"])["arch"] == "broadcast"
+  # The export holds the encoder only, whatever the decoder.
+  loaded = tf.saved_model.load(resumed["export_path"])
+  codes = loaded.signatures["serving_default"](
+      images=tf.zeros([2, 64, 64, 1]))["latent_mean"]
+  assert codes.shape == (2, 3)

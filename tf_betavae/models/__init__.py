@@ -5,6 +5,7 @@ from tf_betavae.models.beta_vae import BetaVAE
 from tf_betavae.models.beta_vae import OBJECTIVES
 from tf_betavae.models.decoders import ConvDecoder
 from tf_betavae.models.decoders import MlpDecoder
+from tf_betavae.models.decoders import SpatialBroadcastDecoder
 from tf_betavae.models.dip_vae import DIPVAE
 from tf_betavae.models.discriminator import Discriminator
 from tf_betavae.models.encoders import ConvEncoder

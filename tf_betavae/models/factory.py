@@ -9,7 +9,7 @@ from tf_betavae.models import encoders
 from tf_betavae.models import factor_vae
 from tf_betavae.models import methods as methods_lib
 
-ARCHITECTURES = ("conv", "mlp")
+ARCHITECTURES = ("conv", "mlp", "broadcast")
 
 # Keyword arguments only one method's model takes.
 _METHOD_KWARGS = {
@@ -57,8 +57,9 @@ def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
   """Creates and builds the model of a method.
 
   Args:
-    arch: 'conv' (Burgess et al. 2018 conv net, 64x64 images) or 'mlp' (the
-      paper's 2D-shapes MLP).
+    arch: 'conv' (Burgess et al. 2018 conv net, 64x64 images), 'mlp' (the
+      paper's 2D-shapes MLP) or 'broadcast' (the conv encoder with a
+      spatial broadcast decoder, Watters et al. 2019; 64x64 images).
     latent_dim: int > 0.
     image_shape: (height, width, channels) of the data.
     method: a method name (tf_betavae.models.methods); None: beta_vae, or
@@ -74,12 +75,16 @@ def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
   if int(latent_dim) <= 0:
     raise ValueError(f"latent_dim must be > 0, got {latent_dim}")
   image_shape = tuple(int(d) for d in image_shape)
-  if arch == "conv":
+  if arch in ("conv", "broadcast"):
     if image_shape[:2] != (64, 64):
-      raise ValueError(f"the conv architecture takes 64x64 images, the data "
-                       f"has {image_shape}; use --arch=mlp or resize")
+      raise ValueError(f"the {arch} architecture takes 64x64 images, the "
+                       f"data has {image_shape}; use --arch=mlp or resize")
     encoder = encoders.ConvEncoder(latent_dim, name="encoder")
-    decoder = decoders.ConvDecoder(channels=image_shape[2], name="decoder")
+    if arch == "conv":
+      decoder = decoders.ConvDecoder(channels=image_shape[2], name="decoder")
+    else:
+      decoder = decoders.SpatialBroadcastDecoder(image_shape=image_shape,
+                                                 name="decoder")
   else:
     encoder = encoders.MlpEncoder(latent_dim, name="encoder")
     decoder = decoders.MlpDecoder(image_shape=image_shape, name="decoder")

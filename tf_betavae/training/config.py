@@ -53,7 +53,8 @@ class TrainConfig:
       + " ('dsprites' is the built-in simulator).")
   arch: str = _setting(
       "conv", "conv: Burgess et al. conv net for 64x64 images; mlp: the "
-      "paper's 2D-shapes MLP (1200-1200 / 1200-1200-1200).",
+      "paper's 2D-shapes MLP (1200-1200 / 1200-1200-1200); broadcast: the conv "
+      "encoder with a spatial broadcast decoder (Watters et al. 2019).",
       choices=list(models.ARCHITECTURES))
   latent_dim: int = _setting(
       10, "Number of latents (paper: 10 for 2D shapes).")
