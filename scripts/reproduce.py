@@ -52,7 +52,6 @@ from absl import flags
 from absl import logging
 
 from tf_betavae import cli
-from tf_betavae import models
 
 flags.DEFINE_enum("preset", "cpu", ["cpu", "select", "select_factor_vae",
                                      "quick", "gpu"],
@@ -98,7 +97,9 @@ flags.DEFINE_enum("lr_decay", None, ["constant", "cosine"],
 flags.DEFINE_enum("objective", None, ["H", "B"],
                   "β-VAE objective." + _RECIPE_DEFAULT)
 flags.DEFINE_integer("batch_size", None, "Batch size." + _RECIPE_DEFAULT)
-flags.DEFINE_enum("arch", None, list(models.ARCHITECTURES),
+# tf_betavae.models.ARCHITECTURES, written out: importing the models
+# imports TensorFlow, whose start-up lines would follow a usage error.
+flags.DEFINE_enum("arch", None, ["conv", "mlp", "broadcast"],
                   "Architecture." + _RECIPE_DEFAULT)
 flags.DEFINE_integer("latent_dim", None,
                      "Latents, also the PCA/ICA and untrained-encoder "

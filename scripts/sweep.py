@@ -53,7 +53,6 @@ from absl import flags
 from absl import logging
 
 from tf_betavae import cli
-from tf_betavae import models
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
 
@@ -98,7 +97,9 @@ flags.DEFINE_integer("num_reconstruction_images", 512,
 flags.DEFINE_string("dataset", "dsprites",
                     "A dataset with ground-truth factors (the metrics need "
                     "them), e.g. dsprites (the simulator).")
-flags.DEFINE_enum("arch", None, list(models.ARCHITECTURES),
+# tf_betavae.models.ARCHITECTURES, written out: importing the models
+# imports TensorFlow, whose start-up lines would follow a usage error.
+flags.DEFINE_enum("arch", None, ["conv", "mlp", "broadcast"],
                   "Architecture (training default: conv).")
 flags.DEFINE_integer("latent_dim", None, "Latents (training default: 10).")
 flags.DEFINE_enum("likelihood", None, ["bernoulli", "gaussian"],

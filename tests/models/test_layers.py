@@ -160,3 +160,14 @@ def test_factory_builds_the_broadcast_architecture():
   assert "broadcast" in models.ARCHITECTURES
   with pytest.raises(ValueError, match="broadcast architecture takes 64x64"):
     models.build_model("broadcast", latent_dim=4, image_shape=(32, 32, 1))
+
+
+def test_scripts_offer_every_architecture():
+  # reproduce.py and sweep.py write the choices out (no TensorFlow import
+  # before a usage error); they must stay the models' list.
+  root = __file__.rsplit("/tests/", 1)[0]
+  for script in ("reproduce.py", "sweep.py"):
+    text = open(f"{root}/scripts/{script}", encoding="utf-8").read()
+    line = next(l for l in text.splitlines()
+                if l.startswith('flags.DEFINE_enum("arch"'))
+    assert str(list(models.ARCHITECTURES)).replace("'", '"') in line, script

@@ -114,9 +114,9 @@ class SpatialBroadcastDecoder(layers.Layer):
   valid convolutions end at ``grid_size``; with ``grid_size`` smaller than
   the image the parameters are upsampled, bilinearly or by a learned 'same'
   transposed convolution (kernel twice the factor) that replaces the 1x1
-  one (``grid_size`` = 32 on 64x64 images costs about half the steps per
-  second of the conv decoder on one core, where the paper's full-size grid
-  costs about a fifth; docs/recipe_search.md).
+  one.  The default grid is half the image's side because a full-size grid
+  is too slow for a CPU (steps per second of each: docs/recipe_search.md,
+  try 58).
 
   Call: latents float32 [batch, latent_dim] -> per-pixel parameters float32
   [batch, height, width, channels].
