@@ -2,6 +2,7 @@
 
 import keras
 from keras import layers
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="tf_betavae")
@@ -140,6 +141,7 @@ class SpatialBroadcastDecoder(layers.Layer):
       raise ValueError(f"grid_size must divide the image size {height}, got "
                        f"{self.grid_size}")
     self.upsample_factor = height // self.grid_size
+    self._coordinates = None
     self.convs = [
         layers.Conv2D(f, 3, padding="valid", activation="relu",
                       name=f"conv_{i}") for i, f in enumerate(self.filters)
@@ -162,11 +164,14 @@ class SpatialBroadcastDecoder(layers.Layer):
     return self.grid_size + 2 * len(self.filters)
 
   def coordinates(self):
-    """float32 [broadcast_size, broadcast_size, 2]: (x, y) of every cell,
-    x along the width, y along the height, both from -1 to 1."""
-    ticks = keras.ops.linspace(-1.0, 1.0, self.broadcast_size)
-    x, y = keras.ops.meshgrid(ticks, ticks, indexing="xy")
-    return keras.ops.cast(keras.ops.stack([x, y], axis=-1), "float32")
+    """float32 np.ndarray [broadcast_size, broadcast_size, 2]: (x, y) of
+    every cell, x along the width, y along the height, both from -1 to 1.
+    Computed once: every call of the layer reuses it."""
+    if self._coordinates is None:
+      ticks = np.linspace(-1.0, 1.0, self.broadcast_size)
+      x, y = np.meshgrid(ticks, ticks, indexing="xy")
+      self._coordinates = np.stack([x, y], axis=-1).astype(np.float32)
+    return self._coordinates
 
   def build(self, input_shape):
     size = self.broadcast_size
