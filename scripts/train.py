@@ -2,14 +2,15 @@ r"""Trains a β-VAE and exports its encoder/decoder as a SavedModel.
 
 Default run (no flags): the CPU recipe of the recipe search
 (docs/recipe_search.md; --preset=cpu): objective H with β = 8, Adam 1e-3, batch
-64, 8 latents, Bernoulli likelihood, conv architecture, on the built-in
+64, 8 latents, Bernoulli likelihood, the conv encoder with a spatial
+broadcast decoder (--arch=broadcast), on the built-in
 procedural dSprites simulator, for 10,000 steps; then exports to
 exported/dsprites_beta8/<version>.
 On dSprites these values are the dataset's defaults (presets.py); other
 datasets keep TrainConfig's (β = 4, Adam 5e-4, 6,000 steps).
 
   python scripts/train.py
-  python scripts/train.py --latent_dim=10 --steps=20000  # exported/dsprites/1
+  python scripts/train.py --arch=conv --latent_dim=10 --steps=20000  # exported/dsprites/1
   python scripts/train.py --beta=16 --steps=20000 --model_dir=runs/b16
   python scripts/train.py --preset=paper     # paper scale: β = 4, 300,000 steps
   python scripts/train.py --objective=B --gamma=1000 --capacity_max=25

@@ -75,7 +75,7 @@ def test_methods_train_with_the_beta_vae_recipe_seeds_and_steps(tmp_path):
       + [("annealed_vae", s) for s in range(5)])
   names = {os.path.basename(os.path.dirname(j.run_dir)) for j in jobs}
   assert len(names) == 4
-  assert any(n.startswith("factor_vae-factor_gamma20-lr0.0003-bs64-conv-z8-")
+  assert any(n.startswith("factor_vae-factor_gamma20-lr0.0003-bs64-broadcast-z8-")
              for n in names)
 
 

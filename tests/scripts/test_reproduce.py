@@ -252,7 +252,7 @@ def test_recipe_names_keep_old_work_dirs_and_separate_schedules(tmp_path):
   from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import settings  # pylint: disable=g-import-not-at-top
   ten = settings.settings_from_preset(
-      "cpu", str(tmp_path), recipe_values={"latent_dim": 10})
+      "cpu", str(tmp_path), recipe_values={"latent_dim": 10, "arch": "conv"})
   # The names of the cpu preset's ten-latent runs written before
   # learning-rate schedules existed: a rerun with --latent_dim=10 must
   # reuse them.
@@ -260,13 +260,21 @@ def test_recipe_names_keep_old_work_dirs_and_separate_schedules(tmp_path):
           == "beta8-H-lr0.001-bs64-conv-z10-a4eef6")
   assert (runs.recipe_name(settings.train_config(ten, 1.0, 2))
           == "beta1-H-lr0.001-bs64-conv-z10-a7dc96")
-  # The eight-latent runs of try 52 (docs/results_cpu.md's work dir) are
-  # the default's.
+  # The eight-latent conv runs of try 52 (runs/select_fv8, the work dir of
+  # docs/results.md) are --arch=conv's.
+  conv = settings.settings_from_preset(
+      "cpu", str(tmp_path), recipe_values={"arch": "conv"})
+  assert (runs.recipe_name(settings.train_config(conv, 8.0, 0))
+          == "beta8-H-lr0.001-bs64-conv-z8-a9c209")
+  assert (runs.recipe_name(settings.train_config(conv, 1.0, 2))
+          == "beta1-H-lr0.001-bs64-conv-z8-284263")
+  # The broadcast-decoder runs of try 59 (docs/results_cpu.md's work dir)
+  # are the default's.
   cpu = settings.settings_from_preset("cpu", str(tmp_path))
   assert (runs.recipe_name(settings.train_config(cpu, 8.0, 0))
-          == "beta8-H-lr0.001-bs64-conv-z8-a9c209")
+          == "beta8-H-lr0.001-bs64-broadcast-z8-e44978")
   assert (runs.recipe_name(settings.train_config(cpu, 1.0, 2))
-          == "beta1-H-lr0.001-bs64-conv-z8-284263")
+          == "beta1-H-lr0.001-bs64-broadcast-z8-461a8a")
   scheduled = settings.settings_from_preset(
       "cpu", str(tmp_path), recipe=settings.Recipe(
           beta=16.0, lr_warmup_steps=2000, lr_decay="cosine"))

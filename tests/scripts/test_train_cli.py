@@ -120,9 +120,11 @@ def test_train_resume_and_export(tmp_path):
   assert "steps/s" in first.stderr
   summary = json.load(open(tmp_path / "run" / "train_summary.json"))
   assert summary["step"] == 20
-  # On dsprites the default run is the CPU recipe (β = 8, Adam 1e-3).
+  # On dsprites the default run is the CPU recipe (β = 8, Adam 1e-3, the
+  # broadcast decoder, 8 latents).
   config = json.load(open(tmp_path / "run" / "run_config.json"))
   assert config["beta"] == 8.0 and config["learning_rate"] == 1e-3
+  assert config["arch"] == "broadcast" and config["latent_dim"] == 8
   assert os.path.exists(tmp_path / "exp" / "dsprites_beta8" / "1" /
                         "saved_model.pb")
   assert glob.glob(str(tmp_path / "run" / "train" / "events.out.tfevents.*"))

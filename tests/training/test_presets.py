@@ -100,7 +100,20 @@ def test_train_and_reproduce_share_the_cpu_recipe(train_script):
   from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
   default = _config(train_script, [])
   recipe = settings_lib.Recipe()
-  for name in ("beta", "learning_rate", "latent_dim"):
+  for name in ("beta", "learning_rate", "latent_dim", "arch"):
     assert getattr(default, name) == presets.CPU_RECIPE[name], name
     assert getattr(recipe, name) == presets.CPU_RECIPE[name], name
   assert _config(train_script, ["--latent_dim=10"]).latent_dim == 10
+  assert _config(train_script, ["--arch=conv"]).arch == "conv"
+  # The study preset's conv architecture wins over the dataset default.
+  assert _config(train_script, ["--preset=study"]).arch == "conv"
+
+
+def test_the_selection_preset_keeps_the_shipped_encoders_architecture():
+  # exported/dsprites/2 was trained with the conv decoder; the preset that
+  # reproduces it must keep it after the CPU recipe moved to broadcast.
+  from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
+  shipped = settings_lib.settings_from_preset("select_factor_vae", "unused")
+  assert shipped.recipe.arch == "conv" and shipped.recipe.latent_dim == 8
+  cpu = settings_lib.settings_from_preset("cpu", "unused")
+  assert cpu.recipe.arch == presets.CPU_RECIPE["arch"] == "broadcast"
