@@ -8,9 +8,10 @@ Presets (sizes; wall times are in docs/results.md and docs/results_cpu.md):
 
 * ``cpu`` (default): the CPU recipe (β = 8, Adam 1e-3, batch 64, conv
   encoder and broadcast decoder, 8 latents; tf_betavae.training.presets)
-  for 3 seeds x 2 trained models x 20,000 steps, trained 2 at a time in processes pinned to one core each, then
-  evaluated 2 at a time.  Metrics at reduced sizes: β-VAE metric 2,000
-  train / 1,000 eval examples per protocol, MIG 10,000 samples (full),
+  for 3 seeds x 2 trained models x 20,000 steps, trained 2 at a time in
+  processes pinned to one core each, then evaluated 2 at a time.  Metrics
+  at reduced sizes: β-VAE metric 2,000 train / 1,000 eval examples per
+  protocol, MIG 10,000 samples (full),
   FactorVAE, DCI and SAP 2,000 / 1,000; DCI and SAP on raw pixels (4,096
   code dimensions, one gradient-boosted model per factor over 4,096
   features) at 500 / 250.  Baselines are fitted on 5,000 images.
