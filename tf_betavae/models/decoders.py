@@ -141,7 +141,9 @@ class SpatialBroadcastDecoder(layers.Layer):
       raise ValueError(f"grid_size must divide the image size {height}, got "
                        f"{self.grid_size}")
     self.upsample_factor = height // self.grid_size
-    self._coordinates = None
+    ticks = np.linspace(-1.0, 1.0, self.broadcast_size)
+    x, y = np.meshgrid(ticks, ticks, indexing="xy")
+    self._coordinates = np.stack([x, y], axis=-1).astype(np.float32)
     self.convs = [
         layers.Conv2D(f, 3, padding="valid", activation="relu",
                       name=f"conv_{i}") for i, f in enumerate(self.filters)
@@ -165,12 +167,8 @@ class SpatialBroadcastDecoder(layers.Layer):
 
   def coordinates(self):
     """float32 np.ndarray [broadcast_size, broadcast_size, 2]: (x, y) of
-    every cell, x along the width, y along the height, both from -1 to 1.
-    Computed once: every call of the layer reuses it."""
-    if self._coordinates is None:
-      ticks = np.linspace(-1.0, 1.0, self.broadcast_size)
-      x, y = np.meshgrid(ticks, ticks, indexing="xy")
-      self._coordinates = np.stack([x, y], axis=-1).astype(np.float32)
+    every cell, x along the width, y along the height, both from -1 to 1
+    (computed once, in the constructor)."""
     return self._coordinates
 
   def build(self, input_shape):
