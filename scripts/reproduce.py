@@ -86,6 +86,14 @@ _RECIPE_DEFAULT = (" Default: the preset's, else the CPU recipe's "
                    "(tf_betavae/experiments/settings.py Recipe).")
 flags.DEFINE_float("beta", None,
                    "β of the β-VAE runs (objective H)." + _RECIPE_DEFAULT)
+flags.DEFINE_integer("beta_hold_steps", None,
+                     "Steps the β-VAE trains at KL weight 1 before its "
+                     "warm-up (0 = none); see scripts/train.py."
+                     + _RECIPE_DEFAULT)
+flags.DEFINE_integer("beta_warmup_steps", None,
+                     "Steps over which the β-VAE's KL weight then rises "
+                     "linearly from 1 to --beta (0 = none); see "
+                     "scripts/train.py." + _RECIPE_DEFAULT)
 flags.DEFINE_float("learning_rate", None,
                    "Adam learning rate." + _RECIPE_DEFAULT)
 flags.DEFINE_integer("lr_warmup_steps", None,
@@ -177,8 +185,9 @@ def _settings(settings_lib):
   # (select_factor_vae sets latent_dim), which overrides Recipe's defaults.
   recipe_values = {
       name: FLAGS[name].value for name in (
-          "beta", "learning_rate", "lr_warmup_steps", "lr_decay",
-          "objective", "batch_size", "arch", "latent_dim", "gamma",
+          "beta", "beta_hold_steps", "beta_warmup_steps", "learning_rate",
+          "lr_warmup_steps",
+          "lr_decay", "objective", "batch_size", "arch", "latent_dim", "gamma",
           "capacity_max", "capacity_steps") if FLAGS[name].value is not None}
   return settings_lib.settings_from_preset(
       FLAGS.preset, FLAGS.work_dir, recipe_values=recipe_values,

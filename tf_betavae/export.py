@@ -100,6 +100,8 @@ def training_metadata(config, steps, settings_changes=()):
       "objective": config.objective,
       "beta": (config.beta if config.method in ("beta_vae", "beta_tc_vae")
                else None),
+      "beta_hold_steps": config.beta_hold_steps,
+      "beta_warmup_steps": config.beta_warmup_steps,
       "gamma": config.gamma if config.objective == "B" else None,
       "capacity_max": config.capacity_max if config.objective == "B" else None,
       "capacity_steps": (config.capacity_steps

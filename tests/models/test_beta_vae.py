@@ -111,6 +111,63 @@ def test_capacity_is_read_from_the_optimizer_counter_in_graph():
   assert float(model.get_metrics_result()["capacity"]) == pytest.approx(5.0)
 
 
+def _ramp_reference(beta, hold, warmup, step):
+  """The KL weight of a β warm-up, computed on its own in float64: a
+  piecewise-linear interpolation through its corners."""
+  start = min(1.0, beta)
+  if warmup == 0:
+    return start if step < hold else beta
+  return float(np.interp(step, [0, hold, hold + warmup, hold + warmup + 1],
+                         [start, start, beta, beta]))
+
+
+@pytest.mark.parametrize("beta, hold, warmup", [
+    (8.0, 0, 400), (0.5, 0, 400), (8.0, 250, 400), (6.0, 250, 0)])
+def test_beta_warmup_holds_then_ramps_the_kl_weight(beta, hold, warmup):
+  model = _model(beta=beta, beta_hold_steps=hold, beta_warmup_steps=warmup)
+  for step in (0, 1, 100, 249, 250, 251, 399, 400, 401, 649, 650, 651,
+               10000):
+    assert float(model.kl_weight(step)) == pytest.approx(
+        _ramp_reference(beta, hold, warmup, step), rel=1e-6), step
+  recon = tf.constant([100.0, 200.0])
+  kl = tf.constant([3.0, 5.0])
+  assert float(model.objective_loss(recon, kl, 300)) == pytest.approx(
+      150.0 + 4.0 * _ramp_reference(beta, hold, warmup, 300), rel=1e-6)
+  # Without a warm-up the weight is β from the first step.
+  assert float(_model(beta=beta).kl_weight(0)) == pytest.approx(beta)
+
+
+def test_beta_warmup_follows_the_optimizer_counter_in_graph():
+  """The weight is read from optimizer.iterations inside the traced step,
+  so a resumed run (which restores the counter) continues the ramp."""
+  model = _model(beta=9.0, beta_hold_steps=50, beta_warmup_steps=200)
+  images = tf.constant(_images(4))
+  step_fn = tf.function(model.train_step)
+  step_fn(images)
+  first = float(model.get_metrics_result()["kl_weight"])
+  model.optimizer.iterations.assign(150)
+  for tracker in model.metrics:
+    tracker.reset_state()
+  step_fn(images)
+  assert first == pytest.approx(1.0)
+  assert float(model.get_metrics_result()["kl_weight"]) == pytest.approx(5.0)
+  assert "kl_weight" not in _model(beta=9.0).get_metrics_result()
+
+
+def test_beta_warmup_is_refused_where_no_kl_weight_exists():
+  with pytest.raises(ValueError, match="beta_warmup_steps must be >= 0"):
+    _model(beta_warmup_steps=-1)
+  with pytest.raises(ValueError, match="beta_hold_steps must be >= 0"):
+    _model(beta_hold_steps=-1)
+  with pytest.raises(ValueError, match="objective B has no such weight"):
+    _model(objective="B", beta_warmup_steps=10)
+  with pytest.raises(ValueError, match="objective B has no such weight"):
+    _model(objective="B", beta_hold_steps=10)
+  with pytest.raises(ValueError, match="BetaTCVAE with objective H"):
+    models.build_model("conv", latent_dim=4, method="beta_tc_vae",
+                       beta_warmup_steps=10)
+
+
 def test_metrics_expose_kl_per_latent_and_capacity_only_for_b():
   names_h = list(_model().get_metrics_result())
   assert {"loss", "reconstruction", "kl"} <= set(names_h)
@@ -196,7 +253,8 @@ def test_vector_mean_get_config_round_trip():
 
 
 @pytest.mark.parametrize("arch, settings", [
-    ("conv", dict(objective="H", beta=8.0, seed=5)),
+    ("conv", dict(objective="H", beta=8.0, seed=5, beta_hold_steps=100,
+                  beta_warmup_steps=300)),
     ("mlp", dict(objective="B", gamma=100.0, capacity_max=12.0,
                  capacity_steps=500, likelihood="gaussian",
                  gaussian_stddev=0.5, image_shape=(8, 8, 3))),
@@ -213,7 +271,7 @@ def test_beta_vae_get_config_round_trip(arch, settings):
     assert rebuilt.get_config() == original.get_config()
   for name in ("latent_dim", "likelihood_name", "objective", "beta", "gamma",
                "capacity_max", "capacity_steps", "gaussian_stddev", "seed",
-               "image_shape"):
+               "image_shape", "beta_hold_steps", "beta_warmup_steps"):
     assert getattr(clone, name) == getattr(model, name), name
   assert type(clone.likelihood) is type(model.likelihood)
   # Same weights, same reconstructions and posteriors.

@@ -294,6 +294,47 @@ def test_recipe_names_keep_old_work_dirs_and_separate_schedules(tmp_path):
   assert len(names) == 1 and "-warmup500-bs64-" in names.pop()
 
 
+def test_beta_warmup_names_the_beta_runs_and_leaves_the_vae_alone(tmp_path):
+  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import settings  # pylint: disable=g-import-not-at-top
+  plain = settings.settings_from_preset("cpu", str(tmp_path))
+  ramped = settings.settings_from_preset(
+      "cpu", str(tmp_path),
+      recipe_values={"beta_hold_steps": 8000, "beta_warmup_steps": 4000})
+  beta_config = settings.train_config(ramped, 8.0, 0)
+  assert (beta_config.beta_hold_steps, beta_config.beta_warmup_steps) == (
+      8000, 4000)
+  name = runs.recipe_name(beta_config)
+  assert name.startswith("beta8-hold8000-ramp4000-H-lr0.001-bs64-broadcast-z8-")
+  held = settings.settings_from_preset(
+      "cpu", str(tmp_path), recipe_values={"beta_hold_steps": 8000})
+  assert runs.recipe_name(settings.train_config(held, 8.0, 0)).startswith(
+      "beta8-hold8000-H-")
+  assert name != runs.recipe_name(settings.train_config(plain, 8.0, 0))
+  # A ramp from 1 to 1 is no ramp: the VAE's runs are the plain recipe's.
+  vae_config = settings.train_config(ramped, 1.0, 2)
+  assert (vae_config.beta_hold_steps, vae_config.beta_warmup_steps) == (0, 0)
+  assert (runs.recipe_name(vae_config)
+          == runs.recipe_name(settings.train_config(plain, 1.0, 2)))
+  # Other methods' rows do not inherit the β-VAE's warm-up.
+  factor = settings.method_train_config(ramped, "factor_vae", 35.0, 0)
+  assert (factor.beta_hold_steps, factor.beta_warmup_steps) == (0, 0)
+  factor.validate()
+
+
+def test_recipe_line_names_the_beta_warmup():
+  from tf_betavae.experiments import report  # pylint: disable=g-import-not-at-top
+  recipe = dict(beta=8.0, objective="H", learning_rate=1e-3, batch_size=64,
+                arch="broadcast", latent_dim=8, likelihood="bernoulli")
+  assert "β = 8, objective H" in report._recipe_line(recipe)  # pylint: disable=protected-access
+  recipe["beta_warmup_steps"] = 5000
+  assert ("β = 8 after a 5000-step linear rise from 1, objective H"
+          in report._recipe_line(recipe))  # pylint: disable=protected-access
+  recipe["beta_hold_steps"] = 8000
+  assert ("β = 8 after 8000 steps at 1 and a 5000-step linear rise from 1,"
+          in report._recipe_line(recipe))  # pylint: disable=protected-access
+
+
 def test_settings_line_names_the_schedule():
   from tf_betavae.experiments import report  # pylint: disable=g-import-not-at-top
   words = report.schedule_words

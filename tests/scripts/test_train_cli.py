@@ -99,6 +99,10 @@ def test_usage_errors_in_a_real_process(args, message, tmp_path):
     (["--lr_decay=step"], "flag --lr_decay=step"),
     (["--lr_decay=cosine", "--lr_warmup_steps=10", "--steps=10"],
      "--lr_decay=cosine needs --lr_warmup_steps (10) < --steps (10)"),
+    (["--beta_hold_steps=4", "--beta_warmup_steps=6", "--steps=10"],
+     "--beta_hold_steps + --beta_warmup_steps (10) must be < --steps (10)"),
+    (["--method=dip_vae_i", "--beta_warmup_steps=5"],
+     "--method=dip_vae_i has none"),
     (["--beta=250", "--dataset=celeb_a"], "tensorflow-datasets"),
     (["positional"], "unexpected arguments"),
 ])

@@ -27,6 +27,17 @@ def _config(**overrides):
     ({"lr_decay": "step"}, "unknown --lr_decay 'step'"),
     ({"lr_decay": "cosine", "lr_warmup_steps": 20},
      r"--lr_decay=cosine needs --lr_warmup_steps \(20\) < --steps \(20\)"),
+    ({"beta_warmup_steps": -5}, "--beta_warmup_steps must be an integer >= 0"),
+    ({"beta_hold_steps": 1.5}, "--beta_hold_steps must be an integer >= 0"),
+    ({"beta_warmup_steps": 20},
+     r"--beta_hold_steps \+ --beta_warmup_steps \(20\) must be < --steps "
+     r"\(20\)"),
+    ({"beta_hold_steps": 12, "beta_warmup_steps": 8},
+     r"--beta_hold_steps \+ --beta_warmup_steps \(20\) must be < --steps"),
+    ({"beta_warmup_steps": 10, "method": "factor_vae"},
+     "--method=factor_vae has none"),
+    ({"beta_hold_steps": 10, "objective": "B"},
+     "--method=annealed_vae has none"),
 ])
 def test_bad_settings_are_refused(overrides, message):
   with pytest.raises(training.ConfigError, match=message):

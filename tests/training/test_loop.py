@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from tf_betavae import export_files
 from tf_betavae import io_utils
 from tf_betavae import training
 
@@ -99,6 +100,29 @@ def test_resume_with_another_schedule_is_refused_and_old_runs_resume(
   del stored["lr_warmup_steps"], stored["lr_decay"]
   io_utils.write_json_atomic(str(path), stored)
   assert training.train(_config(steps=20), str(tmp_path / "m"))["step"] == 20
+
+
+def test_beta_warmup_continues_across_a_resume_and_reaches_the_export(
+    tmp_path):
+  model_dir = str(tmp_path / "m")
+  warmup = dict(beta=5.0, beta_hold_steps=2, beta_warmup_steps=6)
+  training.train(_config(steps=10, **warmup), model_dir)
+  model, restored = training.restore_model(model_dir)
+  assert (restored.beta_hold_steps, restored.beta_warmup_steps) == (2, 6)
+  assert int(model.optimizer.iterations) == 10
+  # The restored model reads the ramp from its restored step counter.
+  assert float(model.kl_weight(5)) == pytest.approx(3.0)
+  assert float(model.kl_weight(model.optimizer.iterations)) == (
+      pytest.approx(5.0))
+  summary = training.train(_config(steps=20, **warmup), model_dir,
+                           export_dir=str(tmp_path / "export"))
+  assert summary["step"] == 20
+  assert summary["metrics"]["kl_weight"] == pytest.approx(5.0)
+  metadata = io_utils.read_json(
+      os.path.join(summary["export_path"], "assets",
+                   export_files.METADATA_FILENAME))
+  assert metadata["beta"] == 5.0
+  assert (metadata["beta_hold_steps"], metadata["beta_warmup_steps"]) == (2, 6)
 
 
 def test_unwritable_model_dir_is_refused_before_training(tmp_path):

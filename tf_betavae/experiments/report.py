@@ -359,8 +359,19 @@ def schedule_words(recipe):
   return " (" + ", then ".join(parts) + ")"
 
 
+def _beta_words(recipe):
+  """'β = 8', or with a warm-up 'β = 8 after 8000 steps at 1 and a
+  4000-step linear rise'."""
+  hold = recipe.get("beta_hold_steps", 0)
+  warmup = recipe.get("beta_warmup_steps", 0)
+  parts = ([f"{hold} steps at 1"] if hold else []) + (
+      [f"a {warmup}-step linear rise from 1"] if warmup else [])
+  ramp = f" after {' and '.join(parts)}" if parts else ""
+  return f"β = {recipe['beta']:g}{ramp}"
+
+
 def _recipe_line(recipe):
-  return (f"- β-VAE recipe: β = {recipe['beta']:g}, objective "
+  return (f"- β-VAE recipe: {_beta_words(recipe)}, objective "
           f"{recipe['objective']}, learning rate {recipe['learning_rate']:g}"
           f"{schedule_words(recipe)}, "
           f"batch {recipe['batch_size']}, {recipe['arch']} architecture, "

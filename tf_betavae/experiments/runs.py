@@ -39,14 +39,21 @@ _NOT_RECIPE = ("seed", "checkpoint_every", "log_every", "image_summary_every",
 # only where they differ from their default or the run's method reads them,
 # so the runs named before keep their names (and are reused).
 _LATER_SETTINGS = ("method", "factor_gamma", "discriminator_learning_rate",
-                   "lambda_od", "lambda_d_factor", "scream_image")
+                   "lambda_od", "lambda_d_factor", "scream_image",
+                   "beta_hold_steps", "beta_warmup_steps")
 
 
 def _name_prefix(config):
-  """'beta16-H' for the β-VAE and AnnealedVAE (named by --objective), the
-  method and its hyperparameter for the others: 'factor_vae-factor_gamma35'."""
+  """'beta16-H' for the β-VAE and AnnealedVAE (named by --objective),
+  'beta16-hold8000-ramp4000-H' with a β warm-up; the method and its
+  hyperparameter for the others: 'factor_vae-factor_gamma35'."""
   if config.method in methods_lib.OBJECTIVE_OF_METHOD:
-    return f"beta{config.beta:g}-{config.objective}"
+    ramp = ""
+    if config.beta_hold_steps:
+      ramp += f"-hold{config.beta_hold_steps}"
+    if config.beta_warmup_steps:
+      ramp += f"-ramp{config.beta_warmup_steps}"
+    return f"beta{config.beta:g}{ramp}-{config.objective}"
   hyperparameter = methods_lib.get(config.method).hyperparameter
   return (f"{config.method}-{hyperparameter}"
           f"{getattr(config, hyperparameter):g}")

@@ -170,6 +170,8 @@ class Recipe:
   """
 
   beta: float = presets.CPU_RECIPE["beta"]
+  beta_hold_steps: int = 0
+  beta_warmup_steps: int = 0
   learning_rate: float = presets.CPU_RECIPE["learning_rate"]
   lr_warmup_steps: int = 0
   lr_decay: str = "constant"
@@ -550,12 +552,22 @@ def train_config(settings, beta, seed):
       latent_dim=recipe.latent_dim, likelihood=recipe.likelihood,
       objective=recipe.objective, beta=float(beta), gamma=recipe.gamma,
       capacity_max=recipe.capacity_max, capacity_steps=recipe.capacity_steps,
+      **_beta_warmup(recipe, beta),
       batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
       lr_warmup_steps=recipe.lr_warmup_steps, lr_decay=recipe.lr_decay,
       steps=steps, seed=int(seed),
       checkpoint_every=max(1, min(2000, steps)),
       log_every=max(1, min(500, steps)), image_summary_every=0,
       dsprites_file=settings.dsprites_file)
+
+
+def _beta_warmup(recipe, beta):
+  """The recipe's β warm-up settings for a run at ``beta``.  From 1 to
+  β <= 1 there is nothing to ramp: the VAE's runs keep the name (and the
+  trained runs) of a recipe without a warm-up."""
+  ramps = float(beta) > 1.0 and recipe.objective == "H"
+  return {name: getattr(recipe, name) if ramps else 0
+          for name in ("beta_hold_steps", "beta_warmup_steps")}
 
 
 def method_train_config(settings, method, value, seed):
@@ -571,6 +583,8 @@ def method_train_config(settings, method, value, seed):
   values = train_config(settings, settings.recipe.beta, seed).to_dict()
   defaults = training.TrainConfig().to_dict()
   values.update({name: defaults[name] for name in methods_lib.METHOD_SETTINGS})
+  values.update(beta_hold_steps=defaults["beta_hold_steps"],
+                beta_warmup_steps=defaults["beta_warmup_steps"])
   if method == "annealed_vae":
     values.update(gamma=settings.recipe.gamma,
                   capacity_steps=settings.recipe.capacity_steps)

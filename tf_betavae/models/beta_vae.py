@@ -3,7 +3,11 @@
 Objectives (per example, in nats; averaged over the batch):
 
 * ``H`` (Higgins et al. 2017): reconstruction + β · KL(q(z|x) || p(z)).
-  β = 1 is the plain VAE (the negative ELBO).
+  β = 1 is the plain VAE (the negative ELBO).  A β warm-up keeps the KL
+  weight at 1 (the plain VAE) for ``beta_hold_steps`` optimizer steps, then
+  raises it linearly to β over ``beta_warmup_steps`` steps: a KL annealing
+  in the manner of Bowman et al. 2016 (who start from 0).  It too is
+  computed from the step counter.
 * ``B`` (Burgess et al. 2018): reconstruction + γ · |KL − C|, where the
   capacity C rises linearly from 0 to ``capacity_max`` nats over
   ``capacity_steps`` optimizer steps.  C is computed in the graph from the
@@ -86,6 +90,11 @@ class BetaVAE(keras.Model):
     objective: 'H' (β · KL) or 'B' (γ · |KL − C|).
     beta: float >= 0, the KL weight of objective H (paper default 4 for
       2D shapes).
+    beta_hold_steps: int >= 0, objective H of the β-VAE only: steps at the
+      KL weight min(1, β) before the warm-up.
+    beta_warmup_steps: int >= 0, objective H of the β-VAE only: steps over
+      which the KL weight then rises linearly to β (0: a jump to β).  With
+      both 0 the weight is β from the first step.
     gamma: float >= 0, the weight of objective B (Burgess et al.: 1000).
     capacity_max: float >= 0, final capacity C of objective B, nats.
     capacity_steps: int > 0, steps over which C rises linearly from 0.
@@ -103,7 +112,8 @@ class BetaVAE(keras.Model):
   def __init__(self, encoder, decoder, latent_dim, likelihood="bernoulli",
                objective="H", beta=4.0, gamma=1000.0, capacity_max=25.0,
                capacity_steps=100000, gaussian_stddev=1.0, seed=0,
-               image_shape=(64, 64, 1), **kwargs):
+               image_shape=(64, 64, 1), beta_hold_steps=0,
+               beta_warmup_steps=0, **kwargs):
     super().__init__(**kwargs)
     if objective not in OBJECTIVES:
       raise ValueError(f"unknown objective {objective!r}; choose H or B")
@@ -113,6 +123,10 @@ class BetaVAE(keras.Model):
         raise ValueError(f"{name} must be >= 0, got {value}")
     if int(capacity_steps) <= 0:
       raise ValueError(f"capacity_steps must be > 0, got {capacity_steps}")
+    for name, value in (("beta_hold_steps", beta_hold_steps),
+                        ("beta_warmup_steps", beta_warmup_steps)):
+      if int(value) < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
     self.encoder = encoder
     self.decoder = decoder
     self.latent_dim = int(latent_dim)
@@ -126,6 +140,16 @@ class BetaVAE(keras.Model):
     self.gamma = float(gamma)
     self.capacity_max = float(capacity_max)
     self.capacity_steps = int(capacity_steps)
+    self.beta_hold_steps = int(beta_hold_steps)
+    self.beta_warmup_steps = int(beta_warmup_steps)
+    # Only objective H of the β-VAE itself weights the KL term by β; the
+    # methods that subclass it weight other terms.
+    if self.has_beta_warmup and (self.objective != "H" or
+                                 type(self) is not BetaVAE):
+      raise ValueError(
+          f"a β warm-up (beta_hold_steps, beta_warmup_steps) ramps the KL "
+          f"weight of the β-VAE's objective H; {type(self).__name__} with "
+          f"objective {self.objective} has no such weight (use 0)")
     self.seed = int(seed)
     self.image_shape = tuple(int(d) for d in image_shape)
     self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -133,6 +157,7 @@ class BetaVAE(keras.Model):
     self.kl_tracker = keras.metrics.Mean(name="kl")
     self.kl_per_latent_tracker = VectorMean(self.latent_dim, "kl_latent")
     self.capacity_tracker = keras.metrics.Mean(name="capacity")
+    self.kl_weight_tracker = keras.metrics.Mean(name="kl_weight")
     self.method_trackers = [keras.metrics.Mean(name=name)
                             for name in self.METHOD_TRACKERS]
 
@@ -180,6 +205,28 @@ class BetaVAE(keras.Model):
     fraction = tf.minimum(
         tf.cast(step, tf.float32) / float(self.capacity_steps), 1.0)
     return self.capacity_max * fraction
+
+  @property
+  def has_beta_warmup(self):
+    """Whether the KL weight of objective H follows a warm-up."""
+    return bool(self.beta_hold_steps or self.beta_warmup_steps)
+
+  def kl_weight(self, step):
+    """The KL weight of objective H at optimizer step ``step`` (float32).
+
+    β without a warm-up; with one, s = min(1, β) until beta_hold_steps,
+    then s + (β − s) · (step − hold) / beta_warmup_steps up to β.
+    """
+    if not self.has_beta_warmup:
+      return tf.constant(self.beta, tf.float32)
+    start = min(1.0, self.beta)
+    since_hold = tf.cast(step, tf.float32) - float(self.beta_hold_steps)
+    if self.beta_warmup_steps:
+      fraction = tf.clip_by_value(
+          since_hold / float(self.beta_warmup_steps), 0.0, 1.0)
+    else:
+      fraction = tf.cast(since_hold >= 0.0, tf.float32)
+    return start + (self.beta - start) * fraction
 
   # -- forward passes -------------------------------------------------------
 
@@ -254,7 +301,7 @@ class BetaVAE(keras.Model):
     reconstruction = tf.reduce_mean(reconstruction)
     kl = tf.reduce_mean(kl)
     if self.objective == "H":
-      return reconstruction + self.beta * kl
+      return reconstruction + self.kl_weight(step) * kl
     return reconstruction + self.gamma * tf.abs(kl - self.capacity(step))
 
   def regularized_loss(self, terms, step):
@@ -291,6 +338,7 @@ class BetaVAE(keras.Model):
     self.kl_tracker.update_state(terms["kl"])
     self.kl_per_latent_tracker.update_state(terms["kl_per_latent"])
     self.capacity_tracker.update_state(self.capacity(step))
+    self.kl_weight_tracker.update_state(self.kl_weight(step))
 
   def train_step(self, data):
     """One optimizer step on a batch.
@@ -334,6 +382,8 @@ class BetaVAE(keras.Model):
                 self.kl_tracker, self.kl_per_latent_tracker]
     if self.objective == "B":
       trackers.append(self.capacity_tracker)
+    if self.has_beta_warmup:
+      trackers.append(self.kl_weight_tracker)
     return trackers + self.method_trackers
 
   def get_config(self):
@@ -346,7 +396,9 @@ class BetaVAE(keras.Model):
         objective=self.objective, beta=self.beta, gamma=self.gamma,
         capacity_max=self.capacity_max, capacity_steps=self.capacity_steps,
         gaussian_stddev=self.gaussian_stddev, seed=self.seed,
-        image_shape=list(self.image_shape))
+        image_shape=list(self.image_shape),
+        beta_hold_steps=self.beta_hold_steps,
+        beta_warmup_steps=self.beta_warmup_steps)
     return config
 
   @classmethod

@@ -19,6 +19,8 @@ def build_model(config, image_shape):
       likelihood=config.likelihood, gaussian_stddev=config.gaussian_stddev,
       method=config.method, beta=config.beta, gamma=config.gamma,
       capacity_max=config.capacity_max, capacity_steps=config.capacity_steps,
+      beta_hold_steps=config.beta_hold_steps,
+      beta_warmup_steps=config.beta_warmup_steps,
       factor_gamma=config.factor_gamma,
       discriminator_learning_rate=config.discriminator_learning_rate,
       lambda_od=config.lambda_od, lambda_d_factor=config.lambda_d_factor,

@@ -81,6 +81,13 @@ class TrainConfig:
       "CelebA; 1 = plain VAE); beta_tc_vae: the TC weight is beta - 1 "
       "(Chen et al.: 6 on dSprites). Default on dsprites: 8 (the CPU "
       "recipe, --preset=cpu).")
+  beta_hold_steps: int = _setting(
+      0, "beta_vae: steps at KL weight 1 (the plain VAE) before the KL "
+      "weight rises to --beta (see --beta_warmup_steps).")
+  beta_warmup_steps: int = _setting(
+      0, "beta_vae: steps over which the KL weight then rises linearly from "
+      "1 to --beta (0: a jump after --beta_hold_steps). Hold plus warm-up "
+      "must be < --steps; both 0 = --beta from the first step.")
   gamma: float = _setting(
       1000.0, "annealed_vae: the weight of |KL - C| (Burgess et al.: 1000).")
   capacity_max: float = _setting(
@@ -226,6 +233,21 @@ def _check_schedule(config):
         f"--lr_decay=cosine needs --lr_warmup_steps "
         f"({config.lr_warmup_steps}) < --steps ({config.steps}); shorten "
         f"the warm-up or train longer")
+  for name in ("beta_hold_steps", "beta_warmup_steps"):
+    value = getattr(config, name)
+    _need(isinstance(value, int) and value >= 0,
+          f"--{name} must be an integer >= 0, got {value!r}")
+  ramp = config.beta_hold_steps + config.beta_warmup_steps
+  if ramp:
+    _need(config.method == "beta_vae",
+          f"--beta_hold_steps and --beta_warmup_steps set the KL weight of "
+          f"--method=beta_vae; --method={config.method} has none (leave "
+          f"them at 0)")
+    # A run that stops before the weight reaches β would be exported as a
+    # β model while it was trained at a smaller weight.
+    _need(not isinstance(config.steps, int) or ramp < config.steps,
+          f"--beta_hold_steps + --beta_warmup_steps ({ramp}) must be < "
+          f"--steps ({config.steps}); shorten the warm-up or train longer")
   _need(config.gaussian_stddev > 0,
         f"--gaussian_stddev must be > 0, got {config.gaussian_stddev}")
 
