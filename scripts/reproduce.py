@@ -186,9 +186,8 @@ def _settings(settings_lib):
   recipe_values = {
       name: FLAGS[name].value for name in (
           "beta", "beta_hold_steps", "beta_warmup_steps", "learning_rate",
-          "lr_warmup_steps",
-          "lr_decay", "objective", "batch_size", "arch", "latent_dim", "gamma",
-          "capacity_max", "capacity_steps") if FLAGS[name].value is not None}
+          "lr_warmup_steps", "lr_decay", "objective", "batch_size", "arch",
+          "latent_dim", "gamma", "capacity_max", "capacity_steps") if FLAGS[name].value is not None}
   return settings_lib.settings_from_preset(
       FLAGS.preset, FLAGS.work_dir, recipe_values=recipe_values,
       udr_criterion=FLAGS.udr_criterion, steps=FLAGS.steps,

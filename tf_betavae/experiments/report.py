@@ -361,7 +361,7 @@ def schedule_words(recipe):
 
 def _beta_words(recipe):
   """'β = 8', or with a warm-up 'β = 8 after 8000 steps at 1 and a
-  4000-step linear rise'."""
+  4000-step linear rise from 1'."""
   hold = recipe.get("beta_hold_steps", 0)
   warmup = recipe.get("beta_warmup_steps", 0)
   parts = ([f"{hold} steps at 1"] if hold else []) + (
