@@ -320,6 +320,11 @@ def test_beta_warmup_names_the_beta_runs_and_leaves_the_vae_alone(tmp_path):
   factor = settings.method_train_config(ramped, "factor_vae", 35.0, 0)
   assert (factor.beta_hold_steps, factor.beta_warmup_steps) == (0, 0)
   factor.validate()
+  # With objective B the warm-up is refused, not dropped in silence.
+  with pytest.raises(settings.UsageError, match="annealed_vae has none"):
+    settings.validate(settings.settings_from_preset(
+        "cpu", str(tmp_path),
+        recipe_values={"beta_warmup_steps": 500, "objective": "B"}))
 
 
 def test_recipe_line_names_the_beta_warmup():

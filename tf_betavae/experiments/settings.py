@@ -564,8 +564,9 @@ def train_config(settings, beta, seed):
 def _beta_warmup(recipe, beta):
   """The recipe's β warm-up settings for a run at ``beta``.  From 1 to
   β <= 1 there is nothing to ramp: the VAE's runs keep the name (and the
-  trained runs) of a recipe without a warm-up."""
-  ramps = float(beta) > 1.0 and recipe.objective == "H"
+  trained runs) of a recipe without a warm-up.  (With objective B the
+  settings pass through, for TrainConfig to refuse.)"""
+  ramps = float(beta) > 1.0
   return {name: getattr(recipe, name) if ramps else 0
           for name in ("beta_hold_steps", "beta_warmup_steps")}
 

@@ -38,6 +38,16 @@ tfd = tfp.distributions
 OBJECTIVES = ("H", "B")
 
 
+def _ramp_fraction(step, begin, length):
+  """How far a linear ramp that starts at step ``begin`` and lasts ``length``
+  steps is at ``step``: float32 in [0, 1]; ``length`` 0 is a jump at
+  ``begin``.  The schedules of C and of the KL weight share it."""
+  since = tf.cast(step, tf.float32) - float(begin)
+  if not length:
+    return tf.cast(since >= 0.0, tf.float32)
+  return tf.clip_by_value(since / float(length), 0.0, 1.0)
+
+
 @keras.saving.register_keras_serializable(package="tf_betavae")
 class VectorMean(keras.metrics.Metric):
   """Running mean of a vector over examples.
@@ -202,9 +212,7 @@ class BetaVAE(keras.Model):
 
   def capacity(self, step):
     """Capacity C of objective B at optimizer step ``step``, nats (float32)."""
-    fraction = tf.minimum(
-        tf.cast(step, tf.float32) / float(self.capacity_steps), 1.0)
-    return self.capacity_max * fraction
+    return self.capacity_max * _ramp_fraction(step, 0, self.capacity_steps)
 
   @property
   def has_beta_warmup(self):
@@ -220,12 +228,8 @@ class BetaVAE(keras.Model):
     if not self.has_beta_warmup:
       return tf.constant(self.beta, tf.float32)
     start = min(1.0, self.beta)
-    since_hold = tf.cast(step, tf.float32) - float(self.beta_hold_steps)
-    if self.beta_warmup_steps:
-      fraction = tf.clip_by_value(
-          since_hold / float(self.beta_warmup_steps), 0.0, 1.0)
-    else:
-      fraction = tf.cast(since_hold >= 0.0, tf.float32)
+    fraction = _ramp_fraction(step, self.beta_hold_steps,
+                              self.beta_warmup_steps)
     return start + (self.beta - start) * fraction
 
   # -- forward passes -------------------------------------------------------
