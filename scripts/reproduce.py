@@ -44,6 +44,7 @@ a run directory under it that another process is training.  Exit status 0
 whether or not the targets pass (--strict: 3 when a target fails).
 """
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -183,11 +184,12 @@ def _settings(settings_lib):
                                   "does not exist")
   # Only the recipe flags given override the preset's recipe
   # (select_factor_vae sets latent_dim), which overrides Recipe's defaults.
+  # Every Recipe field with a flag of its name is a recipe flag, so a new
+  # field gets through once its flag is defined.
   recipe_values = {
-      name: FLAGS[name].value for name in (
-          "beta", "beta_hold_steps", "beta_warmup_steps", "learning_rate",
-          "lr_warmup_steps", "lr_decay", "objective", "batch_size", "arch",
-          "latent_dim", "gamma", "capacity_max", "capacity_steps") if FLAGS[name].value is not None}
+      field.name: FLAGS[field.name].value
+      for field in dataclasses.fields(settings_lib.Recipe)
+      if field.name in FLAGS and FLAGS[field.name].value is not None}
   return settings_lib.settings_from_preset(
       FLAGS.preset, FLAGS.work_dir, recipe_values=recipe_values,
       udr_criterion=FLAGS.udr_criterion, steps=FLAGS.steps,

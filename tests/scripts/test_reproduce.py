@@ -359,6 +359,12 @@ USAGE_ERRORS = [
     (["--seeds=0,x"], "--seeds must be comma-separated integers"),
     (["--metrics=mig,nope"], "--metrics must be a comma-separated subset"),
     (["--beta=-1"], "--beta must be >= 0"),
+    # Recipe flags reach the runs' settings: each is refused there.
+    (["--objective=B", "--beta_warmup_steps=500"],
+     "--method=annealed_vae has none"),
+    (["--preset=quick", "--beta_hold_steps=200", "--beta_warmup_steps=100"],
+     "--beta_hold_steps + --beta_warmup_steps (300) must be < --steps (300)"),
+    (["--latent_dim=0"], "--latent_dim must be a positive integer, got 0"),
     (["--parallel_runs=0"], "--parallel_runs must be a positive integer"),
     (["--code_table=always"], "flag --code_table=always"),
     (["--dsprites_file=/nonexistent/dsprites.npz"], "does not exist"),
