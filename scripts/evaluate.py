@@ -24,17 +24,19 @@ from tf_betavae import cli
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
 
-flags.DEFINE_string("saved_model", None, "SavedModel directory to evaluate.")
+flags.DEFINE_string("saved_model", None, "SavedModel directory to evaluate "
+                    "(or a training run directory: its export).")
 flags.DEFINE_string("signature", "serving_default", "Signature key.")
 flags.DEFINE_string("output_key", "latent_mean", "Output used as the code.")
 flags.DEFINE_enum("baseline", None, ["pca", "ica", "pixels", "untrained"],
                   "Evaluate a baseline representation instead.")
 flags.DEFINE_integer("baseline_dim", 10,
                      "Components (pca/ica) or latent size (untrained).")
-flags.DEFINE_string("dataset", "dsprites", "Ground-truth dataset: dsprites "
+flags.DEFINE_string("dataset", None, "Ground-truth dataset: dsprites "
                     "(the built-in simulator), dsprites_official, shapes3d, "
                     "color_dsprites, noisy_dsprites, scream_dsprites or "
-                    "smallnorb.")
+                    "smallnorb. Default: the model's own, read from where "
+                    "its run read it (dsprites for a baseline).")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data_dir of real "
                     "datasets.")
 flags.DEFINE_string("dsprites_file", None, "The official dSprites .npz or "

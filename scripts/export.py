@@ -25,109 +25,30 @@ The run must be the seed UDR picked.
 Usage errors exit with code 2 and a one-line message.
 """
 
-import json
-
 from absl import flags
-from absl import logging
 
 from tf_betavae import cli
 
 # Before the imports below load TensorFlow.
 cli.import_tensorflow_quietly()
 
-from tf_betavae import export as export_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tf_betavae import io_utils  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tf_betavae import training  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tf_betavae.experiments import shipping  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import export_command as command  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-PROGRAM = "export.py"
-
-flags.DEFINE_string("model_dir", None, "Training run to export (its latest "
-                    "checkpoint).")
-flags.DEFINE_string("export_dir", "exported", "Export root.")
-flags.DEFINE_string("model_name", None, "Model name under --export_dir; "
-                    "default from dataset and beta, e.g. dsprites_beta4.")
-flags.DEFINE_integer("version", None, "Version number; default the next "
-                     "free one.")
-flags.DEFINE_boolean("overwrite", False, "Replace an existing version (in "
-                     "one atomic exchange on Linux: a server never sees it "
-                     "missing).")
-flags.DEFINE_string("describe", None, "Print the metadata of this export "
-                    "(a version directory, or a model folder: its latest "
-                    "version) and exit.")
-flags.DEFINE_string("selection_results", None, "JSON written by "
-                    "scripts/reproduce.py whose UDR picked --model_dir; how "
-                    "it was chosen goes into the export's metadata.")
-flags.DEFINE_string("selection_model", "beta_vae", "The trained model of "
-                    "--selection_results the run belongs to: beta_vae or a "
-                    "method of its --methods (e.g. factor_vae).")
+# One flag per ExportFlags field, with its default and help.
+cli.define_config_flags(command.ExportFlags)
 
 FLAGS = flags.FLAGS
-
+PROGRAM = command.PROGRAM
 _parse_flags = cli.flags_parser(PROGRAM)
-
-
-def _export():
-  """Prints the description or the version directory written."""
-  if FLAGS.describe:
-    try:
-      description = export_lib.describe(FLAGS.describe)
-    except FileNotFoundError as e:
-      raise cli.UsageError(str(e)) from None
-    print(json.dumps(description, indent=2, sort_keys=True))
-    return
-  if not FLAGS.model_dir:
-    raise cli.UsageError("give --model_dir (a training run) or --describe "
-                         "(an export)")
-  if FLAGS.version is not None and FLAGS.version <= 0:
-    raise cli.UsageError(
-        f"--version must be a positive integer, got {FLAGS.version}")
-  extra = {}
-  if FLAGS.selection_results:
-    extra["selection"] = _selection_record()
-  elif FLAGS["selection_model"].present:
-    raise cli.UsageError("--selection_model needs --selection_results")
-  try:
-    model, config = training.restore_model(FLAGS.model_dir)
-    path = export_lib.export_trained(
-        model, config, FLAGS.export_dir,
-        training.settings_history(FLAGS.model_dir),
-        model_name=FLAGS.model_name, version=FLAGS.version,
-        overwrite=FLAGS.overwrite, extra_metadata=extra)
-  except (FileNotFoundError, export_lib.ExportError) as e:
-    raise cli.UsageError(str(e)) from None
-  print(path)
-
-
-def _selection_record():
-  """The ``selection`` metadata of --selection_results for --model_dir."""
-  try:
-    results = io_utils.read_json(FLAGS.selection_results)
-  except FileNotFoundError:
-    raise cli.UsageError(f"--selection_results {FLAGS.selection_results} "
-                         "does not exist") from None
-  except ValueError as e:
-    raise cli.UsageError(f"--selection_results {FLAGS.selection_results} "
-                         f"is not JSON: {e}") from None
-  if not isinstance(results, dict) or "models" not in results:
-    raise cli.UsageError(f"--selection_results {FLAGS.selection_results} is "
-                         "not the JSON of scripts/reproduce.py (no models)")
-  try:
-    return shipping.selection_record(results, FLAGS.selection_model,
-                                     FLAGS.model_dir)
-  except shipping.SelectionRecordError as e:
-    raise cli.UsageError(f"--selection_results: {e}") from None
 
 
 def main(argv):
   # Reports its own usage errors: the tests also call main without cli.run.
-  if len(argv) > 1:
-    cli.usage_error(PROGRAM, f"unexpected arguments {argv[1:]}")
-  logging.set_verbosity(logging.INFO)
   try:
-    _export()
+    text = command.run(argv, FLAGS)
   except cli.UsageError as e:
     cli.usage_error(PROGRAM, str(e))
+  print(text)
 
 
 if __name__ == "__main__":

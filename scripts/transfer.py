@@ -1,13 +1,13 @@
-r"""Trains a small head on a frozen exported encoder (transfer / linear probe).
+r"""Trains a small head on an exported encoder (transfer / linear probe).
 
   python scripts/transfer.py --saved_model=exported/dsprites/1 --factor=pos_x
-  python scripts/transfer.py --saved_model=exported/dsprites_beta8/1 \
-      --factor=shape --hidden_units=64 --num_train=20000
+  python scripts/transfer.py --saved_model=exported/dsprites/2 \
+      --factor=shape --fine_tune --learning_rate=1e-3
 
-Loads the SavedModel's serving_default signature as a frozen Keras layer
-(keras.layers.TFSMLayer), puts a softmax head on its latent means, trains the
-head to predict one ground-truth factor of the dSprites simulator, and prints
-train and test accuracy beside chance.  Usage errors exit with code 2.
+Trains a softmax head on the export's latent means to predict one factor of
+the dSprites simulator, the encoder fixed (TFSMLayer) or, with --fine_tune,
+trained too; prints the mode, train and test accuracy beside chance.  Usage
+errors exit with code 2.
 """
 
 import math
@@ -23,18 +23,22 @@ cli.import_tensorflow_quietly()
 from tf_betavae import data  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf_betavae import io_utils  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf_betavae import transfer  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae.experiments import model_loading  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 PROGRAM = "transfer.py"
 
 flags.DEFINE_string("saved_model", None, "SavedModel version directory.")
 flags.DEFINE_string("factor", "pos_x", "Factor to predict: shape, scale, "
                     "orientation, pos_x or pos_y.")
-flags.DEFINE_string("dataset", "dsprites", "Ground-truth dataset.")
+flags.DEFINE_string("dataset", None, "Ground-truth dataset; default the one "
+                    "the export was trained on, read from where its run read "
+                    "it (dsprites when it records none).")
 flags.DEFINE_integer("num_train", 5000, "Training examples.")
 flags.DEFINE_integer("num_test", 2000, "Test examples.")
 flags.DEFINE_integer("epochs", 20, "Epochs over the training examples.")
 flags.DEFINE_integer("hidden_units", 0, "0: linear head; else one ReLU layer.")
-flags.DEFINE_float("learning_rate", 1e-2, "Adam learning rate of the head.")
+flags.DEFINE_float("learning_rate", 1e-2, "Adam learning rate.")
+flags.DEFINE_bool("fine_tune", False, "Train the encoder with the head.")
 flags.DEFINE_integer("seed", 0, "Seed of the examples and the head.")
 flags.DEFINE_string("output", None, "Optional JSON file for the result.")
 
@@ -69,8 +73,10 @@ def _train_probe():
   """Checks the flags and trains the head; returns train_probe's dict."""
   _check_flags()
   try:
-    ground_truth = data.ground_truth(FLAGS.dataset)
-  except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
+    ground_truth = model_loading.model_data(
+        FLAGS.saved_model, dataset=FLAGS.dataset).ground_truth()
+  except (data.UnknownDatasetError, data.DatasetUnavailableError,
+          model_loading.SelectionError) as e:
     raise cli.UsageError(str(e)) from None
   names = list(getattr(ground_truth, "factor_names", []))
   if names and FLAGS.factor not in names:
@@ -81,8 +87,10 @@ def _train_probe():
         FLAGS.saved_model, ground_truth, FLAGS.factor,
         num_train=FLAGS.num_train, num_test=FLAGS.num_test,
         epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
-        hidden_units=FLAGS.hidden_units, seed=FLAGS.seed)
-  except (KeyError, ValueError, data.DatasetUnavailableError) as e:
+        hidden_units=FLAGS.hidden_units, seed=FLAGS.seed,
+        fine_tune=FLAGS.fine_tune)
+  except (KeyError, ValueError, FileNotFoundError,
+          data.DatasetUnavailableError) as e:
     # A KeyError's message comes quoted.
     raise cli.UsageError(str(e).strip("'\"")) from None
 
@@ -95,8 +103,9 @@ def main(argv):
     result = _train_probe()
   except cli.UsageError as e:
     cli.usage_error(PROGRAM, str(e))
-  print(f"factor {result['factor']} ({result['num_classes']} classes): "
-        f"train accuracy {result['train_accuracy']:.3f}, test accuracy "
+  print(f"{'fine-tuned' if result['fine_tune'] else 'frozen'} encoder, factor "
+        f"{result['factor']} ({result['num_classes']} classes): train accuracy "
+        f"{result['train_accuracy']:.3f}, test accuracy "
         f"{result['test_accuracy']:.3f}, chance {result['chance']:.3f}")
   if FLAGS.output:
     io_utils.write_json_atomic(FLAGS.output, result)

@@ -69,7 +69,7 @@ def _entry_points():
 
 def test_every_console_script_has_a_function_and_a_program():
   entry_points = _entry_points()
-  assert len(entry_points) == 10
+  assert len(entry_points) == 11
   for name, target in entry_points.items():
     module, function = target.split(":")
     assert module == "tf_betavae.cli", name
@@ -173,3 +173,44 @@ def test_error_messages_are_one_line():
   message = cli.one_line("bad\rvalue\x0cand\nmore\u2028end")
   assert len(message.splitlines()) == 1
   assert message == "bad\\rvalue\\x0cand\\nmore\\u2028end"
+
+
+def test_a_list_flag_field_gives_each_instance_its_own_list():
+
+  @dataclasses.dataclass
+  class Settings:
+    items: list = cli.flag_field(["a", "b"], "Items.", kind="list")
+    count: int = cli.flag_field(None, "Count.", kind="integer")
+
+  first, second = Settings(), Settings()
+  first.items.append("c")
+  assert second.items == ["a", "b"]
+  values = flags.FlagValues()
+  cli.define_config_flags(Settings, flag_values=values, module_name="t")
+  values(["prog", "--count=3"])
+  assert values["items"].default == ["a", "b"]
+  assert values["items"].flag_type() == "comma separated list of strings"
+  parsed = Settings(**cli.config_values_from_flags(Settings, values))
+  assert parsed == Settings(items=["a", "b"], count=3)
+
+
+def test_command_flags_refuse_arguments_and_check_seeds():
+
+  @dataclasses.dataclass
+  class Options:
+    seed: int = cli.flag_field(0, "Seed.", kind="integer")
+
+  values = flags.FlagValues()
+  cli.define_config_flags(Options, flag_values=values,
+                          module_name="command_test")
+  values(["prog", "--seed=7"])
+  assert cli.command_flags(Options, ["prog"], values,
+                           info_logging=False) == Options(seed=7)
+  with pytest.raises(cli.UsageError, match=r"unexpected arguments \['x'\]; "
+                     "flags take the form --name=value"):
+    cli.command_flags(Options, ["prog", "x"], values, info_logging=False)
+  cli.check_seed("seed", 2**32 - 1)
+  for bad in (-1, 2**32):
+    with pytest.raises(cli.UsageError,
+                       match=rf"--seed must lie in \[0, 2\*\*32\), got {bad}"):
+      cli.check_seed("seed", bad)

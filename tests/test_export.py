@@ -148,7 +148,10 @@ def test_metadata_describes_the_run(tiny_run):
   assert metadata["latent_dim"] == 10
   assert metadata["image_shape"] == [64, 64, 1]
   assert metadata["likelihood"] == "bernoulli"
-  assert metadata["objective"] == "H" and metadata["beta"] == 1.0
+  assert metadata["method"] == "beta_vae"
+  assert metadata["hyperparameters"] == {
+      "beta": 1.0, "beta_hold_steps": 0, "beta_warmup_steps": 0}
+  assert metadata["metadata_version"] == export.METADATA_VERSION
   assert metadata["dataset"] == "dsprites"
   assert metadata["training_steps"] == 300 and metadata["seed"] == 3
   assert metadata["package_version"]

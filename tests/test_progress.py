@@ -33,3 +33,35 @@ def test_progress_logs_run_i_of_n(monkeypatch):
   assert counter.starting(1) == (
       "run 2 of 3: 1 min 00 s elapsed, about 2 min 00 s left")
   assert logged[-1].startswith("run 2 of 3") and len(logged) == 3
+
+
+def test_steady_rate_leaves_out_the_first_interval():
+  rate = progress.SteadyRate()
+  # 100 units per 10 s, and the first interval pays 60 s of start-up.
+  rate.mark(100, 70.0)
+  assert rate.seconds_left(1000) is None
+  assert rate.eta_text(1000) == "1 min 10 s elapsed, time left unknown"
+  rate.mark(200, 80.0)
+  assert rate.units_per_second() == 10.0
+  assert rate.seconds_left(1000) == 80.0
+  assert rate.eta_text(1000) == "1 min 20 s elapsed, about 1 min 20 s left"
+  rate.mark(1000, 160.0)
+  assert rate.eta_text(1000) == "2 min 40 s elapsed, done"
+
+
+def test_steady_rate_follows_the_last_window_of_intervals():
+  rate = progress.SteadyRate(window=2)
+  elapsed = 0.0
+  for done, seconds in ((10, 50.0), (20, 10.0), (30, 10.0), (40, 20.0),
+                        (50, 20.0)):
+    elapsed += seconds
+    rate.mark(done, elapsed)
+  # Only the last two intervals (10 units in 20 s each) count.
+  assert rate.units_per_second() == 0.5
+  assert rate.seconds_left(60) == 20.0
+
+
+def test_steady_rate_needs_a_positive_window():
+  import pytest  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match="window must be >= 1"):
+    progress.SteadyRate(window=0)

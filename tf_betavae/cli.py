@@ -14,15 +14,15 @@ export, experiments) never do.
 """
 
 import dataclasses
-import logging
 import os
 import runpy
 import sys
-import tempfile
 
 from absl import app
 from absl import flags
-from absl import logging as absl_logging
+from absl import logging
+
+from tf_betavae import tf_startup
 
 
 class UsageError(Exception):
@@ -117,11 +117,8 @@ def quiet_tensorflow(argv=None):
   at import).  A level already set in the environment is left alone.
   """
   argv = sys.argv if argv is None else argv
-  if _wants_tf_verbose(argv):
-    return
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-  # XLA/absl C++ logging of the same start-up probes.
-  os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+  # Also tells the worker processes the program starts (see tf_startup).
+  tf_startup.set_quiet_environment(not _wants_tf_verbose(argv))
 
 
 def _define_common_flags():
@@ -143,27 +140,11 @@ def flags_parser(program):
   return parse
 
 
-class _LibraryInfoFilter(logging.Filter):
-  """Drops INFO (and lower) records that TensorFlow and Keras log through
-  absl (checkpoint sharding times, SavedModel asset notices): the program's
-  own INFO lines stay, and every warning or error of any origin too."""
-
-  _SOURCES = tuple(os.sep + name + os.sep for name in
-                   ("tensorflow", "keras", "tf_keras", "tensorflow_datasets"))
-
-  def filter(self, record):
-    if record.levelno >= logging.WARNING:
-      return True
-    return not any(source in record.pathname for source in self._SOURCES)
+_LibraryInfoFilter = tf_startup.LibraryInfoFilter
+hide_library_info = tf_startup.hide_library_info
 
 
-def hide_library_info():
-  """Hides INFO that TensorFlow, Keras and tensorflow-datasets log through
-  absl, whichever handler prints it (see ``_LibraryInfoFilter``)."""
-  absl_logging.get_absl_logger().addFilter(_LibraryInfoFilter())
-
-
-def run(main, program=None):
+def run(main, program=None, imports_tensorflow=True):
   """Runs ``main(argv)`` under absl with the package's CLI conventions.
 
   Flag errors and ``UsageError`` exit 2 with one line; TensorFlow's noise
@@ -172,6 +153,8 @@ def run(main, program=None):
   Args:
     main: the program's main function, taking absl's argv.
     program: name used in error lines (default: the script's file name).
+    imports_tensorflow: False for a program that never uses TensorFlow
+      (scripts/study.py): it is then not imported here either.
   """
   program = program or os.path.basename(sys.argv[0])
   quiet_tensorflow()
@@ -181,11 +164,10 @@ def run(main, program=None):
     # Programs that load TensorFlow lazily (their pinned worker processes
     # must size TensorFlow's thread pools after pinning) get the same quiet
     # start here; a no-op where the program imported it already.
-    import_tensorflow_quietly()
-    if not flags.FLAGS.tf_verbose:
-      import tensorflow as tf  # pylint: disable=g-import-not-at-top
-      tf.get_logger().setLevel("ERROR")
-      hide_library_info()
+    if imports_tensorflow:
+      import_tensorflow_quietly()
+      if not flags.FLAGS.tf_verbose:
+        tf_startup.quiet_loggers()
     try:
       return main(argv)
     except UsageError as e:
@@ -221,13 +203,31 @@ def config_flag_fields(config_cls):
           if f.metadata.get("flag", True)]
 
 
+def flag_field(default, help_text, **metadata):
+  """A dataclass field that define_config_flags turns into a flag.
+
+  Args:
+    default: the flag's default; a list (a list flag's) becomes a
+      default_factory, so each instance gets its own copy.
+    help_text: the flag's help.
+    **metadata: choices, kind (see _flag_kind).
+  """
+  metadata = dict(metadata, help=help_text)
+  if isinstance(default, list):
+    return dataclasses.field(default_factory=lambda: list(default),
+                             metadata=metadata)
+  return dataclasses.field(default=default, metadata=metadata)
+
+
 def define_config_flags(config_cls, flag_values=flags.FLAGS,
                         module_name=None):
   """Defines one flag per field of a config dataclass.
 
-  Each flag has the field's name, default and ``metadata["help"]``; a
-  field with ``metadata["choices"]`` becomes an enum flag, bool/int/float
-  fields boolean/integer/float flags, anything else a string flag.
+  Each flag has the field's name, default (a ``default_factory``'s value,
+  e.g. a list flag's list) and ``metadata["help"]``; a field with
+  ``metadata["choices"]`` becomes an enum flag, bool/int/float fields
+  boolean/integer/float flags, one with ``metadata["kind"]`` that kind
+  (e.g. 'list'), anything else a string flag.
 
   Args:
     config_cls: a dataclass whose fields carry metadata["help"].
@@ -239,13 +239,16 @@ def define_config_flags(config_cls, flag_values=flags.FLAGS,
   for field in config_flag_fields(config_cls):
     kind = _flag_kind(field)
     common = dict(flag_values=flag_values, module_name=module_name)
+    default = (field.default_factory()
+               if field.default_factory is not dataclasses.MISSING
+               else field.default)
     if kind == "enum":
-      flags.DEFINE_enum(field.name, field.default,
+      flags.DEFINE_enum(field.name, default,
                         list(field.metadata["choices"]),
                         field.metadata["help"], **common)
     else:
       define = getattr(flags, "DEFINE_" + kind)
-      define(field.name, field.default, field.metadata["help"], **common)
+      define(field.name, default, field.metadata["help"], **common)
 
 
 def config_values_from_flags(config_cls, flag_values=flags.FLAGS,
@@ -267,6 +270,34 @@ def config_values_from_flags(config_cls, flag_values=flags.FLAGS,
     if flag_values[field.name].present or field.name not in values:
       values[field.name] = flag_values[field.name].value
   return values
+
+
+def command_flags(config_cls, argv, flag_values=flags.FLAGS,
+                  info_logging=True):
+  """A command's flag values as its dataclass, once the command line is known
+  to hold flags only.
+
+  Args:
+    config_cls: the dataclass given to define_config_flags.
+    argv: the program's remaining arguments (absl's argv).
+    flag_values: parsed absl FlagValues.
+    info_logging: log at INFO from here on (the commands' progress lines).
+
+  Raises:
+    UsageError: arguments that are not flags.
+  """
+  if len(argv) > 1:
+    raise UsageError(f"unexpected arguments {argv[1:]}; flags take the "
+                     "form --name=value")
+  if info_logging:
+    logging.set_verbosity(logging.INFO)
+  return config_cls(**config_values_from_flags(config_cls, flag_values))
+
+
+def check_seed(flag, seed):
+  """Raises UsageError unless ``seed`` lies in [0, 2**32) (NumPy's range)."""
+  if not 0 <= seed < 2**32:
+    raise UsageError(f"--{flag} must lie in [0, 2**32), got {seed}")
 
 
 # Console entry points (setup.cfg): each runs its program in scripts/.
@@ -329,6 +360,10 @@ def select_models():
   run_script("select_models")
 
 
+def study():
+  run_script("study")
+
+
 def traverse():
   run_script("traverse")
 
@@ -345,33 +380,7 @@ def gpu_check():
   run_script("gpu_check")
 
 
-# TensorFlow's own start-up lines that say nothing about the user's run:
-# written while it loads (before its logging reads TF_CPP_MIN_LOG_LEVEL) and
-# at the first device query.
-_STARTUP_NOISE = (
-    "All log messages before absl::InitializeLog() is called",
-    "oneDNN custom operations are on",
-    "Could not find cuda drivers on your machine",
-    "Unable to register cu",
-    "computation_placer.cc",
-    "TF-TRT Warning",
-    "cpu_feature_guard.cc",
-    "To enable the following instructions",
-)
-# cuInit fails on every machine without an NVIDIA driver; where a driver is
-# installed the same line means a broken GPU set-up and is kept.
-_NO_DRIVER_NOISE = ("failed call to cuInit",)
-
-
-def _nvidia_driver_present():
-  return os.path.exists("/proc/driver/nvidia/version")
-
-
-def startup_noise(line, driver_present):
-  """Whether a stderr line of TensorFlow's start-up is known noise."""
-  if any(marker in line for marker in _STARTUP_NOISE):
-    return True
-  return not driver_present and any(m in line for m in _NO_DRIVER_NOISE)
+startup_noise = tf_startup.startup_noise
 
 
 def import_tensorflow_quietly():
@@ -391,21 +400,4 @@ def import_tensorflow_quietly():
     import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
     return
   quiet_tensorflow()
-  sys.stderr.flush()
-  saved = os.dup(2)
-  with tempfile.TemporaryFile() as captured:
-    os.dup2(captured.fileno(), 2)
-    try:
-      import tensorflow as tf  # pylint: disable=g-import-not-at-top
-      tf.config.list_physical_devices()
-    finally:
-      os.dup2(saved, 2)
-      os.close(saved)
-      captured.seek(0)
-      text = captured.read().decode(errors="replace")
-  driver_present = _nvidia_driver_present()
-  kept = [line for line in text.splitlines()
-          if line.strip() and not startup_noise(line, driver_present)]
-  if kept:
-    sys.stderr.write("\n".join(kept) + "\n")
-    sys.stderr.flush()
+  tf_startup.import_quietly()

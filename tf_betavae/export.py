@@ -47,6 +47,24 @@ from tf_betavae.models import methods as methods_lib
 METADATA_FILENAME = export_files.METADATA_FILENAME
 SIGNATURES = ("serving_default", "encode", "decode", "reconstruct")
 
+# The layout of the metadata asset, recorded in it as "metadata_version".
+# Version 1 (no such field) kept the β-VAE's settings at the top level
+# (objective, beta, gamma, capacity_*, beta_*_steps) whatever the method
+# trained, so a FactorVAE read "objective": "H", "beta": null.  Version 2
+# records "method" and, under "hyperparameters", that method's settings
+# only.  read_metadata upgrades version 1 in memory (upgrade_metadata).
+METADATA_VERSION = 2
+
+# Settings a method reads beside its Method.settings: the KL weight's
+# warm-up, which the config check refuses for every method but beta_vae.
+_SCHEDULE_SETTINGS = {"beta_vae": ("beta_hold_steps", "beta_warmup_steps")}
+
+# Version 1's top-level method settings; version 2 keeps those of the
+# method trained under "hyperparameters" and has none at the top level.
+_VERSION_1_SETTINGS = ("objective", "beta", "beta_hold_steps",
+                       "beta_warmup_steps", "gamma", "capacity_max",
+                       "capacity_steps")
+
 ExportError = export_files.ExportError
 
 
@@ -79,6 +97,78 @@ def default_model_name(dataset, objective="H", beta=4.0, capacity_max=25.0,
 _SHORT_HYPERPARAMETER_NAMES = {"factor_gamma": "gamma"}
 
 
+def method_hyperparameters(config):
+  """The settings of the method that trained a run, and of no other.
+
+  E.g. factor_vae: {factor_gamma, discriminator_learning_rate}; beta_vae:
+  {beta, beta_hold_steps, beta_warmup_steps}; annealed_vae: {gamma,
+  capacity_max, capacity_steps}; dip_vae_i / dip_vae_ii: {lambda_od,
+  lambda_d_factor (resolved to the method's default when unset)};
+  beta_tc_vae: {beta}.
+
+  Args:
+    config: a TrainConfig or a built model (both carry ``method`` and every
+      method's settings as attributes).
+  """
+  values = methods_lib.hyperparameters(config)
+  del values["method"]  # recorded beside the hyperparameters
+  for name in _SCHEDULE_SETTINGS.get(config.method, ()):
+    values[name] = getattr(config, name)
+  return values
+
+
+def upgrade_metadata(metadata):
+  """Export metadata of any version in the current layout (a new dict).
+
+  Version 1 (no ``metadata_version``) becomes version 2: ``method`` is the
+  recorded one or, for exports that predate --method, the one its
+  ``objective`` names (H: beta_vae, B: annealed_vae); ``hyperparameters``
+  holds that method's settings, from version 1's ``hyperparameters`` (less
+  its ``method`` entry) and its recorded top-level settings; the top-level
+  settings of the β-VAE days (objective, beta, gamma, capacity_*,
+  beta_*_steps) are dropped.  Every other field is kept as it is.
+  Metadata already at version 2 or later comes back unchanged (copied).
+
+  Args:
+    metadata: dict, the content of an export's metadata asset.
+
+  Returns:
+    dict in the layout of METADATA_VERSION.
+  """
+  if metadata.get("metadata_version", 1) >= METADATA_VERSION:
+    return dict(metadata)
+  upgraded = {name: value for name, value in metadata.items()
+              if name not in _VERSION_1_SETTINGS}
+  method = (metadata.get("method") or
+            methods_lib.METHOD_OF_OBJECTIVE.get(metadata.get("objective")))
+  if method is not None:
+    hyperparameters = {
+        name: value
+        for name, value in (metadata.get("hyperparameters") or {}).items()
+        if name != "method"}
+    own = (methods_lib.get(method).settings +
+           _SCHEDULE_SETTINGS.get(method, ()))
+    for name in own:
+      if metadata.get(name) is not None:
+        hyperparameters.setdefault(name, metadata[name])
+    if "beta" in hyperparameters:
+      # A β-VAE export without the warm-up fields predates the warm-up: it
+      # trained at β from the first step.
+      for name in _SCHEDULE_SETTINGS.get(method, ()):
+        hyperparameters.setdefault(name, 0)
+    upgraded["method"] = method
+    upgraded["hyperparameters"] = hyperparameters
+  upgraded["metadata_version"] = METADATA_VERSION
+  return upgraded
+
+
+def _absolute(path):
+  """A local path made absolute; a URL (gs://...) or None as it is."""
+  if not path or "://" in path:
+    return path or None
+  return os.path.abspath(path)
+
+
 def training_metadata(config, steps, settings_changes=()):
   """The export metadata of a training run.
 
@@ -96,17 +186,14 @@ def training_metadata(config, steps, settings_changes=()):
       "arch": config.arch,
       "likelihood": config.likelihood,
       "method": config.method,
-      "hyperparameters": methods_lib.hyperparameters(config),
-      "objective": config.objective,
-      "beta": (config.beta if config.method in ("beta_vae", "beta_tc_vae")
-               else None),
-      "beta_hold_steps": config.beta_hold_steps,
-      "beta_warmup_steps": config.beta_warmup_steps,
-      "gamma": config.gamma if config.objective == "B" else None,
-      "capacity_max": config.capacity_max if config.objective == "B" else None,
-      "capacity_steps": (config.capacity_steps
-                         if config.objective == "B" else None),
+      "hyperparameters": method_hyperparameters(config),
       "dataset": config.dataset,
+      # Where the run read its data (absolute paths, None: the dataset's
+      # default place), so that a consumer holding only the export reads
+      # the same data (tf_betavae.data.source_of); one on another machine
+      # gives its own paths instead.
+      **{name: _absolute(getattr(config, name))
+         for name in ("data_dir", "dsprites_file", "scream_image")},
       "training_steps": int(steps),
       "batch_size": config.batch_size,
       "learning_rate": config.learning_rate,
@@ -280,7 +367,10 @@ def export_model(model, export_root, model_name=None, version=None,
     overwrite: bool; replace an existing version (otherwise refuse), in one
       atomic directory exchange where the system has one (Linux).
     metadata: dict stored as the JSON asset (training settings, scores);
-      latent_dim, image_shape and package_version are always filled in.
+      latent_dim, image_shape, likelihood, method, hyperparameters (the
+      model's method's settings, method_hyperparameters), metadata_version
+      and package_version are always filled in, and version 1's top-level
+      method settings (objective, beta, gamma, ...) left out.
 
   Returns:
     str, the version directory written.
@@ -289,12 +379,15 @@ def export_model(model, export_root, model_name=None, version=None,
     ExportError: the version exists (and not overwrite), a bad version, or an
       unwritable export root.
   """
-  metadata = dict(metadata or {})
+  # The method's settings live under hyperparameters (METADATA_VERSION).
+  metadata = {name: value for name, value in (metadata or {}).items()
+              if name not in _VERSION_1_SETTINGS}
   metadata.update(latent_dim=model.latent_dim,
                   image_shape=list(model.image_shape),
                   likelihood=model.likelihood_name,
-                  objective=model.objective,
                   method=model.method,
+                  hyperparameters=method_hyperparameters(model),
+                  metadata_version=METADATA_VERSION,
                   package_version=tf_betavae.__version__,
                   signatures=list(SIGNATURES))
   if model_name is None:
@@ -362,7 +455,9 @@ def describe(path):
 
 
 def read_metadata(export_dir):
-  """The metadata dict stored in an export's assets.
+  """The metadata dict stored in an export's assets, in the current layout
+  (METADATA_VERSION; older exports are upgraded in memory, see
+  upgrade_metadata, and their file is left as it is).
 
   Raises:
     FileNotFoundError: export_dir is not a tf_betavae export.
@@ -374,7 +469,7 @@ def read_metadata(export_dir):
                               "(no saved_model.pb)")
     raise FileNotFoundError(f"{export_dir} is a SavedModel but not a "
                             f"tf_betavae export (no assets/{METADATA_FILENAME})")
-  return io_utils.read_json(path)
+  return upgrade_metadata(io_utils.read_json(path))
 
 
 def record_metric_scores(export_dir, results):
@@ -390,12 +485,13 @@ def record_metric_scores(export_dir, results):
       scripts/evaluate.py); the score, protocol, dataset and seed are kept.
 
   Returns:
-    The updated metadata dict.
+    The updated metadata dict, in the current layout (the file keeps its
+    own: only its scores are rewritten).
   """
   read_metadata(export_dir)  # FileNotFoundError for a foreign SavedModel
   _, metadata = export_files.record_results(export_dir, results,
                                             with_metrics_file=False)
-  return metadata
+  return upgrade_metadata(metadata)
 
 
 def latest_version_dir(path):

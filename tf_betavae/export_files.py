@@ -275,6 +275,8 @@ def record_results(export_dir, results, with_metrics_file=True,
       io_utils.write_json_atomic(path, merged)
     if with_metadata:
       metadata_path = os.path.join(export_dir, "assets", METADATA_FILENAME)
+      # Raw, not upgraded (export.upgrade_metadata): only the scores
+      # change, so the file keeps its layout version and every field.
       metadata = io_utils.read_json(metadata_path)
       scores = dict(metadata.get("metrics") or {})
       for name, result in results.items():

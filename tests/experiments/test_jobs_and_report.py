@@ -1,9 +1,13 @@
 """Evaluation and training jobs as small dataclasses; report sections."""
 
 import dataclasses
+import json
+import os
+import shutil
 
 import pytest
 
+from tf_betavae import io_utils
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import report
 from tf_betavae.experiments import runs
@@ -103,3 +107,70 @@ def test_metric_accuracy_section_averages_the_seeds_that_recorded_it():
   for entry in results["models"]["beta_vae"]["seeds"].values():
     entry["details"]["beta_vae_dl_accuracy_per_factor"] = None
   assert report.metric_accuracy_lines(results) == []
+
+
+def _preset_results(preset, tmp_path):
+  """The settings entry reproduce() records for a preset, as JSON reads it
+  back."""
+  settings = settings_lib.settings_from_preset(preset, str(tmp_path))
+  return {"settings": json.loads(json.dumps(
+      io_utils.to_jsonable(settings.to_dict())))}
+
+
+def test_title_names_what_the_preset_ran(tmp_path):
+  paper = report.title(_preset_results("cpu", tmp_path))
+  factor_vae = report.title(_preset_results("select_factor_vae", tmp_path))
+  assert paper == "Reproduction: β-VAE on 2D shapes (dSprites)"
+  assert factor_vae == ("FactorVAE selection (UDR over 7 seeds) on 2D shapes "
+                        "(dSprites)")
+  assert report.title(_preset_results("select", tmp_path)) == (
+      "β-VAE selection (UDR over 5 seeds) on 2D shapes (dSprites)")
+  # --methods adds rows: the title names them, in the registry's order
+  # whatever order the JSON stored them in.
+  results = _preset_results("cpu", tmp_path)
+  results["settings"]["methods"] = {"factor_vae": 35.0, "annealed_vae": 25.0}
+  assert report.title(results) == ("Reproduction: β-VAE, AnnealedVAE and "
+                                   "FactorVAE on 2D shapes (dSprites)")
+  assert report.intro_lines(results)[0] == "# " + report.title(results)
+
+
+def test_rewrite_markdown_renders_a_saved_json_again(tmp_path):
+  saved = os.path.join(os.path.dirname(os.path.dirname(
+      os.path.dirname(os.path.abspath(__file__)))), "docs", "results.json")
+  json_path = str(tmp_path / "results.json")
+  shutil.copy(saved, json_path)
+  results = io_utils.read_json(json_path)
+  written = report.rewrite_markdown(json_path)
+  assert written == str(tmp_path / "results.md")
+  with open(written) as f:
+    text = f.read()
+  assert text == report.markdown(results, results["command"])
+  assert text.startswith("# FactorVAE selection (UDR over 7 seeds)")
+  del results["command"]
+  io_utils.write_json_atomic(json_path, results)
+  with pytest.raises(ValueError, match="records no command"):
+    report.rewrite_markdown(json_path)
+  report.rewrite_markdown(json_path, str(tmp_path / "other.md"),
+                          command="python x.py")
+  assert "python x.py" in (tmp_path / "other.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["results", "results_cpu", "methods_results"])
+def test_docs_results_are_their_json_rendered(name):
+  # Generated files are only generated: each docs/*results.md is what its
+  # JSON renders to, so a change to the report reaches them by rendering.
+  docs = os.path.join(os.path.dirname(os.path.dirname(
+      os.path.dirname(os.path.abspath(__file__)))), "docs")
+  results = io_utils.read_json(os.path.join(docs, name + ".json"))
+  with open(os.path.join(docs, name + ".md")) as f:
+    assert f.read() == report.markdown(results, results["command"])
+
+
+def test_method_rows_follow_the_registry_whatever_the_json_order(tmp_path):
+  results = _preset_results("cpu", tmp_path)
+  results["settings"]["methods"] = {"factor_vae": 35.0, "annealed_vae": 25.0}
+  keys = [key for key, _, _ in report._table_models(results)]  # pylint: disable=protected-access
+  assert keys[2:4] == ["annealed_vae", "factor_vae"]
+  (line,) = report._methods_lines(results["settings"])  # pylint: disable=protected-access
+  assert line.startswith("- Other methods: AnnealedVAE (C_max = 25), "
+                         "FactorVAE (γ = 35);")

@@ -104,3 +104,48 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
   finally:
     if parent.poll() is None:
       parent.kill()
+
+
+# A program that quiets TensorFlow as the package's programs do
+# (tf_betavae.cli), then runs a job that loads TensorFlow in a pinned worker.
+_QUIET_PROGRAM = """
+import sys
+from tf_betavae import cli
+from tf_betavae.experiments import parallel
+
+def main():
+  cli.quiet_tensorflow(sys.argv)
+  parallel.run_pinned(
+      exec, [("import tensorflow as tf; tf.config.list_physical_devices()",)],
+      1)
+  print("job done")
+
+if __name__ == "__main__":
+  main()
+"""
+
+
+def _noise_lines(stderr):
+  from tf_betavae import tf_startup  # pylint: disable=g-import-not-at-top
+  return [line for line in stderr.splitlines()
+          if tf_startup.startup_noise(line, driver_present=False)]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_workers_start_as_quietly_as_their_program(tmp_path, verbose):
+  from tf_betavae import tf_startup  # pylint: disable=g-import-not-at-top
+  script = tmp_path / "program.py"
+  script.write_text(_QUIET_PROGRAM)
+  env = {k: v for k, v in os.environ.items()
+         if k not in ("TF_CPP_MIN_LOG_LEVEL", tf_startup.QUIET_ENV)}
+  result = subprocess.run(
+      [sys.executable, str(script)] + (["--tf_verbose"] if verbose else []),
+      capture_output=True, text=True, timeout=300, check=False, env=env)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "job done" in result.stdout
+  if verbose:
+    # The noise the quiet start hides is really there without it.
+    assert _noise_lines(result.stderr), result.stderr[-3000:]
+  else:
+    assert not _noise_lines(result.stderr), result.stderr[-3000:]
+    assert "absl::InitializeLog" not in result.stderr

@@ -90,7 +90,10 @@ def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given():
       "import dataclasses\n"
       "s.PRESETS['select_factor_vae'] = dataclasses.replace(\n"
       "    s.PRESETS['select_factor_vae'], recipe={'latent_dim': 6})\n"
-      "st = r._settings(s)\n"
+      "from tf_betavae import cli\n"
+      "c = r.command\n"
+      "st = c.settings_of(c.ReproduceFlags(\n"
+      "    **cli.config_values_from_flags(c.ReproduceFlags, r.FLAGS)))\n"
       "print(st.recipe.latent_dim, st.recipe.beta, st.udr_criterion, "
       "sorted(st.methods))\n")
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")

@@ -147,3 +147,36 @@ def test_map_chunks_looks_up_without_rendering(tab_gt):
   np.testing.assert_array_equal(
       np.concatenate(chunks),
       fn(tab_gt.sample_observations_from_factors(factors)).astype(np.float64))
+
+
+def test_building_a_table_logs_its_progress(tab_gt, caplog):
+  import logging  # pylint: disable=g-import-not-at-top
+  # A clock that the encoder advances: 30 s of tracing in the first call,
+  # then 5 s per chunk of 24 images (10 chunks).
+  now = [0.0]
+
+  def slow_encoder(images, fn=mixed_representation(tab_gt, weight=0.5)):
+    now[0] += 35.0 if now[0] == 0.0 else 5.0
+    return fn(images)
+
+  with caplog.at_level(logging.INFO, logger="absl"):
+    table = code_table.build_code_table(
+        tab_gt, slow_encoder, chunk_images=24, prefetch=False,
+        clock=lambda: now[0], progress_every_seconds=10.0)
+  assert table.build_seconds == 80.0
+  lines = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith("encoding the code table")]
+  assert lines == [
+      # After the first chunk only its rate is known, not the steady one.
+      "encoding the code table: 24 of 240 images, 1 images/s, 35 s "
+      "elapsed, time left unknown",
+      # 48 images in 10 s; 168 left take 35 s (7 chunks of 5 s).
+      "encoding the code table: 72 of 240 images, 5 images/s, 45 s "
+      "elapsed, about 35 s left",
+      "encoding the code table: 120 of 240 images, 5 images/s, 55 s "
+      "elapsed, about 25 s left",
+      "encoding the code table: 168 of 240 images, 5 images/s, 1 min 05 s "
+      "elapsed, about 15 s left",
+      "encoding the code table: 216 of 240 images, 5 images/s, 1 min 15 s "
+      "elapsed, about 5 s left",
+  ]

@@ -51,3 +51,69 @@ def test_same_seed_same_score(synthetic):
   a = _run(gt, synthetic.noisy_identity(gt, 0.3, seed=2), seed=1)
   b = _run(gt, synthetic.noisy_identity(gt, 0.3, seed=2), seed=1)
   assert a["score"] == b["score"] and a["completeness"] == b["completeness"]
+
+
+# DCI's classifier workers, started from a program that quieted TensorFlow
+# the way the package's programs do (tf_betavae.cli): enough samples that
+# the fits go to worker processes.
+_DCI_PROGRAM = """
+import sys
+import numpy as np
+from tf_betavae import cli
+
+def main():
+  cli.import_tensorflow_quietly()
+  from tf_betavae.metrics import dci
+  rng = np.random.RandomState(0)
+  codes = rng.normal(size=(dci.PROCESSES_FROM_SAMPLES, 2))
+  factors = (codes > 0).astype(int)
+  _, train_accuracy, _ = dci.importance_gbt(
+      codes, factors, codes[:50], factors[:50], rng, n_jobs=2,
+      classifier="gbt")
+  print("train accuracy", train_accuracy.tolist())
+
+if __name__ == "__main__":
+  main()
+"""
+
+
+def test_classifier_workers_start_quietly(tmp_path):
+  import os  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  from tf_betavae import tf_startup  # pylint: disable=g-import-not-at-top
+  script = tmp_path / "program.py"
+  script.write_text(_DCI_PROGRAM)
+  env = {k: v for k, v in os.environ.items()
+         if k not in ("TF_CPP_MIN_LOG_LEVEL", tf_startup.QUIET_ENV)}
+  result = subprocess.run([sys.executable, str(script)], capture_output=True,
+                          text=True, timeout=300, check=False, env=env)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "train accuracy [1.0, 1.0]" in result.stdout
+  noise = [line for line in result.stderr.splitlines()
+           if tf_startup.startup_noise(line, driver_present=False)
+           or "absl::InitializeLog" in line]
+  assert not noise, result.stderr[-3000:]
+
+
+def test_each_fitted_classifier_is_logged_with_the_time_left(caplog):
+  import logging  # pylint: disable=g-import-not-at-top
+  import re  # pylint: disable=g-import-not-at-top
+  rng = np.random.RandomState(0)
+  codes = rng.normal(size=(300, 2))
+  factors = np.stack([(codes[:, 0] > 0).astype(int),
+                      np.digitize(codes[:, 1], [-1.0, 0.0, 1.0])], axis=1)
+  with caplog.at_level(logging.INFO, logger="absl"):
+    dci.importance_gbt(codes, factors, codes, factors, rng, n_jobs=2,
+                       classifier="gbt")
+  lines = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith("DCI: classifier")]
+  assert len(lines) == 2, lines
+  # Reported as they finish; the time left is counted in classes (6).
+  assert re.fullmatch(r"DCI: classifier 1 of 2 fitted \(factor [01], [24] "
+                      r"classes\): \d+ s elapsed, about \d+ s left",
+                      lines[0]), lines[0]
+  assert re.fullmatch(r"DCI: classifier 2 of 2 fitted \(factor [01], [24] "
+                      r"classes\): \d+ s elapsed, done", lines[1]), lines[1]
+  assert {line.split("(")[1].split(")")[0] for line in lines} == {
+      "factor 0, 2 classes", "factor 1, 4 classes"}

@@ -44,3 +44,26 @@ def test_encode_checks_output_shape():
   import pytest
   with pytest.raises(ValueError, match=r"\[num_images, latent_dim\]"):
     sampling.encode(lambda x: np.zeros(len(x)), np.zeros((4, 1, 1, 1)))
+
+
+def test_long_encodings_log_their_progress(gt, synthetic, monkeypatch,
+                                           caplog):
+  import logging  # pylint: disable=g-import-not-at-top
+  import re  # pylint: disable=g-import-not-at-top
+  # A line after every chunk but the last (no waiting between lines).
+  monkeypatch.setattr(sampling, "PROGRESS_EVERY_SECONDS", 0.0)
+  with caplog.at_level(logging.INFO, logger="absl"):
+    sampling.sample_codes_and_factors(gt, synthetic.identity(gt), 1000,
+                                      np.random.RandomState(0),
+                                      chunk_images=300)
+  lines = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith("encoding sampled points")]
+  # Counts, rate, and (from the second chunk on) the time left.
+  pattern = (r"encoding sampled points: (\d+) of 1,000 images, [\d,]+ "
+             r"images/s, \d+ s elapsed, (time left unknown|about \d+ s "
+             r"left)")
+  matches = [re.fullmatch(pattern, line) for line in lines]
+  assert all(matches), lines
+  assert [m.group(1) for m in matches] == ["300", "600", "900"]
+  assert [m.group(2).startswith("about") for m in matches] == [
+      False, True, True]

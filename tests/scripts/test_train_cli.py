@@ -171,7 +171,8 @@ def test_help_states_the_default_run_length():
   result = subprocess.run([sys.executable, TRAIN, "--helpfull"],
                           capture_output=True, text=True, timeout=120)
   assert "Default 6000" in result.stdout and "--preset" in result.stdout
-  assert "on dsprites 10,000" in " ".join(result.stdout.split())
+  assert "on dsprites and its variants 10,000" in " ".join(
+      result.stdout.split())
 
 
 def test_a_run_dir_in_use_exits_2_naming_the_holder(

@@ -121,8 +121,8 @@ def test_beta_warmup_continues_across_a_resume_and_reaches_the_export(
   metadata = io_utils.read_json(
       os.path.join(summary["export_path"], "assets",
                    export_files.METADATA_FILENAME))
-  assert metadata["beta"] == 5.0
-  assert (metadata["beta_hold_steps"], metadata["beta_warmup_steps"]) == (2, 6)
+  assert metadata["hyperparameters"] == {
+      "beta": 5.0, "beta_hold_steps": 2, "beta_warmup_steps": 6}
 
 
 def test_unwritable_model_dir_is_refused_before_training(tmp_path):

@@ -124,9 +124,8 @@ def test_export_records_the_method_and_its_hyperparameters(tmp_path):
   metadata = export.read_metadata(path)
   assert metadata["method"] == "factor_vae"
   assert metadata["hyperparameters"] == {
-      "method": "factor_vae", "factor_gamma": 35.0,
-      "discriminator_learning_rate": 2e-4}
-  assert metadata["beta"] is None
+      "factor_gamma": 35.0, "discriminator_learning_rate": 2e-4}
+  assert "beta" not in metadata and "objective" not in metadata
   # The same four signatures; the discriminator is not part of the export.
   loaded = tf.saved_model.load(path)
   assert set(loaded.signatures) == set(export.SIGNATURES)

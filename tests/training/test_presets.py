@@ -117,3 +117,45 @@ def test_the_selection_preset_keeps_the_shipped_encoders_architecture():
   assert shipped.recipe.arch == "conv" and shipped.recipe.latent_dim == 8
   cpu = settings_lib.settings_from_preset("cpu", "unused")
   assert cpu.recipe.arch == presets.CPU_RECIPE["arch"] == "broadcast"
+
+
+@pytest.fixture(scope="module")
+def family_flags(tmp_path_factory):
+  """Flags that make each dSprites-family dataset available: {name: args}."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  folder = tmp_path_factory.mktemp("family")
+  # The settings check reads the scream picture but only the name of the
+  # official file.
+  official = folder / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+  official.write_bytes(b"")
+  picture = folder / "picture.png"
+  picture.write_bytes(tf.io.encode_png(np.random.RandomState(0).randint(
+      256, size=(80, 80, 3)).astype(np.uint8)).numpy())
+  return {"dsprites": [],
+          "dsprites_official": [f"--dsprites_file={official}"],
+          "color_dsprites": ["--dataset=color_dsprites"],
+          "noisy_dsprites": ["--dataset=noisy_dsprites"],
+          "scream_dsprites": ["--dataset=scream_dsprites",
+                              f"--scream_image={picture}"]}
+
+
+@pytest.mark.parametrize("dataset", presets.DSPRITES_FAMILY)
+def test_the_dsprites_family_trains_the_cpu_recipe(train_script,
+                                                   family_flags, dataset):
+  # The official file and the variants hold the simulator's sprites on its
+  # factor grid: leaving the simulator must not change the model.
+  config = _config(train_script, family_flags[dataset])
+  assert config.dataset == dataset
+  for name, value in presets.CPU_RECIPE.items():
+    assert getattr(config, name) == value, name
+  assert (config.likelihood, config.method) == ("bernoulli", "beta_vae")
+  given = _config(train_script, family_flags[dataset] + [
+      "--beta=4", "--latent_dim=10", "--arch=conv", "--learning_rate=5e-4",
+      "--steps=300"])
+  assert (given.beta, given.latent_dim, given.arch, given.learning_rate,
+          given.steps) == (4.0, 10, "conv", 5e-4, 300)
+  # A preset still wins over the dataset's defaults.
+  study = _config(train_script, family_flags[dataset] + ["--preset=study"])
+  assert (study.arch, study.latent_dim, study.learning_rate) == (
+      "conv", 10, 1e-4)

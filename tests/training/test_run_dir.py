@@ -28,7 +28,7 @@ def test_settings_changed_on_resume_are_recorded_and_exported(tmp_path):
   assert training.settings_history(model_dir) == expected
   from tf_betavae import export  # pylint: disable=g-import-not-at-top
   metadata = export.read_metadata(summary["export_path"])
-  assert metadata["beta"] == 8.0
+  assert metadata["hyperparameters"]["beta"] == 8.0
   assert metadata["settings_changes"] == expected
   # A run trained with one set of settings says so.
   plain = training.train(_config(steps=10), str(tmp_path / "p"), export_dir)

@@ -14,7 +14,10 @@ One registry serves scripts/train.py, scripts/evaluate.py and the metrics:
   ``FiniteGroundTruth`` (their observations can be tabulated), those with
   a random nuisance or several images per factor vector are not;
 * ``check_available(name, ...)``: raises ``DatasetUnavailableError`` (one
-  line: where it looked, how to get the data) unless the data is there.
+  line: where it looked, how to get the data) unless the data is there;
+* ``source_of(run config or export metadata)`` -> a ``DataSource``: the
+  dataset a run was trained on with the locations it was read from
+  (data_source.py); whatever reads a run's data again goes through it.
 
 Datasets (one module each):
 
@@ -54,6 +57,8 @@ from tf_betavae.data import scream_dsprites
 from tf_betavae.data import shapes3d
 from tf_betavae.data import smallnorb
 from tf_betavae.data import tfds_source
+from tf_betavae.data.data_source import DataSource
+from tf_betavae.data.data_source import source_of
 from tf_betavae.data.errors import DatasetUnavailableError
 from tf_betavae.data.errors import UnknownDatasetError
 from tf_betavae.data.ground_truth_data import FiniteGroundTruth
@@ -85,10 +90,10 @@ _DSPRITES_VARIANTS = {
     "noisy_dsprites": noisy_dsprites,
 }
 
-__all__ = ["DATASETS", "GROUND_TRUTH_DATASETS", "DatasetUnavailableError",
-           "FiniteGroundTruth", "GroundTruthData", "UnknownDatasetError",
-           "check_available", "ground_truth", "image_shape", "is_known",
-           "training_dataset"]
+__all__ = ["DATASETS", "GROUND_TRUTH_DATASETS", "DataSource",
+           "DatasetUnavailableError", "FiniteGroundTruth", "GroundTruthData",
+           "UnknownDatasetError", "check_available", "ground_truth",
+           "image_shape", "is_known", "source_of", "training_dataset"]
 
 
 def _check_name(name):

@@ -24,4 +24,8 @@ worker processes stay light until they are pinned):
 * ``standalone``: the one-shot evaluation of scripts/evaluate.py.
 * ``parallel``: worker processes pinned to disjoint CPUs.
 * ``cache``: result files that hold the key they were computed for.
+* ``reproduce_command``, ``sweep_command``, ``selection_command``: the
+  programs scripts/reproduce.py, sweep.py and select_models.py behind
+  their flags (flag definitions, checks, the one call, the lines to
+  print).
 """

@@ -304,11 +304,10 @@ _JOB_GROUND_TRUTHS = {}
 
 def _ground_truth_of(settings):
   """The settings' ground truth, built once per process."""
-  key = (settings.dataset, settings.dsprites_file)
-  if key not in _JOB_GROUND_TRUTHS:
-    _JOB_GROUND_TRUTHS[key] = data_lib.ground_truth(
-        settings.dataset, dsprites_file=settings.dsprites_file)
-  return _JOB_GROUND_TRUTHS[key]
+  source = data_lib.source_of(settings)
+  if source not in _JOB_GROUND_TRUTHS:
+    _JOB_GROUND_TRUTHS[source] = source.ground_truth()
+  return _JOB_GROUND_TRUTHS[source]
 
 
 def evaluate_job(settings, ground_truth, job):

@@ -3,7 +3,8 @@
 A model path is a SavedModel export of this package (a version directory
 with ``saved_model.pb``), a model folder of integer versions (its highest
 is used) or a training run directory whose ``train_summary.json`` names
-its export.  ``LoadedModel`` wraps the export's ``encode`` signature.
+its export.  ``LoadedModel`` wraps the export's ``encode`` signature;
+``model_data`` is the data a model path was trained on.
 """
 
 import os
@@ -11,9 +12,11 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tf_betavae import data as data_lib
 from tf_betavae import export as export_lib
 from tf_betavae import io_utils
 from tf_betavae import training
+from tf_betavae.training import run_dir
 
 RUN_SUMMARY_FILE = training.SUMMARY_FILE
 DEFAULT_BATCH_SIZE = 2048
@@ -64,6 +67,52 @@ def resolve_export(path):
         f"{path} is neither a SavedModel export (no saved_model.pb), a "
         f"folder of export versions nor a training run dir (no "
         f"{RUN_SUMMARY_FILE})") from None
+
+
+def _recorded_data(path):
+  """What a model path records of its training data: its run's TrainConfig
+  (a run directory) or its export's metadata; None for a foreign SavedModel
+  or an export that names no dataset."""
+  if os.path.isfile(os.path.join(path, training.RUN_CONFIG_FILE)):
+    try:
+      return run_dir.read_config(path)
+    except (OSError, ValueError) as e:
+      raise SelectionError(str(e)) from None
+  try:
+    metadata = export_lib.read_metadata(export_lib.latest_version_dir(path))
+  except (OSError, ValueError):
+    return None  # not this package's export: loading it says why
+  return metadata if metadata.get("dataset") else None
+
+
+def model_data(path, dataset=None, data_dir=None, dsprites_file=None,
+               scream_image=None):
+  """The data to evaluate or probe a model on.
+
+  By default the model's training data read from where its run read it
+  (run_config.json of a run directory, the metadata of an export or model
+  folder: the official dSprites file, the scream picture, the tfds
+  data_dir); dsprites (the simulator) when the model records none.
+
+  Args:
+    path: a model path (see module doc), or None (nothing recorded).
+    dataset, data_dir, dsprites_file, scream_image: overrides, see
+      tf_betavae.data.source_of.
+
+  Returns:
+    tf_betavae.data.DataSource.
+
+  Raises:
+    SelectionError: the run's config is unreadable or a setting is not a
+      string.
+  """
+  recorded = _recorded_data(path) if path else None
+  try:
+    return data_lib.source_of(recorded or "dsprites", dataset=dataset,
+                              data_dir=data_dir, dsprites_file=dsprites_file,
+                              scream_image=scream_image)
+  except ValueError as e:
+    raise SelectionError(str(e)) from None
 
 
 class LoadedModel:

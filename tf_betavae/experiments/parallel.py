@@ -15,6 +15,10 @@ A spawned worker imports the parent's main module before it is pinned:
 programs that use this module import TensorFlow inside ``main``, not at
 their top level.
 
+A worker starts as quietly as the program that started it
+(``tf_betavae.tf_startup.quiet_worker_start``): no TensorFlow start-up
+noise unless the program was run with ``--tf_verbose``.
+
 A worker ends itself when the process that started it dies (killed, or
 crashed), so a killed reproduction or sweep leaves no training behind.
 
@@ -32,6 +36,8 @@ import threading
 import time
 
 from absl import logging
+
+from tf_betavae import tf_startup
 
 
 def available_cpus():
@@ -92,6 +98,9 @@ def _init_worker(cpus, verbosity, parent_pid):
   logging.set_verbosity(verbosity)
   threading.Thread(target=_exit_when_orphaned, args=(parent_pid,),
                    daemon=True).start()
+  # After pinning: where the program was quieted this imports TensorFlow,
+  # which sizes its thread pools from the CPUs the worker may use.
+  tf_startup.quiet_worker_start()
 
 
 def run_pinned(fn, args_list, num_workers, on_done=None):

@@ -4,7 +4,8 @@
 table beside the paper's Table 1, the checks, the gap to the paper, UDR,
 the factor each latent captures, the settings and costs, the command.
 The markdown file is generated only; hand-written notes live beside it in
-recipe_search.md, which a run never touches.
+recipe_search.md, which a run never touches.  ``rewrite_markdown`` renders
+a saved results JSON again (the markdown is a function of it alone).
 """
 
 import math
@@ -43,11 +44,20 @@ def _row(cells):
   return "| " + " | ".join(cells) + " |"
 
 
+def _ordered_methods(settings):
+  """{method: value} of a results dict's settings in the method registry's
+  order: a results JSON stores them sorted, and a report rendered again from
+  it must read as the one written beside the runs."""
+  methods = settings.get("methods") or {}
+  return {name: methods[name] for name in methods_lib.METHOD_NAMES
+          if name in methods}
+
+
 def _table_models(results):
   """The table's rows (key, label, kind) of a results dict; results
   written without other methods have none."""
   return settings_lib.table_models(
-      results.get("settings", {}).get("methods"))
+      _ordered_methods(results.get("settings", {})))
 
 
 def _reference_seeds_text(settings):
@@ -63,12 +73,37 @@ def _reference_seeds_text(settings):
           f"{', '.join(map(str, seeds))})")
 
 
+def _names_text(names):
+  """'A', 'A and B', 'A, B and C'."""
+  return (" and ".join(names) if len(names) < 3
+          else ", ".join(names[:-1]) + " and " + names[-1])
+
+
+def title(results):
+  """What the results hold, named from their settings: e.g.
+  'Reproduction: β-VAE on 2D shapes (dSprites)' (the β-VAE paper's table),
+  'Reproduction: β-VAE and FactorVAE on ...' (with --methods) or
+  'FactorVAE selection (UDR over 7 seeds) on 2D shapes (dSprites)'
+  (preset select_factor_vae)."""
+  settings = results["settings"]
+  methods = [methods_lib.get(name).title for name in _ordered_methods(settings)]
+  # What was run is what trained on every seed: a preset that selects among
+  # another method's seeds keeps the β-VAE as a reference row only.
+  subjects = methods if settings.get("reference_beta_vae") else (
+      [methods_lib.get("beta_vae").title] + methods)
+  names = _names_text(subjects or [methods_lib.get("beta_vae").title])
+  if settings.get("selection_check"):
+    return (f"{names} selection (UDR over {len(settings['seeds'])} seeds) "
+            "on 2D shapes (dSprites)")
+  return f"Reproduction: {names} on 2D shapes (dSprites)"
+
+
 def intro_lines(results):
   """Title and the paragraph saying what the table holds."""
   settings = results["settings"]
   dataset = ("official file " + settings["dsprites_file"]
              if settings["dsprites_file"] else "dsprites simulator")
-  return ["# Reproduction: β-VAE on 2D shapes (dSprites)", "",
+  return [f"# {title(results)}", "",
           f"Preset `{settings['preset']}`: {settings['steps']:,} training "
           f"steps per run, seeds {', '.join(map(str, settings['seeds']))}"
           f"{_reference_seeds_text(settings)}, dataset `{dataset}`. "
@@ -384,9 +419,9 @@ def _methods_lines(settings):
   methods = settings.get("methods")
   if not methods:
     return []
-  rows = ", ".join(settings_lib.method_label(m, v)
-                   for m, v in methods.items())
-  infos = [methods_lib.get(m) for m in methods]
+  ordered = list(_ordered_methods(settings))
+  rows = ", ".join(settings_lib.method_label(m, methods[m]) for m in ordered)
+  infos = [methods_lib.get(m) for m in ordered]
   own_rates = "; ".join(
       f"{info.title} trains at its own Adam rate {info.learning_rate:g}"
       for info in infos if info.learning_rate is not None)
@@ -487,6 +522,35 @@ def write_markdown(results, path, command):
     command: the exact command line, a str.
   """
   return io_utils.write_text_atomic(path, markdown(results, command))
+
+
+def rewrite_markdown(json_path, markdown_path=None, command=None):
+  """Renders a saved results JSON again, without training or evaluating.
+
+  The markdown is a function of the results and the command alone (see
+  ``markdown``), so a change to how they are written reaches an existing
+  file this way.
+
+  Args:
+    json_path: a results JSON written by ``write_json``.
+    markdown_path: the .md to write; default: beside the JSON
+      (results.json -> results.md).
+    command: the command line the file names; default: the one the JSON
+      records (scripts/reproduce.py stores it under "command").
+
+  Returns:
+    The markdown path written.
+
+  Raises:
+    ValueError: no command given and none recorded in the JSON.
+  """
+  results = io_utils.read_json(json_path)
+  command = command or results.get("command")
+  if not command:
+    raise ValueError(f"{json_path} records no command; pass command=")
+  if markdown_path is None:
+    markdown_path = os.path.splitext(json_path)[0] + ".md"
+  return write_markdown(results, markdown_path, command)
 
 
 def json_path_for(markdown_path):

@@ -169,8 +169,7 @@ def _reproduce_holding_lock(settings, ground_truth, start):
   """``reproduce`` once this process may write settings.work_dir."""
   in_workers = ground_truth is None
   if ground_truth is None:
-    ground_truth = data_lib.ground_truth(
-        settings.dataset, dsprites_file=settings.dsprites_file)
+    ground_truth = data_lib.source_of(settings).ground_truth()
   trained_runs = runs_lib.train_all(settings)
   jobs, training_entries = _evaluation_jobs(settings, trained_runs)
   entries = evaluations.evaluate_all(settings, ground_truth, jobs,

@@ -82,13 +82,28 @@ def choose_dataset(models, dataset=None):
   return dataset
 
 
-def _ground_truth_or_none(dataset, data_dir):
-  if dataset.split(":")[0] not in data.GROUND_TRUTH_DATASETS:
+def models_data(models, dataset, data_dir=None):
+  """Where to read ``dataset`` for the models: where the first model trained
+  on it read it (its export's metadata: the official dSprites file, say),
+  or ``data_dir`` when given (tf_betavae.data.source_of).
+
+  Returns:
+    tf_betavae.data.DataSource.
+  """
+  recorded = next((m.metadata for m in models
+                   if m.metadata.get("dataset") == dataset), None)
+  try:
+    return data.source_of(recorded or dataset, dataset=dataset,
+                          data_dir=data_dir)
+  except ValueError as e:
+    raise SelectionError(f"the export's data settings: {e}") from None
+
+
+def _ground_truth_or_none(source):
+  if not source.has_ground_truth():
     return None
   try:
-    if data_dir is None:
-      return data.ground_truth(dataset)
-    return data.ground_truth(dataset, data_dir=data_dir)
+    return source.ground_truth()
   except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
     raise SelectionError(str(e)) from None
 
@@ -313,7 +328,8 @@ def rank_models(paths, random_state, method="udr_lasso",
     method: "udr_lasso" or "udr_spearman".
     num_points: int, images in the shared sample (default 10,000).
     dataset: str or None; None: the dataset all exports record.
-    data_dir: where real datasets live (tfds data_dir, or the dSprites file).
+    data_dir: where real datasets live (tfds data_dir, or the dSprites file);
+      None: where the models' runs read them (``models_data``).
     supervised: "auto" (supervised scores where the dataset has factors) or
       "none".
     supervised_num_train, supervised_num_eval: sizes of computed supervised
@@ -334,11 +350,12 @@ def rank_models(paths, random_state, method="udr_lasso",
   _check_ranking_arguments(method, supervised, num_points)
   models = load_models(list(paths), batch_size)
   dataset = choose_dataset(models, dataset)
-  ground_truth = _ground_truth_or_none(dataset, data_dir)
+  source = models_data(models, dataset, data_dir)
+  ground_truth = _ground_truth_or_none(source)
   logging.info("Encoding %d images of %s with %d models.", num_points,
                dataset, len(models))
   posteriors = sample_posteriors(models, dataset, num_points, random_state,
-                                 ground_truth, data_dir)
+                                 ground_truth, source.data_dir)
   result = udr.compute_udr_from_posteriors(
       posteriors, correlation=METHODS[method],
       kl_filter_threshold=kl_filter_threshold)

@@ -21,11 +21,13 @@ from tf_betavae import io_utils
 from tf_betavae import metrics
 from tf_betavae.data.indexed import MissingFactorsError
 from tf_betavae.experiments import evaluations
+from tf_betavae.experiments import model_loading
 from tf_betavae.experiments import report
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.metrics import baselines
 from tf_betavae.metrics import beta_vae
 from tf_betavae.metrics import representation
+from tf_betavae.training import run_dir
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
 BASELINES = ("pca", "ica", "pixels", "untrained")
@@ -39,10 +41,13 @@ class EvaluationRequest:
   """What to evaluate and how (the flags of scripts/evaluate.py).
 
   Attributes:
-    saved_model, signature, output_key: a SavedModel and the signature
-      output used as the code; or ``baseline`` (one of BASELINES) with
-      ``baseline_dim`` components.
-    dataset, data_dir, dsprites_file, scream_image: the ground truth.
+    saved_model, signature, output_key: a SavedModel (or a training run
+      directory: its export) and the signature output used as the code; or
+      ``baseline`` (one of BASELINES) with ``baseline_dim`` components.
+    dataset, data_dir, dsprites_file, scream_image: the ground truth; None:
+      what the model was trained on, read from where its run read it (the
+      run's config, or the export's metadata; see ``request_data``), and
+      dsprites (the simulator) for a baseline or a model that records none.
     metrics: comma-separated subset of METRIC_NAMES.
     protocol, paper_factors: of the beta_vae metric.
     num_train, num_eval: size overrides (None: the protocol's).
@@ -58,7 +63,7 @@ class EvaluationRequest:
   output_key: str = "latent_mean"
   baseline: object = None
   baseline_dim: int = 10
-  dataset: str = "dsprites"
+  dataset: object = None
   data_dir: object = None
   dsprites_file: object = None
   scream_image: object = None
@@ -84,6 +89,52 @@ def metric_names(text):
   return names
 
 
+def _is_run_dir(path):
+  return bool(path) and os.path.isfile(os.path.join(path,
+                                                    run_dir.RUN_CONFIG_FILE))
+
+
+def _export_dir(saved_model):
+  """A training run directory's export; any other path as it is."""
+  if not _is_run_dir(saved_model):
+    return saved_model
+  try:
+    return model_loading.resolve_export(saved_model)
+  except model_loading.SelectionError as e:
+    raise UsageError(str(e)) from None
+
+
+def request_data(request):
+  """The data a request is evaluated on (tf_betavae.data.DataSource): the
+  model's training data, read from where its run read it, unless the
+  request names a dataset or locations (model_loading.model_data).
+
+  Raises:
+    UsageError: the run directory's config is unreadable, or a setting is
+      not a string.
+  """
+  try:
+    return model_loading.model_data(
+        request.saved_model, dataset=request.dataset,
+        data_dir=request.data_dir, dsprites_file=request.dsprites_file,
+        scream_image=request.scream_image)
+  except model_loading.SelectionError as e:
+    raise UsageError(str(e)) from None
+
+
+def resolve(request):
+  """The request with its model and data explicit: a run directory's
+  export as ``saved_model``, the dataset and locations of ``request_data``.
+
+  Raises:
+    UsageError: see request_data; a run directory without an export.
+  """
+  source = request_data(request)
+  return dataclasses.replace(
+      request, saved_model=_export_dir(request.saved_model),
+      dataset=source.dataset, **source.locations())
+
+
 def _check(request):
   if bool(request.saved_model) == bool(request.baseline):
     raise UsageError("give exactly one of --saved_model DIR or --baseline "
@@ -98,9 +149,7 @@ def _check(request):
                      f"{request.batch_size}")
   names = metric_names(request.metrics)
   try:
-    gt = data.ground_truth(request.dataset, data_dir=request.data_dir,
-                           dsprites_file=request.dsprites_file,
-                           scream_image=request.scream_image)
+    gt = request_data(request).ground_truth()
   except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
     raise UsageError(str(e)) from e
   if request.baseline and request.baseline != "pixels":
@@ -129,6 +178,8 @@ def _representation(request, gt):
         request.seed, request.baseline_dim)
     return fn, {"baseline": request.baseline,
                 "dim": request.baseline_dim}, None
+  request = dataclasses.replace(request,
+                                saved_model=_export_dir(request.saved_model))
   try:
     fn = representation.saved_model_representation(
         request.saved_model, request.signature, request.output_key,
@@ -173,7 +224,10 @@ def evaluate(request):
     UsageError: a bad request (one-line message).
   """
   names, gt = _check(request)
+  request = resolve(request)
   fn, source, beside_model = _representation(request, gt)
+  # After the model loaded: a bad --saved_model is the first line a user sees.
+  logging.info("Evaluating on %s.", request_data(request))
   try:
     fn, table_info = metrics.prepare_representation(
         gt, fn, names, protocol=request.protocol,

@@ -163,10 +163,8 @@ def prepare(steps, values, dataset, data_dir=None, method="beta_vae",
   try:
     for value in values:
       with_value(base, value).validate()
-    if data_dir is None:
-      ground_truth = data_lib.ground_truth(dataset)
-    else:
-      ground_truth = data_lib.ground_truth(dataset, data_dir=data_dir)
+    # The runs' own data: what their pictures and reproductions read too.
+    ground_truth = data_lib.source_of(base).ground_truth()
   except (training.ConfigError, data_lib.UnknownDatasetError,
           data_lib.DatasetUnavailableError) as e:
     raise UsageError(str(e)) from None

@@ -196,8 +196,10 @@ def sample_beta_vae_examples(ground_truth, representation_fn, num_examples,
       yield np.concatenate([factors1, factors2], axis=0)
 
   features = []
-  for codes in sampling.map_chunks(ground_truth, representation_fn,
-                                   factor_chunks(), random_state, prefetch):
+  for codes in sampling.map_chunks(
+      ground_truth, representation_fn, factor_chunks(), random_state,
+      prefetch, total_images=2 * num_pairs * num_examples,
+      what="encoding for the beta_vae metric"):
     half = len(codes) // 2
     features.append(beta_vae_features(codes[:half], codes[half:], num_pairs))
   return np.concatenate(features, axis=0), labels.astype(np.int64)

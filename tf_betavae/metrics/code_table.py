@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from tf_betavae import progress
 from tf_betavae.data.ground_truth_data import FiniteGroundTruth
 from tf_betavae.metrics import registry
 from tf_betavae.metrics import sampling
@@ -40,6 +41,9 @@ DEFAULT_MAX_BYTES = 2 * 2**30
 AUTO_MIN_FRACTION = 1.0
 
 CODE_TABLE_MODES = ("auto", "always", "never")
+
+# Least seconds between the progress lines of a table being built.
+PROGRESS_EVERY_SECONDS = 10.0
 
 
 class CodeTableError(ValueError):
@@ -112,12 +116,15 @@ class CodeTable:
 
 def build_code_table(ground_truth, representation_fn,
                      chunk_images=sampling.DEFAULT_CHUNK_IMAGES,
-                     max_bytes=DEFAULT_MAX_BYTES, prefetch=True, clock=None):
+                     max_bytes=DEFAULT_MAX_BYTES, prefetch=True, clock=None,
+                     progress_every_seconds=PROGRESS_EVERY_SECONDS):
   """Encodes every observation of ``ground_truth`` once.
 
   Observations are rendered ``chunk_images`` at a time (the next chunk in a
   background thread while the current one is encoded) and encoded in one
-  call per chunk.
+  call per chunk.  A full table takes minutes on a CPU, so a progress line
+  (images encoded, images/s, time left) is logged every
+  ``progress_every_seconds``.
 
   Args:
     ground_truth: a ground truth with the CodeTable interface.
@@ -126,6 +133,7 @@ def build_code_table(ground_truth, representation_fn,
     max_bytes: int, the largest table (float32 codes) allowed.
     prefetch: render the next chunk while encoding the current one.
     clock: callable returning seconds (default time.perf_counter).
+    progress_every_seconds: float, least time between progress lines.
 
   Returns:
     CodeTable.
@@ -145,6 +153,8 @@ def build_code_table(ground_truth, representation_fn,
             for s in range(0, total, chunk_images)]
   render = lambda b: ground_truth.observations_at(np.arange(b[0], b[1]))
   codes = None
+  counter = progress.CountProgress("encoding the code table", total,
+                                   "images", progress_every_seconds, clock)
 
   def store(index, chunk_codes):
     nonlocal codes
@@ -155,6 +165,7 @@ def build_code_table(ground_truth, representation_fn,
       codes = np.empty((total, dim), np.float32)
     start_row, stop_row = bounds[index]
     codes[start_row:stop_row] = chunk_codes
+    counter.update(stop_row)
 
   if not prefetch:
     for i, b in enumerate(bounds):

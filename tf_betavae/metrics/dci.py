@@ -23,10 +23,14 @@ parallel (``n_jobs``): threads for scikit-learn and for small fits, worker
 processes for gbt.py on 2,000 samples or more.
 """
 
+import time
+
 from absl import logging
 import numpy as np
 import scipy.stats
 
+from tf_betavae import progress
+from tf_betavae import tf_startup
 from tf_betavae.metrics import gbt
 from tf_betavae.metrics import sampling
 
@@ -103,14 +107,16 @@ def resolve_classifier(classifier, num_dimensions):
   return "gbt" if num_dimensions <= GBT_MAX_DIMENSIONS else "sklearn"
 
 
-def _fit_factor(codes_train, y_train, codes_test, y_test, seed, classifier):
+def _fit_factor(k, codes_train, y_train, codes_test, y_test, seed,
+                classifier):
+  """(k, importances [D], train accuracy, test accuracy) of factor k's fit."""
   if classifier == "sklearn":
     from sklearn.ensemble import GradientBoostingClassifier  # pylint: disable=g-import-not-at-top
     model = GradientBoostingClassifier(random_state=seed)
   else:
     model = gbt.GradientBoostedTrees()
   model.fit(codes_train, y_train)
-  return (np.abs(model.feature_importances_),
+  return (k, np.abs(model.feature_importances_),
           float(np.mean(model.predict(codes_train) == y_train)),
           float(np.mean(model.predict(codes_test) == y_test)))
 
@@ -143,25 +149,43 @@ def importance_gbt(codes_train, factors_train, codes_test, factors_test,
   classifier = resolve_classifier(classifier, codes_train.shape[1])
   num_factors = factors_train.shape[1]
   seeds = random_state.randint(2**31 - 1, size=num_factors)
+  classes = [len(np.unique(factors_train[:, k])) for k in range(num_factors)]
   # Most classes first, so the slowest fits start first.
-  order = np.argsort([-len(np.unique(factors_train[:, k]))
-                      for k in range(num_factors)], kind="stable")
+  order = np.argsort([-c for c in classes], kind="stable")
   # scikit-learn's trees release the GIL, so threads run them in parallel;
   # gbt.py is many numpy calls on cache-sized arrays and holds the GIL
   # between them, so large fits go to worker processes.
   processes = (classifier == "gbt" and
                len(codes_train) >= PROCESSES_FROM_SAMPLES)
+  # Worker processes load TensorFlow again (this module's imports do); they
+  # start as quietly as the program.  Threads need nothing.
+  quiet_start = ({"initializer": tf_startup.quiet_worker_start}
+                 if processes else {})
+  logging.info("DCI: fitting %d classifiers (%s) in %s.", num_factors,
+               classifier, "worker processes" if processes else "threads")
+  start = time.monotonic()
+  # In the order they finish, so that each is reported when it is done.
   fits = joblib.Parallel(n_jobs=n_jobs,
-                         prefer="processes" if processes else "threads")(
-      joblib.delayed(_fit_factor)(codes_train, factors_train[:, k],
+                         prefer="processes" if processes else "threads",
+                         return_as="generator_unordered", **quiet_start)(
+      joblib.delayed(_fit_factor)(k, codes_train, factors_train[:, k],
                                   codes_test, factors_test[:, k], seeds[k],
                                   classifier)
       for k in order)
   importance = np.zeros((codes_train.shape[1], num_factors))
   train_acc = np.zeros(num_factors)
   test_acc = np.zeros(num_factors)
-  for k, (imp, tr, te) in zip(order, fits):
+  # The fits take minutes at full size: a line per fitted factor.  A fit's
+  # cost grows with its classes (a tree per class and stage), so the time
+  # left is counted in classes.
+  classes_done = 0
+  for done, (k, imp, tr, te) in enumerate(fits, start=1):
     importance[:, k], train_acc[k], test_acc[k] = imp, tr, te
+    classes_done += classes[k]
+    logging.info("DCI: classifier %d of %d fitted (factor %d, %d classes): "
+                 "%s", done, num_factors, k, classes[k],
+                 progress.eta_text(classes_done, sum(classes),
+                                   time.monotonic() - start))
   return importance, train_acc, test_acc
 
 

@@ -133,7 +133,8 @@ def sample_votes(ground_truth, representation_fn, num_examples, batch_size,
   votes = 0
   for i, codes in enumerate(sampling.map_chunks(
       ground_truth, representation_fn, factor_chunks(), random_state,
-      prefetch)):
+      prefetch, total_images=num_examples * batch_size,
+      what="encoding for the factor_vae metric")):
     votes = votes + factor_vae_votes(
         codes.reshape(-1, batch_size, codes.shape[1]), fixed_all[i],
         global_variances, active, ground_truth.num_factors)

@@ -204,8 +204,6 @@ class GradientBoostedTrees:
     return {"feature": feature, "threshold": threshold,
             "leaf_of_sample": node, "importance": importance}
 
-  # One function on purpose: the vectorised scan over flattened runs is a
-  # single computation; split up, its index arithmetic would be scattered.
   def _best_split_of_feature(self, order, values, local, residual, sums,
                              counts, width):
     """Best split of every growing node on one feature.
@@ -228,67 +226,15 @@ class GradientBoostedTrees:
       split; -inf where there is none) and threshold [T, width + 1].
     """
     num_trees, n = residual.shape
+    flat_position, values_flat = _node_runs(order, values, local, width)
+    runs = _Runs(counts, n)
+    gain = _split_gains(residual, flat_position, values_flat, sums, runs,
+                        width)
+    best, position = _best_position_per_run(gain, runs)
+    threshold = _midpoint_thresholds(values_flat, best, position)
     slots = width + 1
-    row_offset = (np.arange(num_trees) * n)[:, None]
-    root = width == 1 and np.all(local == 0)
-    if root:
-      # The root of every tree: the feature order is the node order.
-      flat_position = (order[None, :] + row_offset).ravel()
-      values_flat = np.tile(values, num_trees)
-    else:
-      # A stable sort of the node slots along the feature order keeps the
-      # values sorted within each node (small integers: a radix sort).
-      slot_in_order = np.take(local, order, axis=1).astype(np.int16)
-      within = np.argsort(slot_in_order, axis=1, kind="stable")
-      flat_position = (order[within] + row_offset).ravel()
-      values_flat = values[within].ravel()
-    res_sorted = np.take(residual.ravel(), flat_position).reshape(num_trees, n)
-    cum = np.cumsum(res_sorted, axis=1).ravel()
-    # Runs: (tree, slot) in order; run r spans [run_start[r], run_end[r]).
-    run_count = counts.ravel().astype(np.int64)
-    run_end = (np.cumsum(counts, axis=1).astype(np.int64) +
-               row_offset).ravel()
-    run_start = run_end - run_count
-    nonempty = run_count > 0
-    rep = lambda a: np.repeat(a, run_count)  # per run -> per position
-    # Sum of the residuals before each run within its row (cumsum is per row).
-    prefix = np.where(run_start % n > 0, cum[np.maximum(run_start - 1, 0)],
-                      0.0)
-    index = np.arange(num_trees * n)
-    s_left = cum - rep(prefix)
-    n_left = (index - rep(run_start) + 1).astype(np.float64)
-    n_right = (rep(run_end) - index - 1).astype(np.float64)
-    s_right = rep(sums.ravel()) - s_left
-    # Valid split after a position: a next sample in the same growing node
-    # whose value exceeds this one by more than FEATURE_THRESHOLD.  The
-    # non-growing slot is the last run of each row.
-    last_run = run_start.reshape(num_trees, slots)[:, width] - row_offset[:, 0]
-    valid = (np.arange(n)[None, :] < last_run[:, None]).ravel()
-    valid[:-1] &= values_flat[1:] > values_flat[:-1] + FEATURE_THRESHOLD
-    valid &= n_right >= 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-      s_left *= s_left
-      s_left /= n_left
-      s_right *= s_right
-      s_right /= n_right
-      gain = s_left
-      gain += s_right
-    gain[~valid] = -np.inf
-    best = np.full(num_trees * slots, -np.inf)
-    starts = run_start[nonempty]
-    best[nonempty] = np.maximum.reduceat(gain, starts)
-    found = np.isfinite(best)
-    # The first position of the best gain in each run (ties: the lowest
-    # value, like scikit-learn's strict comparison in increasing order).
-    big = num_trees * n
-    candidate = np.where(gain == rep(best), index, big)
-    first = np.full(num_trees * slots, big)
-    first[nonempty] = np.minimum.reduceat(candidate, starts)
-    pos = np.where(found, first, 0)
-    following = np.minimum(pos + 1, big - 1)
-    thr = values_flat[pos] / 2.0 + values_flat[following] / 2.0
-    thr = np.where(found, thr, 0.0).reshape(num_trees, slots)
-    return best.reshape(num_trees, slots), thr
+    return (best.reshape(num_trees, slots),
+            threshold.reshape(num_trees, slots))
 
   def _leaf_values(self, tree, residual, targets):
     """One Newton step per leaf: [T, H] values by heap index."""
@@ -334,3 +280,126 @@ class GradientBoostedTrees:
     if raw.shape[1] == 1:
       return self.classes_[(raw[:, 0] > 0).astype(np.int64)]
     return self.classes_[np.argmax(raw, axis=1)]
+
+
+# -- the split search of one feature, on flattened [T * N] runs --------------
+# Position p of the flattened arrays is row p // N (a tree) and, within that
+# row, the samples of each node slot in turn, sorted by the feature's value:
+# one contiguous run per (tree, slot), the non-growing slot last.
+
+
+def _node_runs(order, values, local, width):
+  """Flattened sample positions and values, grouped by node, then sorted.
+
+  Args:
+    order: int [N], samples sorted by the feature.
+    values: float64 [N], the feature's sorted values.
+    local: int [T, N], each sample's node slot (``width``: not growing).
+    width: int, nodes of the level.
+
+  Returns:
+    flat_position: int [T * N], index into ``residual.ravel()`` of each
+      position; values_flat: float64 [T * N], the feature's value there.
+  """
+  num_trees, n = local.shape
+  row_offset = (np.arange(num_trees) * n)[:, None]
+  if width == 1 and np.all(local == 0):
+    # The root of every tree: the feature order is the node order.
+    flat_position = (order[None, :] + row_offset).ravel()
+    return flat_position, np.tile(values, num_trees)
+  # A stable sort of the node slots along the feature order keeps the
+  # values sorted within each node (small integers: a radix sort).
+  slot_in_order = np.take(local, order, axis=1).astype(np.int16)
+  within = np.argsort(slot_in_order, axis=1, kind="stable")
+  return (order[within] + row_offset).ravel(), values[within].ravel()
+
+
+class _Runs:
+  """Where each (tree, slot) run lies in the flattened [T * N] arrays.
+
+  Attributes:
+    count, start, end: int [T * (width + 1)], the run of (tree, slot) spans
+      positions [start, end) and holds count samples.
+    nonempty: bool [T * (width + 1)].
+    n: int, samples per tree (row length).
+  """
+
+  def __init__(self, counts, n):
+    row_offset = (np.arange(counts.shape[0]) * n)[:, None]
+    self.n = n
+    self.count = counts.ravel().astype(np.int64)
+    self.end = (np.cumsum(counts, axis=1).astype(np.int64) +
+                row_offset).ravel()
+    self.start = self.end - self.count
+    self.nonempty = self.count > 0
+
+  def per_position(self, per_run):
+    """[T * (width + 1)] values of the runs -> [T * N], one per position."""
+    return np.repeat(per_run, self.count)
+
+
+def _split_gains(residual, flat_position, values_flat, sums, runs, width):
+  """Gain proxy of a split after every position: float64 [T * N].
+
+  The gain is sum_l^2 / n_l + sum_r^2 / n_r of the residuals left and right
+  of the split within the position's run; -inf where no split may follow
+  (the run's last sample, the non-growing slot, or a next value within
+  FEATURE_THRESHOLD of this one).
+  """
+  num_trees, n = residual.shape
+  res_sorted = np.take(residual.ravel(), flat_position).reshape(num_trees, n)
+  cum = np.cumsum(res_sorted, axis=1).ravel()
+  # Sum of the residuals before each run within its row (cumsum is per row).
+  prefix = np.where(runs.start % n > 0, cum[np.maximum(runs.start - 1, 0)],
+                    0.0)
+  index = np.arange(num_trees * n)
+  s_left = cum - runs.per_position(prefix)
+  n_left = (index - runs.per_position(runs.start) + 1).astype(np.float64)
+  n_right = (runs.per_position(runs.end) - index - 1).astype(np.float64)
+  s_right = runs.per_position(sums.ravel()) - s_left
+  # The non-growing slot is the last run of each row.
+  row_start = np.arange(num_trees) * n
+  last_run = runs.start.reshape(num_trees, width + 1)[:, width] - row_start
+  valid = (np.arange(n)[None, :] < last_run[:, None]).ravel()
+  valid[:-1] &= values_flat[1:] > values_flat[:-1] + FEATURE_THRESHOLD
+  valid &= n_right >= 1
+  # In place: these [T * N] temporaries are the scan's largest arrays.
+  with np.errstate(invalid="ignore", divide="ignore"):
+    s_left *= s_left
+    s_left /= n_left
+    s_right *= s_right
+    s_right /= n_right
+    gain = s_left
+    gain += s_right
+  gain[~valid] = -np.inf
+  return gain
+
+
+def _best_position_per_run(gain, runs):
+  """The best gain of each run and the first position that reaches it.
+
+  Ties go to the lowest value, like scikit-learn's strict comparison in
+  increasing order.
+
+  Returns:
+    best: float64 [T * (width + 1)], -inf for runs without a split;
+    position: int [T * (width + 1)], the split follows this position
+      (0 where there is none).
+  """
+  best = np.full(len(runs.count), -np.inf)
+  starts = runs.start[runs.nonempty]
+  best[runs.nonempty] = np.maximum.reduceat(gain, starts)
+  beyond = len(gain)  # larger than every position
+  candidate = np.where(gain == runs.per_position(best), np.arange(beyond),
+                       beyond)
+  first = np.full(len(runs.count), beyond)
+  first[runs.nonempty] = np.minimum.reduceat(candidate, starts)
+  return best, np.where(np.isfinite(best), first, 0)
+
+
+def _midpoint_thresholds(values_flat, best, position):
+  """Thresholds [T * (width + 1)] halfway between the value at ``position``
+  and the next one; 0 for runs without a split (best = -inf)."""
+  following = np.minimum(position + 1, len(values_flat) - 1)
+  threshold = values_flat[position] / 2.0 + values_flat[following] / 2.0
+  return np.where(np.isfinite(best), threshold, 0.0)

@@ -25,6 +25,8 @@ import typing
 
 import numpy as np
 
+from tf_betavae import progress
+
 # Metrics fitted on ``num_train`` points and scored on ``num_test`` (DCI,
 # SAP): run_metric's ``num_train`` / ``num_eval`` set these two sizes.
 TRAIN_TEST_OVERRIDES = {"num_train": ("num_train",), "num_eval": ("num_test",)}
@@ -44,6 +46,8 @@ def train_test_images_sampled(sizes):
 # Images rendered and encoded per chunk.  64x64x1 float32 images are 16 KiB,
 # so a chunk is 128 MiB; two chunks are alive at once with prefetching.
 DEFAULT_CHUNK_IMAGES = 8192
+# Least seconds between the progress lines of a long encoding.
+PROGRESS_EVERY_SECONDS = 10.0
 
 
 @typing.runtime_checkable
@@ -76,8 +80,12 @@ def encode(representation_fn, images):
 
 
 def map_chunks(ground_truth, representation_fn, factor_chunks, random_state,
-               prefetch=True):
+               prefetch=True, total_images=None, what="encoding"):
   """Renders and encodes a sequence of factor arrays, one call each.
+
+  At full sizes this takes minutes on a CPU: given ``total_images``, a
+  progress line (images encoded, images/s, time left) is logged every
+  ``PROGRESS_EVERY_SECONDS``.
 
   Args:
     ground_truth: ground-truth object (see module docstring).
@@ -88,6 +96,10 @@ def map_chunks(ground_truth, representation_fn, factor_chunks, random_state,
     random_state: np.random.RandomState passed to the renderer.
     prefetch: render chunk i+1 in a background thread while chunk i is
       encoded.
+    total_images: int, images in all the chunks, or None (no progress
+      lines).
+    what: the progress lines' subject, e.g. "encoding for the beta_vae
+      metric".
 
   Yields:
     float64 np.ndarray [n_i, D], the codes of each chunk, in order.
@@ -99,9 +111,22 @@ def map_chunks(ground_truth, representation_fn, factor_chunks, random_state,
                        np.float64)
     return
   render = ground_truth.sample_observations_from_factors
+  counter = (progress.CountProgress(what, total_images, "images",
+                                    PROGRESS_EVERY_SECONDS)
+             if total_images else None)
+  encoded = 0
+
+  def encode_counted(images):
+    nonlocal encoded
+    codes = encode(representation_fn, images)
+    encoded += len(images)
+    if counter is not None:
+      counter.update(encoded)
+    return codes
+
   if not prefetch:
     for factors in factor_chunks:
-      yield encode(representation_fn, render(factors, random_state))
+      yield encode_counted(render(factors, random_state))
     return
   with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
     pending = None
@@ -110,10 +135,10 @@ def map_chunks(ground_truth, representation_fn, factor_chunks, random_state,
       # factors(i+1) was drawn above only after render(i) finished (below).
       future = pool.submit(render, factors, random_state)
       if pending is not None:
-        yield encode(representation_fn, pending)
+        yield encode_counted(pending)
       pending = future.result()
     if pending is not None:
-      yield encode(representation_fn, pending)
+      yield encode_counted(pending)
 
 
 def sample_codes_and_factors(ground_truth, representation_fn, num_points,
@@ -139,7 +164,8 @@ def sample_codes_and_factors(ground_truth, representation_fn, num_points,
   chunks = (factors[i:i + chunk_images]
             for i in range(0, num_points, chunk_images))
   codes = list(map_chunks(ground_truth, representation_fn, chunks,
-                          random_state, prefetch))
+                          random_state, prefetch, total_images=num_points,
+                          what="encoding sampled points"))
   return np.concatenate(codes, axis=0), factors
 
 

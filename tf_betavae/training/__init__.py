@@ -12,6 +12,8 @@
   learning_rate.py  learning-rate schedules
   presets.py        named settings for scripts/train.py
   command.py        the train program (scripts/train.py) behind its flags
+  step_timing.py    training speed with and without the input pipeline
+  gpu_check_command.py  the gpu_check program (scripts/gpu_check.py)
 """
 
 from tf_betavae.training.build import build_compiled_model

@@ -83,9 +83,7 @@ def config_from_flags(flag_values):
   except config_lib.ConfigError:
     return config  # main() reports it
   try:
-    data_lib.check_available(config.dataset, data_dir=config.data_dir,
-                             dsprites_file=config.dsprites_file,
-                             scream_image=config.scream_image)
+    data_lib.source_of(config).check_available()
   except data_lib.DatasetUnavailableError as e:
     _usage_error(" ".join(str(e).split()))
   return config
@@ -116,9 +114,7 @@ def _checked_setup(flag_values):
   config = config_from_flags(flag_values)
   try:
     config.validate()
-    data_lib.check_available(config.dataset, data_dir=config.data_dir,
-                             dsprites_file=config.dsprites_file,
-                             scream_image=config.scream_image)
+    data_lib.source_of(config).check_available()
     # multi_worker requires the strategy before any other TensorFlow work.
     strategy = distribute.make_strategy(flag_values.strategy,
                                         flag_values.devices,

@@ -79,8 +79,8 @@ class TrainConfig:
   beta: float = _setting(
       4.0, "beta_vae: the KL weight (paper: 4 for 2D shapes, 250 for "
       "CelebA; 1 = plain VAE); beta_tc_vae: the TC weight is beta - 1 "
-      "(Chen et al.: 6 on dSprites). Default on dsprites: 8 (the CPU "
-      "recipe, --preset=cpu).")
+      "(Chen et al.: 6 on dSprites). Default on dsprites and its variants: "
+      "8 (the CPU recipe, --preset=cpu).")
   beta_hold_steps: int = _setting(
       0, "beta_vae: steps at KL weight 1 (the plain VAE) before the KL "
       "weight rises to --beta (see --beta_warmup_steps).")
@@ -111,9 +111,10 @@ class TrainConfig:
   batch_size: int = _setting(
       64, "Global batch size (paper: 64).")
   learning_rate: float = _setting(
-      5e-4, "Adam learning rate. Default on dsprites: 1e-3 (the CPU "
-      "recipe); annealed_vae: 1e-4 on any dataset or preset (it learns "
-      "nothing at 5e-4 or 1e-3). The peak rate when a schedule is on.")
+      5e-4, "Adam learning rate. Default on dsprites and its variants: "
+      "1e-3 (the CPU recipe); annealed_vae: 1e-4 on any dataset or preset "
+      "(it learns nothing at 5e-4 or 1e-3). The peak rate when a schedule "
+      "is on.")
   lr_warmup_steps: int = _setting(
       0, "Steps of a linear learning-rate warm-up from learning_rate/N to "
       "learning_rate (0 = none).")
@@ -122,8 +123,9 @@ class TrainConfig:
       "decay that reaches 0 at --steps.",
       choices=list(learning_rate_lib.DECAYS))
   steps: int = _setting(
-      6000, "Total optimizer steps. Default 6000 (on dsprites 10,000: about "
-      "8 minutes on a 2-core CPU). --preset=paper gives 300,000.")
+      6000, "Total optimizer steps. Default 6000 (on dsprites and its "
+      "variants 10,000: about 8 minutes on a 2-core CPU). --preset=paper "
+      "gives 300,000.")
   seed: int = _setting(
       0, "Seeds weights, data stream and latent samples.")
   checkpoint_every: int = _setting(

@@ -80,10 +80,8 @@ def distributed_dataset(config, strategy, start_step):
     per_replica = context.get_per_replica_batch_size(global_batch)
     per_pipeline = global_batch // context.num_input_pipelines
     first = context.input_pipeline_id * per_pipeline
-    dataset, _ = data_lib.training_dataset(
-        config.dataset, global_batch, config.seed, start_batch=start_step,
-        data_dir=config.data_dir, dsprites_file=config.dsprites_file,
-        scream_image=config.scream_image)
+    dataset, _ = data_lib.source_of(config).training_dataset(
+        global_batch, config.seed, start_batch=start_step)
     if context.num_input_pipelines > 1:
       dataset = dataset.map(lambda batch: batch[first:first + per_pipeline])
     if per_replica != per_pipeline:

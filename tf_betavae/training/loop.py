@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from tf_betavae import export as export_lib
 from tf_betavae import locking
+from tf_betavae import progress as shared_progress
 from tf_betavae.training import build
 from tf_betavae.training import checkpoints
 from tf_betavae.training import config as config_lib
@@ -193,6 +194,7 @@ def _train_steps(run, strategy, saved, hook_list):
   iterator = iter(distribute.distributed_dataset(config, strategy, step))
   runner = steps_lib.StepRunner(model, strategy, config.jit_compile)
   values = steps_lib.tracker_values(model)
+  steady_rate = shared_progress.SteadyRate()
   train_start = last_stop = time.time()
   while step < config.steps:
     chunk = _next_stop(config, step) - step
@@ -211,7 +213,7 @@ def _train_steps(run, strategy, saved, hook_list):
       hook.on_step(step, logs)
     progress.log_step(step, config.steps, values, steps_per_second,
                       config.batch_size, now - train_start,
-                      step - run.start_step)
+                      step - run.start_step, steady_rate)
     if step % config.checkpoint_every == 0 or step >= config.steps:
       saved.save(step)
   if not saved.holds(step):

@@ -13,7 +13,7 @@ _MAIN_TRACKERS = ("loss", "reconstruction", "kl")
 
 
 def log_step(step, total_steps, values, steps_per_second, batch_size,
-             elapsed, steps_done):
+             elapsed, steps_done, steady_rate):
   """Logs one step line.
 
   Args:
@@ -24,7 +24,12 @@ def log_step(step, total_steps, values, steps_per_second, batch_size,
     batch_size: int, global batch.
     elapsed: float, seconds this invocation has trained.
     steps_done: int, steps this invocation has trained.
+    steady_rate: the tf_betavae.progress.SteadyRate the loop keeps for this
+      invocation; this line is marked in it and the time left is taken
+      from it (not the mean since the start, which counts the first
+      chunk's tracing).  Unknown on the invocation's first line.
   """
+  steady_rate.mark(steps_done, elapsed)
   active = sum(1 for k, v in values.items() if k.startswith("kl_latent_")
                and v > latent_stats.ACTIVE_KL_NATS)
   # The method's own trackers (capacity, total_correlation, ...).
@@ -36,8 +41,7 @@ def log_step(step, total_steps, values, steps_per_second, batch_size,
       "%d  %.1f steps/s (%.0f images/s)  %s", step, total_steps,
       values["loss"], values["reconstruction"], values["kl"], extra, active,
       steps_per_second, steps_per_second * batch_size,
-      progress.eta_text(steps_done, steps_done + total_steps - step,
-                        elapsed))
+      steady_rate.eta_text(steps_done + total_steps - step))
 
 
 def write_scalars(writer, values, step):

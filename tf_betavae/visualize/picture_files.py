@@ -61,16 +61,39 @@ def load_source(model_dir=None, export=None):
   return source, os.path.join(os.path.dirname(version_dir), PICTURES_SUBDIR)
 
 
+def model_data(source, dataset=None, data_dir=None):
+  """The data to draw a model on: by default its training data, read from
+  where its run read it (run_config.json, or the export's metadata).
+
+  Args:
+    source: a visualize.sources.Source.
+    dataset: dataset name; default the model's own (dsprites if unknown).
+    data_dir: where the data lies on this machine (tfds data_dir, or the
+      official dSprites file); replaces the locations the run recorded.
+
+  Returns:
+    tf_betavae.data.DataSource.
+
+  Raises:
+    PicturesError: unknown dataset.
+  """
+  name = dataset or source.dataset or "dsprites"
+  if not data_lib.is_known(name):
+    raise PicturesError(f"unknown --dataset {name!r}; valid names: "
+                        f"{', '.join(data_lib.DATASETS)}")
+  return data_lib.source_of(source.data or name, dataset=name,
+                            data_dir=data_dir)
+
+
 def input_images(source, dataset=None, num_images=64, seed=0,
                  data_dir=None):
   """Images of the model's dataset (or ``dataset``) to draw on.
 
   Args:
     source: a visualize.sources.Source.
-    dataset: dataset name; default the model's own (dsprites if unknown).
+    dataset, data_dir: see ``model_data``.
     num_images: int >= 1.
     seed: int, seed of the sample.
-    data_dir: where real datasets live.
 
   Returns:
     (dataset name, float32 images [num_images, H, W, C] in [0, 1]).
@@ -79,14 +102,11 @@ def input_images(source, dataset=None, num_images=64, seed=0,
     PicturesError: unknown or unavailable dataset, or images of another
       shape than the model takes.
   """
-  dataset = dataset or source.dataset or "dsprites"
-  if not data_lib.is_known(dataset):
-    raise PicturesError(f"unknown --dataset {dataset!r}; valid names: "
-                        f"{', '.join(data_lib.DATASETS)}")
+  data = model_data(source, dataset, data_dir)
+  dataset = data.dataset
   try:
     shape = tuple(data_lib.image_shape(dataset))
-    images = summaries.sample_images(dataset, num_images, seed,
-                                     data_dir=data_dir)
+    images = summaries.sample_images(data, num_images, seed)
   except data_lib.DatasetUnavailableError as e:
     raise PicturesError(str(e)) from None
   if shape != tuple(source.image_shape):
@@ -121,8 +141,8 @@ def write_pictures(model_dir=None, export=None, output_dir=None, dataset=None,
   source, default_output = load_source(model_dir, export)
   output_dir = output_dir or default_output
   dataset, images = input_images(source, dataset, num_images, seed, data_dir)
-  ground_truth = (summaries.ground_truth_or_none(dataset, data_dir)
-                  if factor_response else None)
+  ground_truth = (summaries.ground_truth_or_none(
+      model_data(source, dataset, data_dir)) if factor_response else None)
   logging.info("drawing %s on %d %s images into %s", source.description,
                num_images, dataset, output_dir)
   return summaries.write_image_files(

@@ -22,6 +22,7 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from tf_betavae import data as data_lib
 from tf_betavae import export as export_lib
 from tf_betavae.training import checkpoints
 from tf_betavae.training import run_dir
@@ -42,6 +43,9 @@ class Source:
     image_shape: (H, W, C).
     dataset: the training dataset's name when known (e.g. 'dsprites'),
       else None.
+    data: the training data (tf_betavae.data.DataSource: the dataset and
+      where it was read from, e.g. the official dSprites file) when known,
+      else None.
     description: a short human-readable origin (for logs and titles).
     path: the run directory or export version directory, if any.
     handle: the object that owns the variables (model or loaded
@@ -53,6 +57,7 @@ class Source:
   latent_dim: int
   image_shape: tuple
   dataset: Optional[str] = None
+  data: Optional[data_lib.DataSource] = None
   description: str = ""
   path: Optional[str] = None
   handle: object = None
@@ -74,13 +79,15 @@ def _batched(fn, batch_size):
   return apply
 
 
-def from_model(model, dataset=None, batch_size=DEFAULT_BATCH_SIZE):
+def from_model(model, dataset=None, batch_size=DEFAULT_BATCH_SIZE,
+               data=None):
   """A Source of a live BetaVAE (e.g. the one being trained).
 
   Args:
     model: a built tf_betavae.models.BetaVAE.
     dataset: optional dataset name, recorded in the Source.
     batch_size: images (or latents) per model call.
+    data: optional tf_betavae.data.DataSource of its training data.
 
   Returns:
     Source.  Its callables read the model's current weights at each call.
@@ -97,7 +104,7 @@ def from_model(model, dataset=None, batch_size=DEFAULT_BATCH_SIZE):
                 decode_fn=_batched(decode, batch_size),
                 latent_dim=int(model.latent_dim),
                 image_shape=tuple(model.image_shape), dataset=dataset,
-                description=f"model {model.name}", handle=model)
+                data=data, description=f"model {model.name}", handle=model)
 
 
 def from_model_dir(model_dir, batch_size=DEFAULT_BATCH_SIZE):
@@ -108,13 +115,14 @@ def from_model_dir(model_dir, batch_size=DEFAULT_BATCH_SIZE):
     batch_size: images (or latents) per model call.
 
   Returns:
-    Source (dataset from the run's config).
+    Source (dataset and data from the run's config).
 
   Raises:
     FileNotFoundError: model_dir holds no run or no checkpoint.
   """
   model, config = checkpoints.restore_model(model_dir)
-  source = from_model(model, dataset=config.dataset, batch_size=batch_size)
+  source = from_model(model, dataset=config.dataset, batch_size=batch_size,
+                      data=data_lib.source_of(config))
   source.description = f"run {model_dir}"
   source.path = model_dir
   logging.info("visualizing the latest checkpoint of %s", model_dir)
@@ -130,7 +138,7 @@ def from_export(path, batch_size=DEFAULT_BATCH_SIZE):
     batch_size: images (or latents) per signature call.
 
   Returns:
-    Source (dataset from the export's metadata when present).
+    Source (dataset and data from the export's metadata when present).
 
   Raises:
     FileNotFoundError: path is not a SavedModel / model folder.
@@ -168,6 +176,8 @@ def from_export(path, batch_size=DEFAULT_BATCH_SIZE):
                 latent_dim=int(latent_spec.shape[-1]),
                 image_shape=tuple(int(d) for d in image_spec.shape[1:]),
                 dataset=metadata.get("dataset"),
+                data=(data_lib.source_of(metadata)
+                      if metadata.get("dataset") else None),
                 description=f"export {path}", path=path, handle=loaded)
 
 

@@ -28,62 +28,60 @@ FACTOR_RESPONSE_PNG = "factor_response.png"
 DEFAULT_NUM_IMAGES = 64
 
 
-def sample_images(dataset="dsprites", num=DEFAULT_NUM_IMAGES, seed=0,
-                  data_dir=None, scream_image=None):
+def sample_images(source="dsprites", num=DEFAULT_NUM_IMAGES, seed=0):
   """A fixed batch of images to draw pictures from.
 
-  Ground-truth datasets (the dSprites simulator) are sampled uniformly over
-  their factors with RandomState(seed); other datasets give the first batch
-  of their training stream for ``seed``.
+  Datasets with ground-truth factors are sampled uniformly over their
+  (stored) factor combinations with RandomState(seed); other datasets give
+  the first batch of their training stream for ``seed``.
 
   Args:
-    dataset: a name from tf_betavae.data.DATASETS.
+    source: a tf_betavae.data.DataSource (a run's: data.source_of(config)),
+      or a dataset name read from its default locations.
     num: int, number of images.
     seed: int.
-    data_dir: where real datasets live.
-    scream_image: the background picture of scream_dsprites.
 
   Returns:
     float32 np.ndarray [num, H, W, C] in [0, 1].
+
+  Raises:
+    tf_betavae.data.UnknownDatasetError / DatasetUnavailableError.
   """
-  if dataset in data_lib.GROUND_TRUTH_DATASETS:
-    _, images = ground_truth(dataset, data_dir, scream_image).sample(
-        num, np.random.RandomState(seed))
+  source = data_lib.source_of(source)
+  if source.has_ground_truth():
+    _, images = source.ground_truth().sample(num, np.random.RandomState(seed))
     return np.asarray(images, np.float32)
-  stream, _ = data_lib.training_dataset(dataset, num, seed,
-                                        data_dir=data_dir,
-                                        scream_image=scream_image)
+  stream, _ = source.training_dataset(num, seed)
   batch = next(iter(stream))
   if isinstance(batch, (tuple, list)):  # (images, ...) elements
     batch = batch[0]
   return np.asarray(batch, np.float32)
 
 
-def ground_truth(dataset, data_dir=None, scream_image=None):
-  """tf_betavae.data.ground_truth(dataset), passing data_dir and
-  scream_image when given.
+def ground_truth_or_none(source):
+  """The ground truth of the factor-response plot, or None to skip it.
 
-  Raises:
-    tf_betavae.data.UnknownDatasetError / DatasetUnavailableError.
+  None when the dataset has no factors, its data is not available (logged
+  as a warning) or it holds part of its factor grid only (e.g. a reduced
+  official dSprites file): the plot fixes each factor at every value, so
+  it needs every combination.
+
+  Args:
+    source: a tf_betavae.data.DataSource or a dataset name.
   """
-  kwargs = {}
-  if data_dir is not None:
-    kwargs["data_dir"] = data_dir
-  if scream_image is not None:
-    kwargs["scream_image"] = scream_image
-  return data_lib.ground_truth(dataset, **kwargs)
-
-
-def ground_truth_or_none(dataset, data_dir=None, scream_image=None):
-  """The dataset's ground-truth object, or None if it has none or its data
-  is not available (then the factor-response plot is skipped)."""
-  if dataset not in data_lib.GROUND_TRUTH_DATASETS:
+  source = data_lib.source_of(source)
+  if not source.has_ground_truth():
     return None
   try:
-    return ground_truth(dataset, data_dir, scream_image)
+    ground_truth = source.ground_truth()
   except data_lib.DatasetUnavailableError as e:
     logging.warning("no factor-response plot: %s", e)
     return None
+  if not getattr(ground_truth, "complete", True):
+    logging.info("no factor-response plot: the %s data holds part of its "
+                 "factor grid only", source.dataset)
+    return None
+  return ground_truth
 
 
 def make_pictures(encode_fn, decode_fn, images, index=0,

@@ -13,6 +13,7 @@ failure is logged and training goes on.
 
 from absl import logging
 
+from tf_betavae import data as data_lib
 from tf_betavae.training import hooks
 from tf_betavae.visualize import sources
 from tf_betavae.visualize import summaries
@@ -25,18 +26,21 @@ class PicturesHook(hooks.Hook):
     self._run = None
     self._source = None
     self._images = None
+    self._data = None
 
   def on_start(self, run):
     if run.is_chief:
       self._run = run
-      self._source = sources.from_model(run.model, dataset=run.config.dataset)
+      # The run's own data (the official file, the scream picture, the
+      # tfds data_dir), not the dataset's default place.
+      self._data = data_lib.source_of(run.config)
+      self._source = sources.from_model(run.model, dataset=run.config.dataset,
+                                        data=self._data)
 
   def _sample_images(self):
     if self._images is None:
-      config = self._run.config
       self._images = summaries.sample_images(
-          config.dataset, summaries.DEFAULT_NUM_IMAGES, seed=config.seed,
-          data_dir=config.data_dir, scream_image=config.scream_image)
+          self._data, summaries.DEFAULT_NUM_IMAGES, seed=self._run.config.seed)
     return self._images
 
   def on_step(self, step, logs):
@@ -55,13 +59,11 @@ class PicturesHook(hooks.Hook):
   def on_end(self, step, trained):
     if self._run is None or not trained:
       return
-    config = self._run.config
     try:
       summaries.write_image_files(
           self._run.model_dir, self._source.encode_fn, self._source.decode_fn,
           self._sample_images(),
-          ground_truth=summaries.ground_truth_or_none(
-              config.dataset, config.data_dir, config.scream_image))
+          ground_truth=summaries.ground_truth_or_none(self._data))
     except Exception as e:  # pylint: disable=broad-except
       logging.warning("writing the pictures into %s failed: %s",
                       self._run.model_dir, e)

@@ -1,0 +1,476 @@
+"""What a study is: a grid of trainings, numbered, each job with a stable id.
+
+A ``StudySpec`` is the product of its datasets, its methods (each with the
+values of its hyperparameter, tf_betavae.models.methods) and its seeds.
+``jobs(spec)`` lists that product in disentanglement_lib's order, the first
+level slowest: dataset, then method, then value, then seed.  A job's
+``model_num`` is its place in the whole product, so for
+``unsupervised_study_v1`` (7 datasets, 6 methods × 6 values, 50 seeds)::
+
+  model_num = dataset_index·1800 + (method_index·6 + value_index)·50 + seed
+
+as ``dlib_reproduce --model_num`` numbers the models of that study.
+``slice_spec`` keeps part of a study (some datasets, methods, values,
+seeds) without renumbering, so machines that share a study's numbering can
+each take a slice.
+
+``job_id(job)`` is 12 hex characters of the SHA-256 of the job's settings
+as canonical JSON (sorted keys; a number equal to an integer written as
+that integer, so β = 4 and β = 4.0 are one job): the name of the job's
+directory, the same in every process and on every machine.
+
+Nothing here imports TensorFlow (tf_betavae.models.methods is data).
+"""
+
+import dataclasses
+import hashlib
+import json
+import math
+import numbers
+from typing import Optional, Tuple
+
+from tf_betavae.models import methods as methods_lib
+
+
+class StudyError(ValueError):
+  """A study, slice or study directory that cannot be used; the message is
+  one line and names the valid choices."""
+
+
+# Dataset names this package has loaders with ground-truth factors for
+# (tf_betavae.data.GROUND_TRUTH_DATASETS; a test keeps the two equal, as
+# that package imports TensorFlow).
+DATASETS = ("dsprites", "dsprites_official", "shapes3d", "color_dsprites",
+            "noisy_dsprites", "scream_dsprites", "smallnorb")
+# Datasets of disentanglement_lib's study without a loader here: their jobs
+# are listed (so the numbering matches) but cannot be trained.
+DATASETS_WITHOUT_LOADER = ("cars3d",)
+# Metric keys (tf_betavae.metrics.REGISTRY; kept equal by a test) a study
+# scores every job with unless it names others.
+METRICS = ("beta_vae", "factor_vae", "mig", "dci", "sap")
+# Keys of a job's settings the grid sets; shared training settings may not
+# set them (nor the method's hyperparameter).
+_GRID_KEYS = ("preset", "dataset", "method", "seed", "steps")
+
+# disentanglement_lib's config/unsupervised_study_v1: the datasets in its
+# order (dsprites_full is this package's simulator, ``dsprites``), the
+# methods in its order (the values are each method's study_grid), seeds
+# 0..49, and train.py's preset ``study`` for the shared settings.
+UNSUPERVISED_STUDY_V1 = "unsupervised_study_v1"
+UNSUPERVISED_STUDY_V1_DATASETS = (
+    "dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites",
+    "smallnorb", "cars3d", "shapes3d")
+UNSUPERVISED_STUDY_V1_METHODS = (
+    "beta_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae",
+    "annealed_vae")
+UNSUPERVISED_STUDY_V1_SEEDS = tuple(range(50))
+STUDY_TRAIN_PRESET = "study"
+_TRAIN_PRESETS = (None, STUDY_TRAIN_PRESET)
+_MAX_SEED = 2**32  # NumPy's RandomState range, as the training seeds
+
+
+def _choices(names):
+  return ", ".join(str(n) for n in names)
+
+
+def _number(value, what):
+  """``value`` as a finite float; StudyError for anything else (bools and
+  strings included)."""
+  if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+      or not math.isfinite(float(value))):
+    raise StudyError(f"{what} must be a finite number, got {value!r}")
+  return float(value)
+
+
+def _seed(value):
+  if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+      or not 0 <= value < _MAX_SEED):
+    raise StudyError(f"a seed must be an integer in [0, 2**32), got "
+                     f"{value!r}")
+  return int(value)
+
+
+def _steps(value):
+  if value is None:
+    return None
+  if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+      or value < 1):
+    raise StudyError(f"steps must be a positive integer or None (the "
+                     f"training default), got {value!r}")
+  return int(value)
+
+
+def _tuple_of(values, what):
+  if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+    raise StudyError(f"{what} must be a list, got {values!r}")
+  values = tuple(values)
+  if not values:
+    raise StudyError(f"{what} is empty; a study needs at least one")
+  return values
+
+
+def _no_repeats(values, what):
+  seen = []
+  for value in values:
+    if value in seen:
+      raise StudyError(f"{what} lists {value!r} twice")
+    seen.append(value)
+
+
+def _canonical(value):
+  """``value`` as JSON-ready data that hashes alike for equal settings: an
+  integral number becomes an int (4.0 -> 4), tuples lists."""
+  if value is None or isinstance(value, (bool, str)):
+    return value
+  if isinstance(value, numbers.Integral):
+    return int(value)
+  if isinstance(value, numbers.Real):
+    number = _number(value, "a setting")
+    return int(number) if number.is_integer() else number
+  if isinstance(value, dict):
+    return {str(k): _canonical(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_canonical(v) for v in value]
+  raise StudyError(f"a setting must be a number, string, bool, None or a "
+                   f"list of them, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+  """The part of a study a slice keeps; None at a level keeps all of it.
+
+  Attributes:
+    datasets, methods: tuples of names, or None.
+    values: floats of the one selected method's hyperparameter, or None.
+    seeds: tuple of int, or None.
+  """
+
+  datasets: Optional[Tuple[str, ...]] = None
+  methods: Optional[Tuple[str, ...]] = None
+  values: Optional[Tuple[float, ...]] = None
+  seeds: Optional[Tuple[int, ...]] = None
+
+  def keeps(self, dataset, method, value, seed):
+    return ((self.datasets is None or dataset in self.datasets)
+            and (self.methods is None or method in self.methods)
+            and (self.values is None or value in self.values)
+            and (self.seeds is None or seed in self.seeds))
+
+
+@dataclasses.dataclass(frozen=True)
+class StudySpec:
+  """A study: every (dataset, method, value, seed) of its grid is a job.
+
+  Attributes:
+    name: the preset's name, or a name of the caller's.
+    datasets: tuple of dataset names, slowest level first.
+    methods: tuple of (method name, tuple of float values of its
+      hyperparameter), in the order jobs are numbered.
+    seeds: tuple of int, each in [0, 2**32).
+    steps: training steps of every job; None: the training default
+      (train.py's preset ``train_preset``, else TrainConfig's).
+    metrics: metric keys (tf_betavae.metrics.REGISTRY) scoring every job.
+    train_preset: the train.py preset every job starts from ("study":
+      disentanglement_lib's shared settings), or None for TrainConfig's
+      defaults.
+    train_settings: sorted (TrainConfig field, value) pairs every job
+      shares on top of the preset (e.g. ("latent_dim", 10)).
+    selection: the part of the grid a slice keeps (``slice_spec``), or
+      None for all of it; it changes which jobs are listed, not their
+      numbers or ids.
+  """
+
+  name: str
+  datasets: Tuple[str, ...]
+  methods: Tuple[Tuple[str, Tuple[float, ...]], ...]
+  seeds: Tuple[int, ...]
+  steps: Optional[int] = None
+  metrics: Tuple[str, ...] = METRICS
+  train_preset: Optional[str] = None
+  train_settings: Tuple[Tuple[str, object], ...] = ()
+  selection: Optional[Selection] = None
+
+  def __post_init__(self):
+    # Normalised once here, so two specs of the same study compare equal
+    # and study.json is the same whatever sequences the caller passed.
+    def put(field, value):
+      object.__setattr__(self, field, value)
+
+    if not isinstance(self.name, str) or not self.name.strip():
+      raise StudyError(f"a study needs a name, got {self.name!r}")
+    datasets = _tuple_of(self.datasets, "datasets")
+    known = DATASETS + DATASETS_WITHOUT_LOADER
+    for dataset in datasets:
+      if dataset not in known:
+        raise StudyError(f"unknown dataset {dataset!r}; choose from "
+                         f"{_choices(known)}")
+    _no_repeats(datasets, "datasets")
+    put("datasets", datasets)
+    methods = []
+    for entry in _tuple_of(self.methods, "methods"):
+      try:
+        method, values = entry
+      except (TypeError, ValueError):
+        raise StudyError(f"a method must be a (name, values) pair, got "
+                         f"{entry!r}") from None
+      info = _method(method)
+      values = tuple(_number(v, f"a value of {info.hyperparameter}")
+                     for v in _tuple_of(values, f"values of {method}"))
+      _no_repeats(values, f"{method}'s values")
+      methods.append((method, values))
+    _no_repeats([m for m, _ in methods], "methods")
+    put("methods", tuple(methods))
+    seeds = tuple(_seed(s) for s in _tuple_of(self.seeds, "seeds"))
+    _no_repeats(seeds, "seeds")
+    put("seeds", seeds)
+    put("steps", _steps(self.steps))
+    metrics = _tuple_of(self.metrics, "metrics")
+    for metric in metrics:
+      if metric not in METRICS:
+        raise StudyError(f"unknown metric {metric!r}; choose from "
+                         f"{_choices(METRICS)}")
+    put("metrics", metrics)
+    if self.train_preset not in _TRAIN_PRESETS:
+      raise StudyError(f"unknown train preset {self.train_preset!r}; choose "
+                       f"from {_choices(_TRAIN_PRESETS)}")
+    put("train_settings", _train_settings(self.train_settings, methods))
+
+  @property
+  def num_jobs(self):
+    """Jobs of the whole grid (a slice's model_nums lie below it)."""
+    return (len(self.datasets) * len(self.seeds)
+            * sum(len(values) for _, values in self.methods))
+
+  def record(self):
+    """The study as study.json holds it: every field but the selection
+    (slices of one study share its directory)."""
+    return {
+        "name": self.name,
+        "datasets": list(self.datasets),
+        "methods": [[m, list(values)] for m, values in self.methods],
+        "seeds": list(self.seeds),
+        "steps": self.steps,
+        "metrics": list(self.metrics),
+        "train_preset": self.train_preset,
+        "train_settings": {k: v for k, v in self.train_settings},
+    }
+
+
+def _method(name):
+  try:
+    return methods_lib.get(name)
+  except ValueError as e:
+    raise StudyError(str(e)) from None
+
+
+def _train_settings(settings, methods):
+  """Sorted (name, value) pairs; StudyError for a name the grid sets."""
+  pairs = dict(settings).items() if settings else ()
+  grid_set = set(_GRID_KEYS) | {_method(m).hyperparameter for m, _ in methods}
+  for name, value in pairs:
+    if not isinstance(name, str) or name in grid_set:
+      raise StudyError(f"train setting {name!r} is set by the study's grid "
+                       f"per job; shared settings may not set "
+                       f"{_choices(sorted(grid_set))}")
+    _canonical(value)  # refuses what cannot be JSON
+  return tuple(sorted(pairs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+  """One training of a study.
+
+  Attributes:
+    model_num: its place in the study's whole grid (disentanglement_lib's
+      number for unsupervised_study_v1).
+    dataset, method: names.
+    hyperparameter: the TrainConfig field the method's value sets ("beta",
+      "factor_gamma", "lambda_od", "capacity_max").
+    value: float, that field's value.
+    seed: int, the training seed.
+    steps: training steps, or None for the training default.
+    train_preset: train.py's preset the job starts from, or None.
+    train_settings: (TrainConfig field, value) pairs shared by the study.
+  """
+
+  model_num: int
+  dataset: str
+  method: str
+  hyperparameter: str
+  value: float
+  seed: int
+  steps: Optional[int] = None
+  train_preset: Optional[str] = None
+  train_settings: Tuple[Tuple[str, object], ...] = ()
+
+  @property
+  def settings(self):
+    """Everything that decides what the job trains, as one dict: preset,
+    dataset, method, the hyperparameter by its name, seed, steps and the
+    shared settings.  The model_num and the study's name are not in it: a
+    job is the same job in any study that trains it."""
+    return {
+        "preset": self.train_preset, "dataset": self.dataset,
+        "method": self.method, self.hyperparameter: self.value,
+        "seed": self.seed, "steps": self.steps, **dict(self.train_settings),
+    }
+
+
+def canonical_json(settings):
+  """``settings`` as compact JSON with sorted keys and integral numbers as
+  integers: equal settings give equal text."""
+  return json.dumps(_canonical(settings), sort_keys=True,
+                    separators=(",", ":"), ensure_ascii=True)
+
+
+def job_id(job):
+  """12 hex characters of the SHA-256 of the job's canonical settings."""
+  return hashlib.sha256(
+      canonical_json(job.settings).encode("ascii")).hexdigest()[:12]
+
+
+def jobs(spec):
+  """The study's jobs in disentanglement_lib's order (dataset slowest, then
+  method, then value, then seed), those outside its selection left out.
+
+  Returns:
+    list of Job; model_num counts over the whole grid.
+  """
+  selection = spec.selection or Selection()
+  out = []
+  model_num = 0
+  for dataset in spec.datasets:
+    for method, values in spec.methods:
+      hyperparameter = methods_lib.get(method).hyperparameter
+      for value in values:
+        for seed in spec.seeds:
+          if selection.keeps(dataset, method, value, seed):
+            out.append(Job(model_num, dataset, method, hyperparameter,
+                           value, seed, spec.steps, spec.train_preset,
+                           spec.train_settings))
+          model_num += 1
+  return out
+
+
+def job_of(spec, model_num):
+  """The job numbered ``model_num``.
+
+  Raises:
+    StudyError: the number lies outside the grid or the slice.
+  """
+  if (isinstance(model_num, bool) or not isinstance(model_num, int)
+      or not 0 <= model_num < spec.num_jobs):
+    raise StudyError(f"model_num {model_num!r} is out of range: study "
+                     f"{spec.name} numbers its jobs 0 to {spec.num_jobs - 1}")
+  for job in jobs(spec):
+    if job.model_num == model_num:
+      return job
+  raise StudyError(f"model_num {model_num} is not in this slice of study "
+                   f"{spec.name}")
+
+
+def unsupervised_study_v1(steps=None):
+  """disentanglement_lib's unsupervised study: 12,600 jobs.
+
+  7 datasets × 6 methods × 6 values × 50 seeds, trained with train.py's
+  preset ``study`` (batch 64, Adam 1e-4, 300,000 steps, 10 latents, conv
+  net, Bernoulli likelihood) and scored with every metric of METRICS.
+
+  Args:
+    steps: training steps of every job (None: the preset's 300,000).
+  """
+  return StudySpec(
+      name=UNSUPERVISED_STUDY_V1,
+      datasets=UNSUPERVISED_STUDY_V1_DATASETS,
+      methods=tuple((m, methods_lib.METHODS[m].study_grid)
+                    for m in UNSUPERVISED_STUDY_V1_METHODS),
+      seeds=UNSUPERVISED_STUDY_V1_SEEDS, steps=steps,
+      train_preset=STUDY_TRAIN_PRESET)
+
+
+PRESETS = {UNSUPERVISED_STUDY_V1: unsupervised_study_v1}
+
+
+def preset(name, steps=None):
+  """The StudySpec of the preset ``name``; StudyError names the choices."""
+  if name not in PRESETS:
+    raise StudyError(f"unknown study preset {name!r}; choose from "
+                     f"{_choices(PRESETS)}")
+  return PRESETS[name](steps=steps)
+
+
+def sweep_spec(method, values, seeds, datasets=("dsprites",), steps=None):
+  """A one-method study: ``values`` of its hyperparameter × ``seeds`` on
+  ``datasets``, from TrainConfig's defaults (as scripts/sweep.py without
+  --study).
+
+  Args:
+    method: a name of tf_betavae.models.methods.METHODS.
+    values: numbers, the hyperparameter's values.
+    seeds: ints.
+    datasets: names from DATASETS.
+    steps: training steps (None: the training default).
+  """
+  return StudySpec(name=f"sweep_{_method(method).name}", datasets=datasets,
+                   methods=((method, values),), seeds=seeds, steps=steps)
+
+
+def _subset(given, allowed, what):
+  """``given`` as a tuple of members of ``allowed``; StudyError otherwise."""
+  given = _tuple_of(given, what)
+  for item in given:
+    if item not in allowed:
+      raise StudyError(f"unknown {what[:-1]} {item!r} for this study; choose "
+                       f"from {_choices(allowed)}")
+  return given
+
+
+def slice_spec(spec, datasets=None, methods=None, values=None, seeds=None,
+               steps=None):
+  """Part of a study, its jobs numbered as in the whole.
+
+  Each argument (None: keep that level as it is) narrows one level to the
+  given members, which must belong to ``spec`` (or to its slice already).
+  ``values`` needs exactly one method (given, or the study's only one).
+  ``steps`` replaces the study's training steps (the jobs' ids change with
+  it, their numbers do not).
+
+  Raises:
+    StudyError: a member the study lacks, a value of the wrong type,
+      values with several methods.
+  """
+  current = spec.selection or Selection()
+  kept_methods = current.methods or tuple(m for m, _ in spec.methods)
+
+  def as_name(name):
+    if not isinstance(name, str):
+      raise StudyError(f"a name must be a string, got {name!r}")
+    return name
+
+  def narrowed(given, kept, convert, what):
+    if given is None:
+      return None
+    return _subset(tuple(convert(g) for g in _tuple_of(given, what)), kept,
+                   what)
+
+  selection = Selection(
+      datasets=(narrowed(datasets, current.datasets or spec.datasets,
+                         as_name, "datasets") or current.datasets),
+      methods=(narrowed(methods, kept_methods, as_name, "methods")
+               or current.methods),
+      values=current.values,
+      seeds=(narrowed(seeds, current.seeds or spec.seeds, _seed, "seeds")
+             or current.seeds))
+  if values is not None:
+    chosen = selection.methods or kept_methods
+    if len(chosen) != 1:
+      raise StudyError(f"values need exactly one method; give one of "
+                       f"{_choices(chosen)}")
+    hyperparameter = _method(chosen[0]).hyperparameter
+    selection = dataclasses.replace(selection, values=narrowed(
+        values, current.values or dict(spec.methods)[chosen[0]],
+        lambda v: _number(v, f"a value of {hyperparameter}"),
+        f"{hyperparameter} values"))
+  return dataclasses.replace(
+      spec, selection=selection,
+      steps=spec.steps if steps is None else _steps(steps))
