@@ -5,22 +5,21 @@ follows, a selection check without a β-VAE pick, the report's wording and
 the shipped record's criterion.
 """
 
-import os
-import subprocess
-import sys
+import dataclasses
 
+from absl import flags
 import pytest
+
+from tf_betavae import cli
 
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import report
+from tf_betavae.experiments import reproduce_command
 from tf_betavae.experiments import runs
 from tf_betavae.experiments import selection
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.experiments import shipping
 from tf_betavae.experiments import udr
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 
 def test_factor_vae_on_every_seed_the_rest_on_the_first(tmp_path):
@@ -76,43 +75,35 @@ def test_given_recipe_settings_and_methods_override_the_preset(tmp_path):
                                       udr_criterion="udr_mean")
 
 
-def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given():
-  code = (
-      "import sys; sys.argv = ['reproduce.py'] + sys.argv[1:]\n"
-      "import importlib.util\n"
-      f"spec = importlib.util.spec_from_file_location('r', "
-      f"{os.path.join(ROOT, 'scripts', 'reproduce.py')!r})\n"
-      "r = importlib.util.module_from_spec(spec); spec.loader.exec_module(r)\n"
-      "r.FLAGS(sys.argv)\n"
-      "from tf_betavae.experiments import settings as s\n"
-      # A preset whose recipe differs from every recipe flag's default: an
-      # unset flag must leave it alone.
-      "import dataclasses\n"
-      "s.PRESETS['select_factor_vae'] = dataclasses.replace(\n"
-      "    s.PRESETS['select_factor_vae'], recipe={'latent_dim': 6})\n"
-      "from tf_betavae import cli\n"
-      "c = r.command\n"
-      "st = c.settings_of(c.ReproduceFlags(\n"
-      "    **cli.config_values_from_flags(c.ReproduceFlags, r.FLAGS)))\n"
-      "print(st.recipe.latent_dim, st.recipe.beta, st.udr_criterion, "
-      "sorted(st.methods))\n")
-  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given(
+    monkeypatch):
+  # A preset whose recipe differs from every recipe flag's default: an
+  # unset flag must leave it alone.
+  monkeypatch.setitem(settings_lib.PRESETS, "select_factor_vae",
+                      dataclasses.replace(
+                          settings_lib.PRESETS["select_factor_vae"],
+                          recipe={"latent_dim": 6}))
 
-  def settings_of(*flags):
-    out = subprocess.run([sys.executable, "-c", code, *flags],
-                         capture_output=True, text=True, env=env, cwd=ROOT,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.split()
+  def settings_of(*args):
+    # The script's own flags, generated from ReproduceFlags as it does.
+    values = flags.FlagValues()
+    cli.define_config_flags(reproduce_command.ReproduceFlags,
+                            flag_values=values, module_name="reproduce_test")
+    values(["reproduce.py", *args])
+    settings = reproduce_command.settings_of(cli.command_flags(
+        reproduce_command.ReproduceFlags, ["reproduce.py"], values,
+        info_logging=False))
+    return [settings.recipe.latent_dim, settings.recipe.beta,
+            settings.udr_criterion, sorted(settings.methods)]
 
   assert settings_of("--preset=select_factor_vae") == [
-      "6", "8.0", "udr_spearman", "['factor_vae']"]
+      6, 8.0, "udr_spearman", ["factor_vae"]]
   assert settings_of("--preset=select_factor_vae", "--latent_dim=10",
                      "--beta=4", "--udr_criterion=udr_lasso") == [
-                         "10", "4.0", "udr_lasso", "['factor_vae']"]
-  assert settings_of("--preset=cpu") == ["8", "8.0", "udr_lasso", "[]"]
+                         10, 4.0, "udr_lasso", ["factor_vae"]]
+  assert settings_of("--preset=cpu") == [8, 8.0, "udr_lasso", []]
   assert settings_of("--preset=cpu", "--latent_dim=10") == [
-      "10", "8.0", "udr_lasso", "[]"]
+      10, 8.0, "udr_lasso", []]
 
 
 def _fake_udr(monkeypatch, lasso, spearman):
