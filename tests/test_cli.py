@@ -10,6 +10,7 @@ from absl import flags
 import pytest
 
 from tf_betavae import cli
+from tf_betavae import tf_startup
 from tf_betavae import training
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -119,7 +120,7 @@ def _record(pathname, level):
 
 def test_tensorflow_info_is_hidden_and_everything_else_kept():
   import logging  # pylint: disable=g-import-not-at-top
-  keep = cli._LibraryInfoFilter().filter  # pylint: disable=protected-access
+  keep = tf_startup.LibraryInfoFilter().filter
   tf_file = os.path.join(os.sep, "site-packages", "tensorflow", "python",
                          "checkpoint", "functional_saver.py")
   ours = os.path.join(os.sep, "work", "tf_betavae", "training", "loop.py")
@@ -133,11 +134,12 @@ def test_tensorflow_info_is_hidden_and_everything_else_kept():
 def test_startup_noise_keeps_cuinit_failures_where_a_driver_exists(driver):
   line = ("E0000 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
           "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
-  assert cli.startup_noise(line, driver_present=driver) is (not driver)
-  assert cli.startup_noise("I0000 port.cc:153] oneDNN custom operations are "
-                           "on.", driver_present=driver)
-  assert not cli.startup_noise("E0000 something real broke",
-                               driver_present=driver)
+  assert tf_startup.startup_noise(line, driver_present=driver) is (not driver)
+  assert tf_startup.startup_noise(
+      "I0000 port.cc:153] oneDNN custom operations are on.",
+      driver_present=driver)
+  assert not tf_startup.startup_noise("E0000 something real broke",
+                                      driver_present=driver)
 
 
 def test_a_program_starts_with_its_own_lines(tmp_path):

@@ -140,10 +140,6 @@ def flags_parser(program):
   return parse
 
 
-_LibraryInfoFilter = tf_startup.LibraryInfoFilter
-hide_library_info = tf_startup.hide_library_info
-
-
 def run(main, program=None, imports_tensorflow=True):
   """Runs ``main(argv)`` under absl with the package's CLI conventions.
 
@@ -378,9 +374,6 @@ def serving_client():
 
 def gpu_check():
   run_script("gpu_check")
-
-
-startup_noise = tf_startup.startup_noise
 
 
 def import_tensorflow_quietly():

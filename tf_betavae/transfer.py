@@ -28,22 +28,12 @@ import numpy as np
 import tensorflow as tf
 
 from tf_betavae import export
-from tf_betavae.models import encoders
+from tf_betavae.models import factory
 
 # How close encoder_layer's latent means must come to the export's
 # serving_default signature on random images (float32, same ops).
 _MATCH_ATOL = 1e-5
 _MATCH_IMAGES = 8
-
-
-def _new_encoder(arch, latent_dim):
-  """The encoder tf_betavae.models.factory.build_model gives ``arch``."""
-  if arch in ("conv", "broadcast"):
-    return encoders.ConvEncoder(latent_dim, name="encoder", dtype="float32")
-  if arch == "mlp":
-    return encoders.MlpEncoder(latent_dim, name="encoder", dtype="float32")
-  raise ValueError(f"unknown encoder architecture {arch!r}; this package "
-                   "exports 'conv', 'mlp' and 'broadcast' models")
 
 
 @keras.saving.register_keras_serializable(package="tf_betavae")
@@ -67,7 +57,9 @@ class ExportedEncoder(keras.layers.Layer):
     self.arch = str(arch)
     self.latent_dim = int(latent_dim)
     self.image_shape = tuple(int(d) for d in image_shape)
-    self.encoder = _new_encoder(self.arch, self.latent_dim)
+    # float32 whatever the global policy: the export computes in float32.
+    self.encoder = factory.build_encoder(self.arch, self.latent_dim,
+                                         dtype="float32")
 
   def build(self, input_shape):
     if tuple(input_shape[1:]) != self.image_shape:

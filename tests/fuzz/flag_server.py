@@ -39,6 +39,7 @@ from tf_betavae import cli  # pylint: disable=g-import-not-at-top,wrong-import-p
 from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf_betavae import export as export_lib  # pylint: disable=g-import-not-at-top,wrong-import-position,unused-import
 from tf_betavae import serving  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tf_betavae import tf_startup  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf_betavae import training  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf_betavae import transfer  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -342,7 +343,7 @@ def _run_case(script, argv, out_path):
     module = _load(script)
     PATCHES[name](module)
     # What cli.run does before main: library INFO is hidden.
-    cli.hide_library_info()
+    tf_startup.hide_library_info()
     parse = getattr(module, "_parse_flags", cli.flags_parser(program))
     try:
       module.main(parse([program] + argv))

@@ -73,7 +73,7 @@ class DataSource:
        (H, W, C)).
     """
     return data_lib.training_dataset(self.dataset, batch_size, seed,
-                                 **self.locations(), **kwargs)
+                                     **self.locations(), **kwargs)
 
   def check_available(self):
     """Raises DatasetUnavailableError unless the data is readable."""

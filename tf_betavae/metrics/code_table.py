@@ -42,9 +42,6 @@ AUTO_MIN_FRACTION = 1.0
 
 CODE_TABLE_MODES = ("auto", "always", "never")
 
-# Least seconds between the progress lines of a table being built.
-PROGRESS_EVERY_SECONDS = 10.0
-
 
 class CodeTableError(ValueError):
   """A table was requested that cannot be built; the message says why."""
@@ -117,7 +114,7 @@ class CodeTable:
 def build_code_table(ground_truth, representation_fn,
                      chunk_images=sampling.DEFAULT_CHUNK_IMAGES,
                      max_bytes=DEFAULT_MAX_BYTES, prefetch=True, clock=None,
-                     progress_every_seconds=PROGRESS_EVERY_SECONDS):
+                     progress_every_seconds=sampling.PROGRESS_EVERY_SECONDS):
   """Encodes every observation of ``ground_truth`` once.
 
   Observations are rendered ``chunk_images`` at a time (the next chunk in a

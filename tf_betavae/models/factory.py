@@ -52,6 +52,22 @@ def model_class_and_kwargs(method, model_kwargs):
                               dip_type=method[len("dip_vae_"):])
 
 
+def build_encoder(arch, latent_dim, **layer_kwargs):
+  """The (unbuilt) encoder layer of ``arch``, named "encoder" as in every
+  model and export of this package.
+
+  Args:
+    arch: a name of ARCHITECTURES ('conv' and 'broadcast' share the conv
+      encoder).
+    latent_dim: int > 0.
+    **layer_kwargs: forwarded to the layer (e.g. dtype).
+  """
+  if arch not in ARCHITECTURES:
+    raise ValueError(f"unknown arch {arch!r}; choose one of {ARCHITECTURES}")
+  encoder_class = encoders.MlpEncoder if arch == "mlp" else encoders.ConvEncoder
+  return encoder_class(latent_dim, name="encoder", **layer_kwargs)
+
+
 def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
                 method=None, **model_kwargs):
   """Creates and builds the model of a method.
@@ -79,15 +95,14 @@ def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
     if image_shape[:2] != (64, 64):
       raise ValueError(f"the {arch} architecture takes 64x64 images, the "
                        f"data has {image_shape}; use --arch=mlp or resize")
-    encoder = encoders.ConvEncoder(latent_dim, name="encoder")
     if arch == "conv":
       decoder = decoders.ConvDecoder(channels=image_shape[2], name="decoder")
     else:
       decoder = decoders.SpatialBroadcastDecoder(image_shape=image_shape,
                                                  name="decoder")
   else:
-    encoder = encoders.MlpEncoder(latent_dim, name="encoder")
     decoder = decoders.MlpDecoder(image_shape=image_shape, name="decoder")
+  encoder = build_encoder(arch, latent_dim)
   if method is None:
     # An unknown objective is left for BetaVAE to refuse.
     method = methods_lib.METHOD_OF_OBJECTIVE.get(
