@@ -91,18 +91,19 @@ def build_model(arch="conv", latent_dim=10, image_shape=(64, 64, 1),
   if int(latent_dim) <= 0:
     raise ValueError(f"latent_dim must be > 0, got {latent_dim}")
   image_shape = tuple(int(d) for d in image_shape)
-  if arch in ("conv", "broadcast"):
-    if image_shape[:2] != (64, 64):
-      raise ValueError(f"the {arch} architecture takes 64x64 images, the "
-                       f"data has {image_shape}; use --arch=mlp or resize")
-    if arch == "conv":
-      decoder = decoders.ConvDecoder(channels=image_shape[2], name="decoder")
-    else:
-      decoder = decoders.SpatialBroadcastDecoder(image_shape=image_shape,
-                                                 name="decoder")
+  if arch in ("conv", "broadcast") and image_shape[:2] != (64, 64):
+    raise ValueError(f"the {arch} architecture takes 64x64 images, the "
+                     f"data has {image_shape}; use --arch=mlp or resize")
+  # Created before the decoder, as always: the layers' seeded initialisers
+  # draw in creation order, so a seed keeps giving the same weights.
+  encoder = build_encoder(arch, latent_dim)
+  if arch == "conv":
+    decoder = decoders.ConvDecoder(channels=image_shape[2], name="decoder")
+  elif arch == "broadcast":
+    decoder = decoders.SpatialBroadcastDecoder(image_shape=image_shape,
+                                               name="decoder")
   else:
     decoder = decoders.MlpDecoder(image_shape=image_shape, name="decoder")
-  encoder = build_encoder(arch, latent_dim)
   if method is None:
     # An unknown objective is left for BetaVAE to refuse.
     method = methods_lib.METHOD_OF_OBJECTIVE.get(
