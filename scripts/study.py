@@ -1,26 +1,31 @@
-r"""Lists the jobs of a study (issue 59, first layer: no job runs yet).
+r"""Runs a study: a numbered list of trainings, each trained, exported and
+scored, on this machine, a Ray cluster or a job array, with one report.
 
-  python scripts/study.py --preset=unsupervised_study_v1 --list
-  python scripts/study.py --preset=unsupervised_study_v1 --datasets=dsprites \
-      --seeds=0 --list
-  python scripts/study.py --datasets=dsprites --methods=factor_vae \
-      --values=20,30 --study_dir=studies/dlib --list
-  python scripts/study.py --model_num=351 --list
+  # disentanglement_lib's unsupervised study, part of it, two jobs at once:
+  python scripts/study.py --study_dir=studies/dlib --datasets=dsprites \
+      --seeds=0,1 --steps=20000 --workers=2
+  # the same on a Ray cluster (pip install -e '.[ray]'; ray start --head):
+  python scripts/study.py --study_dir=studies/dlib --datasets=dsprites \
+      --seeds=0,1 --steps=20000 --engine=ray --ray_address=auto
+  # one job, e.g. task N of a SLURM array or a Kubernetes Indexed Job:
+  python scripts/study.py --study_dir=studies/dlib --model_num=351
+  # a one-method sweep; the jobs of a study; the report of what is done:
+  python scripts/study.py --preset=sweep --methods=factor_vae \
+      --values=10,20,40 --seeds=0,1 --study_dir=studies/fvae
+  python scripts/study.py --datasets=dsprites --seeds=0 --list
+  python scripts/study.py --study_dir=studies/dlib --report_only
 
-A study is a numbered list of trainings: disentanglement_lib's
-unsupervised study (--preset=unsupervised_study_v1, 12,600 jobs) numbers
-them as ``dlib_reproduce --model_num`` does.  --datasets, --methods,
---values (with one method) and --seeds keep part of it, numbered as in the
-whole; --steps sets every job's training steps.  --list prints one line per
-job (model_num, job_id, dataset, method, value, seed, state); with
---study_dir it also writes the study's study.json there, or refuses a
-directory that holds another study, and reads each job's state from
-<study_dir>/jobs/<job_id>/ (see docs/studies.md).
-
-Running jobs is not built yet: without --list the program says so and
-exits 2.  Usage errors print one line and exit 2.  The program never
-imports TensorFlow.
+--preset=unsupervised_study_v1 numbers its 12,600 jobs as
+``dlib_reproduce --model_num`` does; --datasets, --methods, --values (with
+one method) and --seeds keep part of it, numbered as in the whole.  The
+study directory is the study's only state (see docs/studies.md): a rerun
+skips done jobs and resumes the others from their checkpoints.  The
+program exits 1 when a job failed (the others still run), 2 on a usage
+error.  It imports TensorFlow only with --model_num: engines run each job
+in a process of its own.
 """
+
+import sys
 
 from absl import flags
 
@@ -37,10 +42,11 @@ _parse_flags = cli.flags_parser(PROGRAM)
 
 def main(argv):
   try:
-    text = command.run(argv, FLAGS)
+    text, exit_code = command.run(argv, FLAGS)
   except cli.UsageError as e:
     cli.usage_error(PROGRAM, str(e))
   print(text)
+  sys.exit(exit_code)
 
 
 if __name__ == "__main__":

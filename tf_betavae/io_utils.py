@@ -5,6 +5,7 @@ metrics, results tables) goes through ``write_text_atomic``, so a reader
 sees the old file or the new one, never half of one.
 """
 
+import contextlib
 import json
 import os
 import tempfile
@@ -12,20 +13,26 @@ import tempfile
 import numpy as np
 
 
-def write_text_atomic(path, text, suffix=".tmp"):
-  """Writes ``text`` to ``path`` atomically; returns ``path``.
+@contextlib.contextmanager
+def atomic_file(path, mode="w", suffix=".tmp"):
+  """Yields a file that replaces ``path`` atomically when the block ends.
 
-  The text goes to a temporary file in the same directory (created if
-  missing), is flushed to disk, then renamed over ``path`` (an atomic
-  replace on POSIX).
+  What is written goes to a temporary file in the same directory (created
+  if missing), is flushed to disk, then renamed over ``path`` (an atomic
+  replace on POSIX); if the block raises, the temporary file is removed
+  and ``path`` is left as it was.
+
+  Args:
+    mode: "w" (text) or "wb" (bytes).
   """
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".tmp-",
                                   suffix=suffix)
   try:
-    with os.fdopen(fd, "w", newline="") as f:
-      f.write(text)
+    with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode
+                                 else {})) as f:
+      yield f
       f.flush()
       os.fsync(f.fileno())
     os.replace(tmp_path, path)
@@ -33,6 +40,13 @@ def write_text_atomic(path, text, suffix=".tmp"):
     if os.path.exists(tmp_path):
       os.remove(tmp_path)
     raise
+
+
+def write_text_atomic(path, text, suffix=".tmp"):
+  """Writes ``text`` to ``path`` atomically (``atomic_file``); returns
+  ``path``."""
+  with atomic_file(path, "w", suffix) as f:
+    f.write(text)
   return path
 
 

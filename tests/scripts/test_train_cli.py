@@ -116,6 +116,8 @@ def test_usage_errors_exit_2_with_one_line(train_script, args, message,
   assert not os.path.exists(tmp_path / "m")
 
 
+# Slow (about 70 s): the CLI's resume; test_loop resumes in process.
+@pytest.mark.slow
 def test_train_resume_and_export(tmp_path):
   common = ["--log_every=10", "--checkpoint_every=10",
             f"--model_dir={tmp_path}/run", f"--export_dir={tmp_path}/exp"]
@@ -192,6 +194,8 @@ def test_a_run_dir_in_use_exits_2_naming_the_holder(
   assert not exported.exists()
 
 
+# Slow (about 30 s): two trainings; tests/test_locking.py covers the lock.
+@pytest.mark.slow
 def test_two_train_commands_on_one_run_dir(dir_snapshot, tmp_path):
   """A second train.py on a run another one is training exits 2 at once
   and writes nothing; the first finishes with one export."""

@@ -220,3 +220,68 @@ def test_the_study_lists_match_the_packages_registries():
   for dataset in spec_lib.UNSUPERVISED_STUDY_V1_DATASETS:
     assert (dataset in data.GROUND_TRUTH_DATASETS) != (
         dataset in spec_lib.DATASETS_WITHOUT_LOADER)
+
+
+def test_a_record_gives_back_the_same_study():
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  import json  # pylint: disable=g-import-not-at-top
+  spec = dataclasses.replace(
+      spec_lib.sweep_spec("factor_vae", [10, 20.5], [0, 3], steps=40),
+      metrics=("mig", "dci"), metric_sizes={"dci": (100, None)},
+      metric_seed=5, udr_num_points=300,
+      train_settings={"arch": "mlp", "latent_dim": 6})
+  record = json.loads(json.dumps(spec.record()))  # as study.json holds it
+  assert record["metric_sizes"] == {"dci": [100, None]}
+  back = spec_lib.spec_from_record(record)
+  assert back == spec
+  assert spec.sizes_of("dci") == (100, None)
+  assert spec.sizes_of("mig") == (None, None)
+  assert ([spec_lib.job_id(j) for j in spec_lib.jobs(back)]
+          == [spec_lib.job_id(j) for j in spec_lib.jobs(spec)])
+  full = spec_lib.unsupervised_study_v1(steps=7)
+  assert spec_lib.spec_from_record(full.record()) == full
+
+
+@pytest.mark.parametrize("record, message", [
+    ([1, 2], "a study record must be a JSON object, got list"),
+    ({"name": "x", "colour": 1}, "unknown fields ['colour']"),
+    ({"name": "x"}, "not a study record"),
+    ({**spec_lib.sweep_spec("beta_vae", [1], [0]).record(),
+      "metric_sizes": {"mig": [0, None]}},
+     "mig's num_train must be a positive integer or None"),
+    ({**spec_lib.sweep_spec("beta_vae", [1], [0]).record(),
+      "metric_sizes": {"mig": [5]}}, "must be a (num_train, num_eval) pair"),
+    ({**spec_lib.sweep_spec("beta_vae", [1], [0]).record(),
+      "metrics": ["mig"], "metric_sizes": {"sap": [5, 5]}},
+     "metric_sizes names 'sap', which the study does not score"),
+])
+def test_bad_records_are_refused_with_what_is_wrong(record, message):
+  with pytest.raises(spec_lib.StudyError, match=re_escape(message)):
+    spec_lib.spec_from_record(record)
+
+
+def re_escape(text):
+  import re  # pylint: disable=g-import-not-at-top
+  return re.escape(text)
+
+
+def test_engine_defaults_come_from_the_studys_threads_per_job(monkeypatch):
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import parallel  # pylint: disable=g-import-not-at-top
+  from tf_betavae.studies import engines  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(parallel, "available_cpus", lambda: list(range(8)))
+  spec = spec_lib.sweep_spec("beta_vae", [1], [0])
+  assert spec.threads_per_job == 1
+  two = dataclasses.replace(spec, threads_per_job=2)
+  assert two.record()["threads_per_job"] == 2
+  assert spec_lib.spec_from_record(two.record()) == two
+  local = engines.EngineOptions()
+  assert local.for_study(spec).workers == 8
+  assert local.for_study(two).workers == 4
+  assert engines.EngineOptions(workers=3).for_study(two).workers == 3
+  assert dataclasses.replace(two, threads_per_job=16) and engines \
+      .EngineOptions().for_study(dataclasses.replace(
+          two, threads_per_job=16)).workers == 1
+  ray = engines.EngineOptions(engine=engines.RAY)
+  assert ray.for_study(two).num_cpus == 2.0
+  assert dataclasses.replace(ray, num_cpus=0.5).for_study(two).num_cpus == 0.5

@@ -27,6 +27,8 @@ def _checkpointed_rates(checkpoint_path):
   return rates
 
 
+# Slow (about 40 s); test_learning_rate resumes a schedule in the default run.
+@pytest.mark.slow
 def test_resumed_run_trains_at_the_new_learning_rates(tmp_path):
   model_dir = str(tmp_path)
   first = training.train(_config(), model_dir)

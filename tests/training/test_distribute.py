@@ -66,6 +66,8 @@ def _free_ports(count):
   return ports
 
 
+# Slow (about 35 s); test_methods' FactorVAE two-device test runs by default.
+@pytest.mark.slow
 def test_mirrored_follows_default(tmp_path):
   script = tmp_path / "mirrored.py"
   script.write_text(_MIRRORED_VS_DEFAULT)

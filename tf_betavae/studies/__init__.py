@@ -8,14 +8,22 @@ way disentanglement_lib numbers its models, so a job can be named by its
 settings; ``<study_dir>/study.json`` records the study and refuses a
 different one; ``done.json`` and ``failed.json`` mark a job's end.
 
-Modules (none imports TensorFlow, so a driver that only schedules jobs
-stays light):
+Modules:
 
 * ``spec``: StudySpec, Job, the presets, ``jobs``, ``slice_spec``,
-  ``job_id``.
+  ``job_id``, ``spec_from_record``.
 * ``study_dir``: study.json, job directories, markers, ``job_state``.
+* ``job``: one job end to end (train, export, score, done.json): the task
+  every engine runs, in a process of its own.  It imports TensorFlow
+  inside its functions.
+* ``group_udr``: UDR over the seeds of each (dataset, method, value).
+* ``engines``: the local engine and ``run_study`` (jobs, then UDR groups).
+* ``ray_engine``: one Ray task per job (the optional ``ray`` extra).
+* ``report``, ``report_plots``, ``hparams``: results.csv/json, report.md
+  with its figures, TensorBoard HParams sessions.
 * ``command``: the study program (scripts/study.py) behind its flags.
 
-The job runner and the engines that fan jobs out (local, Ray) are not
-built yet; see docs/studies.md.
+Only ``job`` and ``group_udr`` load TensorFlow, and only in the task's process: a driver
+that schedules jobs and writes the report stays light.  See
+docs/studies.md.
 """

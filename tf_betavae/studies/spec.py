@@ -90,14 +90,21 @@ def _seed(value):
   return int(value)
 
 
-def _steps(value):
-  if value is None:
+def _positive_or_none(value, what, none_means=None):
+  """``value`` as an int >= 1, or None where ``none_means`` says what None
+  stands for; StudyError for anything else."""
+  if value is None and none_means is not None:
     return None
   if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
       or value < 1):
-    raise StudyError(f"steps must be a positive integer or None (the "
-                     f"training default), got {value!r}")
+    allowed = f" or None ({none_means})" if none_means is not None else ""
+    raise StudyError(f"{what} must be a positive integer{allowed}, got "
+                     f"{value!r}")
   return int(value)
+
+
+def _steps(value):
+  return _positive_or_none(value, "steps", "the training default")
 
 
 def _tuple_of(values, what):
@@ -175,6 +182,20 @@ class StudySpec:
       defaults.
     train_settings: sorted (TrainConfig field, value) pairs every job
       shares on top of the preset (e.g. ("latent_dim", 10)).
+    metric_sizes: sorted (metric key, (num_train, num_eval)) pairs that
+      override a metric's disentanglement_lib sizes (None in a pair keeps
+      that size); metrics not named use their full sizes.
+    metric_seed: seeds every metric's RandomState (plus the job's seed, so
+      seeds of one setting are scored on different samples, as in
+      reproductions), and the shared sample UDR compares seeds on.
+    udr_num_points: images of that shared sample (disentanglement_lib's
+      UDR default, 10,000).
+    threads_per_job: TensorFlow's CPU threads in every job, whatever the
+      engine.  Part of the study because it is part of the result: the
+      order of a kernel's float reductions follows its threads, so the
+      same seed trained with 1 and with 2 threads drifts apart (measured
+      in benchmarks/README.md); with it fixed, every engine gives every
+      job the same scores.
     selection: the part of the grid a slice keeps (``slice_spec``), or
       None for all of it; it changes which jobs are listed, not their
       numbers or ids.
@@ -188,6 +209,11 @@ class StudySpec:
   metrics: Tuple[str, ...] = METRICS
   train_preset: Optional[str] = None
   train_settings: Tuple[Tuple[str, object], ...] = ()
+  metric_sizes: Tuple[Tuple[str, Tuple[Optional[int], Optional[int]]],
+                      ...] = ()
+  metric_seed: int = 0
+  udr_num_points: int = 10000
+  threads_per_job: int = 1
   selection: Optional[Selection] = None
 
   def __post_init__(self):
@@ -234,6 +260,12 @@ class StudySpec:
       raise StudyError(f"unknown train preset {self.train_preset!r}; choose "
                        f"from {_choices(_TRAIN_PRESETS)}")
     put("train_settings", _train_settings(self.train_settings, methods))
+    put("metric_sizes", _metric_sizes(self.metric_sizes, metrics))
+    put("metric_seed", _seed(self.metric_seed))
+    put("udr_num_points", _positive_or_none(self.udr_num_points,
+                                            "udr_num_points"))
+    put("threads_per_job", _positive_or_none(self.threads_per_job,
+                                             "threads_per_job"))
 
   @property
   def num_jobs(self):
@@ -253,7 +285,66 @@ class StudySpec:
         "metrics": list(self.metrics),
         "train_preset": self.train_preset,
         "train_settings": {k: v for k, v in self.train_settings},
+        "metric_sizes": {k: list(v) for k, v in self.metric_sizes},
+        "metric_seed": self.metric_seed,
+        "udr_num_points": self.udr_num_points,
+        "threads_per_job": self.threads_per_job,
     }
+
+  def sizes_of(self, metric):
+    """(num_train, num_eval) of ``metric`` (None: disentanglement_lib's)."""
+    return dict(self.metric_sizes).get(metric, (None, None))
+
+
+def spec_from_record(record):
+  """The StudySpec a study.json record holds (``StudySpec.record()``).
+
+  Raises:
+    StudyError: the record is not a study's.
+  """
+  if not isinstance(record, dict):
+    raise StudyError(f"a study record must be a JSON object, got "
+                     f"{type(record).__name__}")
+  known = {f.name for f in dataclasses.fields(StudySpec)} - {"selection"}
+  unknown = sorted(set(record) - known)
+  if unknown:
+    raise StudyError(f"a study record has unknown fields {unknown}; it was "
+                     f"written by another version of tf_betavae")
+  try:
+    values = dict(record)
+    values["methods"] = [tuple(m) for m in values.get("methods", ())]
+    values["train_settings"] = tuple(
+        (values.get("train_settings") or {}).items())
+    values["metric_sizes"] = tuple(
+        (k, tuple(v)) for k, v in (values.get("metric_sizes") or {}).items())
+    return StudySpec(**values)
+  except (TypeError, ValueError, AttributeError) as e:
+    if isinstance(e, StudyError):
+      raise
+    raise StudyError(f"not a study record: {e}") from None
+
+
+def _size(value, what):
+  return _positive_or_none(value, what, "the metric's own size")
+
+
+def _metric_sizes(sizes, metrics):
+  """Sorted (metric, (num_train, num_eval)) pairs; StudyError for a metric
+  the study does not score or a size that is not a positive integer."""
+  pairs = dict(sizes).items() if sizes else ()
+  out = []
+  for metric, pair in pairs:
+    if metric not in metrics:
+      raise StudyError(f"metric_sizes names {metric!r}, which the study does "
+                       f"not score; choose from {_choices(metrics)}")
+    try:
+      num_train, num_eval = pair
+    except (TypeError, ValueError):
+      raise StudyError(f"metric_sizes of {metric} must be a (num_train, "
+                       f"num_eval) pair, got {pair!r}") from None
+    out.append((metric, (_size(num_train, f"{metric}'s num_train"),
+                         _size(num_eval, f"{metric}'s num_eval"))))
+  return tuple(sorted(out))
 
 
 def _method(name):

@@ -96,17 +96,18 @@ def write_job_file(study_dir, job):
   return directory
 
 
-def mark_failed(study_dir, job, error):
+def mark_failed(study_dir, job, error, **details):
   """Records a failed try: failed.json holds the error's type and text.
 
   Args:
     error: the exception (or its text).
+    **details: JSON-ready extras (e.g. host, traceback).
   """
   io_utils.write_json_atomic(
       os.path.join(job_dir(study_dir, job), FAILED_FILE),
       {**_job_record(job), "error_type": type(error).__name__
        if isinstance(error, BaseException) else None,
-       "error": str(error)})
+       "error": str(error), **details})
 
 
 def mark_done(study_dir, job, result):

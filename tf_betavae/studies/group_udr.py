@@ -1,0 +1,143 @@
+"""UDR of a study's groups: the seeds of one (dataset, method, value).
+
+  <study_dir>/udr/<dataset>__<method>__<value>.json
+
+UDR (Duan et al. 2020) needs no labels: each done seed's export encodes one
+shared sample of the study's ``udr_num_points`` images
+(RandomState(metric_seed)), and the seeds are compared with the Lasso and
+with Spearman's correlation.  The job that completes a group scores it in
+its own process (``score_if_group_complete``, TensorFlow loaded already);
+``run_udr_task`` is the engines' task for a group left without one (a
+slice that leaves it partial, a UDR that failed in the job).  The result
+is cached under a key of the seeds' exports (``udr_needed`` reads only
+JSON, so a driver can ask).
+"""
+
+import dataclasses
+import os
+import socket
+import time
+
+from absl import logging
+
+from tf_betavae import io_utils
+from tf_betavae.studies import job as job_lib
+from tf_betavae.studies import spec as spec_lib
+
+UDR_SUBDIR = "udr"
+# UDR's two correlations (tf_betavae.experiments.selection.METHODS, kept
+# equal by a test; that module imports TensorFlow).
+UDR_METHODS = ("udr_lasso", "udr_spearman")
+
+
+def udr_groups(spec, jobs):
+  """The (dataset, method, value) groups of ``jobs`` with their jobs.
+
+  Returns:
+    list of ((dataset, method, value), [Job, ...]) in model_num order.
+  """
+  groups = {}
+  for job in jobs:
+    groups.setdefault((job.dataset, job.method, job.value), []).append(job)
+  return list(groups.items())
+
+
+def udr_path(study_dir, group):
+  dataset, method, value = group
+  return os.path.join(study_dir, UDR_SUBDIR,
+                      f"{dataset}__{method}__{value:g}.json")
+
+
+def _group_rows(study_dir, spec, group):
+  """[(Job, row)] of the group's done seeds, over the whole study."""
+  members = [job for job in spec_lib.jobs(dataclasses.replace(
+      spec, selection=None)) if (job.dataset, job.method, job.value) == group]
+  rows = [(job, job_lib.done_row(study_dir, job)) for job in members]
+  return [(job, row) for job, row in rows if row is not None], len(members)
+
+
+def _udr_key(spec, rows):
+  """What a group's UDR depends on: the methods, the sample, and each done
+  seed's job and export."""
+  return {"methods": list(UDR_METHODS), "num_points": spec.udr_num_points,
+          "sample_seed": spec.metric_seed,
+          "exports": {spec_lib.job_id(job): row["export_path"]
+                      for job, row in rows}}
+
+
+def udr_needed(study_dir, spec, group):
+  """Whether the group has at least two done seeds and no UDR of exactly
+  them cached (JSON reads only: a driver may call it)."""
+  rows, _ = _group_rows(study_dir, spec, group)
+  if len(rows) < 2:
+    return False
+  stored = io_utils.read_json_if_present(udr_path(study_dir, group))
+  return not (stored and stored.get("key") == _udr_key(spec, rows))
+
+
+def run_udr_task(study_dir, dataset, method, value):
+  """UDR of one (dataset, method, value) group's done seeds, cached.
+
+  Every done seed's export encodes one shared sample of the study's
+  ``udr_num_points`` images (RandomState(metric_seed)); UDR with the Lasso
+  and with Spearman's correlation (Duan et al. 2020) compares them.  The
+  cache key holds the seeds' job ids and export paths, so a group that
+  gains a seed is scored again.
+
+  Returns:
+    dict: state (job.DONE, job.SKIPPED: fewer than 2 done seeds or
+    cached, job.FAILED),
+    error, group, seconds.
+  """
+  start = time.time()
+  group = (dataset, method, float(value))
+
+  def report(state, error=None):
+    return {"group": [dataset, method, float(value)], "state": state,
+            "error": error, "host": socket.gethostname(),
+            "seconds": round(time.time() - start, 2)}
+
+  try:
+    spec = job_lib.load_spec(study_dir)
+    if not udr_needed(study_dir, spec, group):
+      return report(job_lib.SKIPPED)
+    job_lib.set_threads(spec.threads_per_job)
+    _score_udr(study_dir, spec, group)
+    return report(job_lib.DONE)
+  except Exception as e:  # pylint: disable=broad-except
+    return report(job_lib.FAILED, f"{type(e).__name__}: {job_lib.one_line(e)}")
+
+
+def _score_udr(study_dir, spec, group):
+  from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import cache  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import selection  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+
+  dataset, method, value = group
+  rows, _ = _group_rows(study_dir, spec, group)
+  ground_truth = data_lib.source_of(job_lib.train_config(rows[0][0])).ground_truth()
+  scored = selection.udr_of_exports(
+      [os.path.join(study_dir, row["export_path"]) for _, row in rows],
+      dataset, spec.udr_num_points, np.random.RandomState(spec.metric_seed),
+      ground_truth, UDR_METHODS)
+  per_seed = {str(job.seed): {"job_id": spec_lib.job_id(job), **entry}
+              for (job, _), entry in zip(rows, scored["per_model"])}
+  cache.store(udr_path(study_dir, group), _udr_key(spec, rows),
+              {"dataset": dataset, "method": method, "value": float(value),
+               "per_seed": per_seed, "parameters": scored["parameters"]})
+
+
+def score_if_group_complete(study_dir, spec, job):
+  """The UDR of the job's group, here, when this job was its last seed:
+  the process has TensorFlow and the exports' loader warm, so the engine
+  needs no process of its own for it.  A failure is logged; the engine's
+  UDR stage tries again."""
+  group = (job.dataset, job.method, job.value)
+  try:
+    rows, members = _group_rows(study_dir, spec, group)
+    if len(rows) == members and udr_needed(study_dir, spec, group):
+      _score_udr(study_dir, spec, group)
+  except Exception as e:  # pylint: disable=broad-except
+    logging.warning("UDR of %s after job %d failed: %s", list(group),
+                    job.model_num, job_lib.one_line(e))
