@@ -22,6 +22,11 @@ import ray_cluster  # pylint: disable=g-import-not-at-top,wrong-import-position
 import test_ray_engine  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
+# Slow (37 s idle, 81 s in the default run's company): a real study on a
+# Ray cluster.  test_ray_engine's cluster tests (node loss, fresh workers,
+# no TensorFlow in the driver) run by default, and the local engine's
+# tests check the same job's scores against a run outside any engine.
+@pytest.mark.slow
 @test_ray_engine.needs_ray
 @test_ray_engine.needs_isolation
 def test_a_study_on_a_ray_cluster_scores_as_the_local_engine(tmp_path):
