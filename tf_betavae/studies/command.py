@@ -222,9 +222,8 @@ def _engine_options(values):
     raise cli.UsageError(f"--max_retries must be >= 0, got "
                          f"{values.max_retries}")
   if values.engine != engines.RAY:
-    for name in ("ray_address",):
-      if getattr(values, name) is not None:
-        raise cli.UsageError(f"--{name} needs --engine=ray")
+    if values.ray_address is not None:
+      raise cli.UsageError("--ray_address needs --engine=ray")
   else:
     from tf_betavae.studies import ray_engine  # pylint: disable=g-import-not-at-top
     if not ray_engine.ray_available():

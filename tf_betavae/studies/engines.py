@@ -126,13 +126,12 @@ class StudyRun:
 class _Progress:
   """'job i of N finished (...): k done, f failed, ETA' lines."""
 
-  def __init__(self, total, already_done, workers):
+  def __init__(self, total, already_done):
     self.total = total
     self.done = already_done
     self.failed = 0
     self.busy = 0
     self.finished = 0
-    self.workers = max(1, workers)
     self._start = time.monotonic()
 
   def line(self, result):
@@ -181,8 +180,7 @@ def run_study(study_dir, spec, jobs, options, log=logging.info,
             if study_dir_lib.job_state(study_dir, job)
             != study_dir_lib.DONE]
   already_done = len(jobs) - len(to_run)
-  workers = options.workers if options.engine == LOCAL else len(to_run)
-  counter = _Progress(len(jobs), already_done, workers)
+  counter = _Progress(len(jobs), already_done)
   log(f"{len(jobs)} jobs: {already_done} done already, {len(to_run)} to run "
       f"on the {options.engine} engine")
 

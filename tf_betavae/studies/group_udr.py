@@ -13,7 +13,8 @@ is cached under a key of the seeds' exports (``udr_needed`` reads only
 JSON, so a driver can ask).
 """
 
-import dataclasses
+import functools
+import json
 import os
 import socket
 import time
@@ -48,10 +49,22 @@ def udr_path(study_dir, group):
                       f"{dataset}__{method}__{value:g}.json")
 
 
+def _groups_of(spec):
+  """{(dataset, method, value): [Job]} over the whole study (not a slice):
+  listed once per study, as a driver asks about every group."""
+  return _groups_of_record(spec_lib.canonical_json(spec.record()))
+
+
+@functools.lru_cache(maxsize=4)
+def _groups_of_record(record_text):
+  # Keyed by the record's text: a spec may hold lists, which do not hash.
+  spec = spec_lib.spec_from_record(json.loads(record_text))
+  return dict(udr_groups(spec, spec_lib.jobs(spec)))
+
+
 def _group_rows(study_dir, spec, group):
   """[(Job, row)] of the group's done seeds, over the whole study."""
-  members = [job for job in spec_lib.jobs(dataclasses.replace(
-      spec, selection=None)) if (job.dataset, job.method, job.value) == group]
+  members = _groups_of(spec).get(group, [])
   rows = [(job, job_lib.done_row(study_dir, job)) for job in members]
   return [(job, row) for job, row in rows if row is not None], len(members)
 

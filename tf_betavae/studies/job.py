@@ -121,9 +121,9 @@ def train_config(job):
 
 
 def _add_seconds(directory, name, seconds):
-  """Adds ``seconds`` to the job's ``name`` total in seconds.json (one
-  job's tries: a killed try's training time is counted once it resumes
-  and finishes only as far as its last record)."""
+  """Adds ``seconds`` to the job's ``name`` total in seconds.json, summed
+  over the job's tries.  Each try records its time when its stage ends, so
+  a try killed mid-stage adds nothing for that stage."""
   path = os.path.join(directory, SECONDS_FILE)
   record = io_utils.read_json_if_present(path) or {}
   record[name] = round(record.get(name, 0.0) + float(seconds or 0.0), 2)

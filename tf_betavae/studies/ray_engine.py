@@ -204,8 +204,7 @@ def run_jobs(job_fn, args_list, *, address=None, num_cpus=1, num_gpus=0,
   if env_vars:
     options["runtime_env"] = {"env_vars": {str(k): str(v)
                                            for k, v in env_vars.items()}}
-  must_shut_down = _connect(ray, address)
-  try:
+  with connected(address):
     # max_calls is a property of the remote function (Ray refuses it in
     # .options()), so the function is wrapped here with all its options.
     task = ray.remote(**options)(job_fn)
@@ -230,6 +229,3 @@ def run_jobs(job_fn, args_list, *, address=None, num_cpus=1, num_gpus=0,
         if on_outcome is not None:
           on_outcome(index, outcome)
     return outcomes
-  finally:
-    if must_shut_down:
-      ray.shutdown()
