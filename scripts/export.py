@@ -5,7 +5,7 @@ r"""Exports a trained run as a SavedModel, or describes an export.
       --model_name=dsprites --version=1 --overwrite
   python scripts/export.py --describe=exported/dsprites_beta8/1
   python scripts/export.py --export_dir=exported --model_name=dsprites \
-      --model_dir=reproduce_runs/runs/<recipe>/seed<s> \
+      --model_dir=reproduce_runs/study/jobs/<job_id>/run \
       --selection_results=docs/results.json --selection_model=factor_vae
 
 The export has the TF Serving layout <export_dir>/<model_name>/<version>

@@ -34,14 +34,23 @@ Without --methods the table is the β-VAE paper's.
 
 Presets: see tf_betavae/experiments/settings.py.  --steps,
 --seeds/--num_seeds, --num_train, --num_eval, --baseline_num_fit and
---parallel_runs override the preset (the cpu preset trains, then evaluates,
-2 at a time, each in a process pinned to one core; docs/recipe_search.md
-has the speeds).  Runs and evaluations are kept under --work_dir; a rerun with
-the same settings trains and evaluates nothing.  Usage errors exit with
-status 2 and one line.  So does a --work_dir another live process is
-using (the line names it: pid, host, start time; nothing is written), and
-a run directory under it that another process is training.  Exit status 0
-whether or not the targets pass (--strict: 3 when a target fails).
+--parallel_runs override the preset (the cpu preset trains and scores 2
+models at a time, each in a process pinned to one core; docs/recipe_search.md
+has the speeds).
+
+The trained models are the jobs of a study (scripts/study.py
+--preset=paper is the cpu preset's; docs/studies.md) in
+<work_dir>/study: each job trains, exports and scores one model and seed,
+the study ranks each model's seeds by UDR and writes its own report there.
+The baselines' evaluations are kept in <work_dir>/evaluations.  A rerun
+with the same settings trains and evaluates nothing; a killed job resumes
+from its checkpoint; other settings on the same --work_dir (another
+preset, seeds, steps, sizes or --parallel_runs, which sets each job's
+threads) are refused with exit 2, naming what differs.  Usage errors
+exit with status 2 and one line.  So does a --work_dir another live
+process is using (the line names it: pid, host, start time; nothing is
+written).  Exit status 1 if a job fails (its error is printed); 0 whether
+or not the targets pass (--strict: 3 when a target fails).
 """
 
 import sys

@@ -25,25 +25,25 @@ override both.  The method's other settings pass through (--gamma and
 factor_vae, --lambda_d_factor for the DIP-VAEs); a setting of another
 method is refused.
 
-Trains every (value, seed) one after another into
-<sweep_dir>/beta<β>_seed<seed> for beta_vae and
-<sweep_dir>/<method>_<hyperparameter><value>_seed<seed> for the others
-(other settings shared and passed through), exports each run, scores its
-serving_default with --metric on the dataset's ground truth, and writes
-<sweep_dir>/sweep.csv (beta [the run's β, empty for methods without one],
-seed, steps, metric, score, reconstruction [held-out nats/image],
-train_reconstruction, kl [nats], active_latents, wall_seconds, run_dir,
-export_path, udr, udr_spearman, udr_picked, method, hyperparameter, value)
-and <sweep_dir>/sweep.png (score and reconstruction error against the
-value).  Prints the value with the best mean score.
+A sweep is a one-method study (scripts/study.py, docs/studies.md) in
+--sweep_dir: every (value, seed) is a job (jobs/<job_id>/: its run,
+export and scores) run one after another with every CPU, each value's
+seeds are ranked by UDR (udr/), and the study's report is written
+(results.csv, report.md).  The sweep adds <sweep_dir>/sweep.csv (beta
+[the run's β, empty for methods without one], seed, steps, metric, score,
+reconstruction [held-out nats/image], train_reconstruction, kl [nats],
+active_latents, wall_seconds, run_dir, export_path, udr, udr_spearman,
+udr_picked, method, hyperparameter, value) and <sweep_dir>/sweep.png
+(score and reconstruction error against the value), and prints the value
+with the best mean score.  The metric of seed s samples with
+RandomState(--metric_seed + s), as in every study.
 
-Resumable: a rerun skips the runs already trained to --steps and scored
-with the same metric settings; raising --steps continues every run.
-Usage errors (a bad value, an unknown method, a setting of another method)
-exit with code 2 and a one-line message, and nothing is written.  So does
-a --sweep_dir another live process is using (the line names it: pid, host,
-start time), and a run directory under it that another process is
-training.
+Resumable: a rerun skips done jobs, and a killed job resumes from its
+checkpoint.  Other settings on the same --sweep_dir are refused (exit 2,
+naming what differs); give another --sweep_dir.  Usage errors (a bad
+value, an unknown method, a setting of another method) exit with code 2
+and a one-line message, and nothing is written.  So does a --sweep_dir
+another live process is using (the line names it: pid, host, start time).
 """
 
 import sys

@@ -10,20 +10,52 @@ import pytest
 from tf_betavae import io_utils
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import report
-from tf_betavae.experiments import runs
+from tf_betavae.experiments import paper_study
 from tf_betavae.experiments import settings as settings_lib
+from tf_betavae.studies import job as job_lib
+from tf_betavae.studies import spec as spec_lib
 
 
-def test_training_jobs_cover_every_trained_model_and_seed(tmp_path):
+def test_the_paper_study_trains_every_trained_model_and_seed(tmp_path):
   settings = settings_lib.settings_from_preset("select", str(tmp_path))
-  jobs = runs.training_jobs(settings)
-  assert [(j.model, j.seed) for j in jobs] == (
-      [("beta_vae", s) for s in range(5)] + [("vae", s) for s in range(3)])
-  assert {j.config.beta for j in jobs if j.model == "vae"} == {1.0}
-  assert all(j.run_dir == runs.run_directory(settings, j.config)
-             for j in jobs)
+  spec = paper_study.paper_spec(settings)
+  jobs = spec_lib.jobs(spec)
+  assert [(j.method, j.value, j.seed) for j in jobs] == (
+      [("beta_vae", 8.0, s) for s in range(5)]
+      + [("beta_vae", 1.0, s) for s in range(3)])
+  assert len({spec_lib.job_id(j) for j in jobs}) == len(jobs)
+  # Each job trains exactly the configuration the table's model had.
+  for model, method, value in paper_study.trained_groups(settings):
+    for seed in settings.model_seeds(model):
+      job = paper_study.job_of_group(spec, method, value, seed)
+      assert (job_lib.train_config(job).to_dict()
+              == settings.model_train_config(model, seed).to_dict())
   with pytest.raises(dataclasses.FrozenInstanceError):
     jobs[0].seed = 7
+
+
+def test_the_paper_study_keeps_each_methods_own_settings(tmp_path):
+  settings = settings_lib.settings_from_preset(
+      "cpu", str(tmp_path), steps=100,
+      recipe_values={"beta_hold_steps": 20, "beta_warmup_steps": 30},
+      methods={"annealed_vae": 25.0, "factor_vae": 35.0})
+  spec = paper_study.paper_spec(settings)
+  for model, method, value in paper_study.trained_groups(settings):
+    for seed in settings.model_seeds(model):
+      job = paper_study.job_of_group(spec, method, value, seed)
+      assert (job_lib.train_config(job).to_dict()
+              == settings.model_train_config(model, seed).to_dict()), model
+  # The VAE has no β warm-up; AnnealedVAE keeps its own learning rate.
+  vae = job_lib.train_config(paper_study.job_of_group(spec, "beta_vae", 1.0,
+                                                      0))
+  assert (vae.beta_hold_steps, vae.beta_warmup_steps) == (0, 0)
+  annealed = job_lib.train_config(paper_study.job_of_group(
+      spec, "annealed_vae", 25.0, 0))
+  assert annealed.learning_rate == 1e-4 and annealed.objective == "B"
+  assert spec.metrics[:3] == ("beta_vae_paper", "beta_vae_paper_all",
+                              "beta_vae")
+  assert spec.sizes_of("mig") == (10000, None)
+  assert spec.sizes_of("beta_vae") == (2000, 1000)
 
 
 def test_evaluation_job_sources_name_the_representation(tmp_path):

@@ -17,9 +17,12 @@ from tf_betavae import training
 from tf_betavae.experiments import analysis
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import report
-from tf_betavae.experiments import runs
+from tf_betavae.experiments import paper_study
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.experiments import udr
+from tf_betavae.studies import group_udr
+from tf_betavae.studies import spec as spec_lib
+from tf_betavae.studies import study_dir as study_dir_lib
 
 GRID = (3, 4, 5)
 METRIC_KEYS = ["beta_vae_dl", "mig", "factor_vae", "sap"]
@@ -272,29 +275,35 @@ def _fake_exports():
   return fake_exports
 
 
-def test_udr_of_seeds_prefers_the_seeds_that_agree_and_is_cached(tmp_path):
-  from tf_betavae import data  # pylint: disable=g-import-not-at-top
+def test_the_study_udr_prefers_the_seeds_that_agree(tmp_path):
+  """The paper study's UDR of a model's seeds, as a reproduction reads it:
+  three fake exports, two of them one representation up to order, sign
+  and scale."""
   fakes = _fake_exports()
+  spec = spec_lib.StudySpec(name="udr", datasets=("dsprites",),
+                            methods=(("beta_vae", (8.0,)),),
+                            seeds=(0, 1, 2), udr_num_points=400)
+  study_dir = str(tmp_path / "study")
+  study_dir_lib.open_study(study_dir, spec)
   mixes = {0: fakes.IDENTITY, 1: fakes.ROTATED, 2: fakes.PERMUTED}
-  runs = {seed: {"export_path": fakes.save_fake_export(
-      str(tmp_path / f"seed{seed}" / "1"), mix), "step": 10}
-          for seed, mix in mixes.items()}
-  settings = settings_lib.Settings(work_dir=str(tmp_path / "work"),
-                                udr_num_points=400)
-  gt = data.ground_truth("dsprites")
-  first = udr.udr_of_seeds(settings, gt, "beta_vae", runs)
+  for job in spec_lib.jobs(spec):
+    export = fakes.save_fake_export(
+        os.path.join(study_dir, "exports", str(job.seed), "1"),
+        mixes[job.seed])
+    study_dir_lib.mark_done(study_dir, job, {
+        "export_path": os.path.relpath(export, study_dir)})
+  group = ("dsprites", "beta_vae", 8.0)
+  assert group_udr.run_udr_task(study_dir, *group)["state"] == "done"
+  settings = settings_lib.Settings(work_dir=str(tmp_path), udr_num_points=400)
+  first = udr.udr_of_group(settings, study_dir, group)
   per_seed = first["per_seed"]
-  assert not first["reused"]
   # Seeds 0 and 2 are one representation up to order, sign and scale.
   for seed in ("0", "2"):
     assert per_seed[seed]["udr_lasso"] > per_seed["1"]["udr_lasso"]
     assert per_seed[seed]["udr_spearman"] > per_seed["1"]["udr_spearman"]
     assert per_seed[seed]["informative_latents"] == 3
-  assert first["picked_seed"] in (0, 2)
-  again = udr.udr_of_seeds(settings, gt, "beta_vae", runs)
-  assert again["reused"] and again["per_seed"] == per_seed
-  runs[1]["step"] = 11  # another model: computed again
-  assert not udr.udr_of_seeds(settings, gt, "beta_vae", runs)["reused"]
+  assert first["picked_seed"] in (0, 2) and first["seconds"] > 0
+  assert group_udr.run_udr_task(study_dir, *group)["state"] == "skipped"
 
 
 def _models_with_udr():
@@ -433,12 +442,13 @@ def test_select_preset_uses_fewer_reference_seeds(tmp_path):
   assert settings.model_seeds("beta_vae") == [0, 1, 2, 3, 4]
   for model in ("vae", "pca", "pixels"):
     assert settings.model_seeds(model) == [0, 1, 2]
-  # Its runs are the cpu preset's: the same recipe names, so they are shared.
+  # Its jobs train what the cpu preset's do: the same job ids.
   cpu = settings_lib.settings_from_preset("cpu", str(tmp_path))
   for beta in (8.0, 1.0):
-    assert runs.run_directory(
-        settings, settings_lib.train_config(settings, beta, 0)) == (
-            runs.run_directory(cpu, settings_lib.train_config(cpu, beta, 0)))
+    assert spec_lib.job_id(paper_study.job_of_group(
+        paper_study.paper_spec(settings), "beta_vae", beta, 0)) == (
+            spec_lib.job_id(paper_study.job_of_group(
+                paper_study.paper_spec(cpu), "beta_vae", beta, 0)))
   assert settings_lib.settings_from_preset("cpu", str(tmp_path)).model_seeds(
       "vae") == [0, 1, 2]
   one = settings_lib.settings_from_preset("select", str(tmp_path),
@@ -459,54 +469,27 @@ def test_a_run_whose_training_metrics_are_unknown_lists_every_latent(
   # covers every latent (active None) instead of failing.
   from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
   settings = settings_lib.settings_from_preset("quick", str(tmp_path))
+  spec = paper_study.paper_spec(settings)
+  study_dir = paper_study.study_dir(settings)
   kls = {"kl_latent_0": 2.0, "kl_latent_1": 0.001, "kl_latent_2": 0.5}
-  trained_runs = {}
-  for job in runs.training_jobs(settings):
-    metrics = None if job.model == "beta_vae" else kls
-    trained_runs[job.run_dir] = ({"step": 300, "metrics": metrics,
-                                  "export_path": str(tmp_path / job.model)},
-                                 True)
-  jobs, entries = reproduce._evaluation_jobs(settings, trained_runs)
-  active = {job.model: job.active for job in jobs if job.export_path}
-  assert active == {"beta_vae": None, "vae": [0, 2]}
-  assert entries[("beta_vae", 0)]["final_metrics"] == {}
-  assert entries[("beta_vae", 0)]["active_latents"] is None
-  assert entries[("vae", 0)]["active_latents"] == [0, 2]
-
-
-def test_train_or_reuse_trains_and_records_under_the_run_dir_lock(
-    dir_snapshot, tmp_path, monkeypatch):
-  run_dir = str(tmp_path / "runs" / "recipe" / "seed0")
-  config = settings_lib.train_config(
-      settings_lib.settings_from_preset("quick", str(tmp_path)), 8.0, 0)
-  holders = []
-
-  def fake_train(config, model_dir, export_dir, export_name,
-                 lock_run_dir=True):
-    # training.train must not lock the directory train_or_reuse holds: a
-    # second lock of it in this process would be refused.
-    assert not lock_run_dir
-    holders.append(locking.holder_of(model_dir))
-    export_path = os.path.join(export_dir, export_name, "1")
-    os.makedirs(export_path)
-    summary = {"step": config.steps, "export_path": export_path,
-               "wall_seconds": 2.5, "metrics": {}}
+  entries = {}
+  for job in spec_lib.jobs(spec):
+    metrics = None if job.value == 8.0 else kls
+    run_dir = os.path.join(study_dir_lib.job_dir(study_dir, job), "run")
     io_utils.write_json_atomic(
-        os.path.join(model_dir, training.SUMMARY_FILE), summary)
-    return summary
-
-  monkeypatch.setattr(runs.training, "train", fake_train)
-  _, reused = runs.train_or_reuse(config, run_dir)
-  assert not reused and holders[0]["pid"] == os.getpid()
-  assert runs.train_seconds(run_dir) == 2.5
-  assert locking.holder_of(run_dir) is None
-  # A run another process holds is refused, finished or not, and untouched.
-  with locking.exclusive(run_dir, "held by the test"):
-    before = dir_snapshot(run_dir)
-    with pytest.raises(locking.LockHeldError, match=f"pid {os.getpid()} "):
-      runs.train_or_reuse(config, run_dir)
-    assert dir_snapshot(run_dir) == before
-  assert runs.train_or_reuse(config, run_dir)[1] and len(holders) == 1
+        os.path.join(run_dir, training.SUMMARY_FILE),
+        {"step": 300, "metrics": metrics, "export_path": "x"})
+    study_dir_lib.mark_done(study_dir, job, {
+        "job_id": spec_lib.job_id(job), "model_num": job.model_num,
+        "steps": 300, "export_path": "jobs/x/exported/model/1",
+        "train_seconds": 1.25})
+    entries[job.value] = reproduce._training_entry(study_dir, job, "skipped")
+  assert entries[8.0]["final_metrics"] == {}
+  assert entries[8.0]["active_latents"] is None
+  assert entries[1.0]["active_latents"] == [0, 2]
+  assert entries[1.0]["reused"] and entries[1.0]["train_seconds"] == 1.2
+  assert entries[1.0]["export_path"] == os.path.join(
+      os.path.abspath(study_dir), "jobs", "x", "exported", "model", "1")
 
 
 def test_a_work_dir_in_use_is_refused_before_anything_is_written(

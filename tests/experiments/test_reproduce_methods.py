@@ -7,9 +7,11 @@ import os
 import pytest
 
 from tf_betavae.experiments import report
-from tf_betavae.experiments import runs
+from tf_betavae.experiments import paper_study
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.models import methods as methods_lib
+from tf_betavae.studies import job as job_lib
+from tf_betavae.studies import spec as spec_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -68,31 +70,37 @@ def test_methods_train_with_the_beta_vae_recipe_seeds_and_steps(tmp_path):
   factor_only = report._methods_lines(  # pylint: disable=protected-access
       {"methods": {"factor_vae": 20.0}})
   assert "own Adam rate" not in factor_only[0]
-  jobs = runs.training_jobs(settings)
-  assert [(j.model, j.seed) for j in jobs] == (
-      [("beta_vae", s) for s in range(5)] + [("vae", s) for s in range(3)]
-      + [("factor_vae", s) for s in range(5)]
-      + [("annealed_vae", s) for s in range(5)])
-  names = {os.path.basename(os.path.dirname(j.run_dir)) for j in jobs}
-  assert len(names) == 4
-  assert any(n.startswith("factor_vae-factor_gamma20-lr0.0003-bs64-broadcast-z8-")
-             for n in names)
+  spec = paper_study.paper_spec(settings)
+  jobs = spec_lib.jobs(spec)
+  assert [(j.method, j.value, j.seed) for j in jobs] == (
+      [("beta_vae", 8.0, s) for s in range(5)]
+      + [("beta_vae", 1.0, s) for s in range(3)]
+      + [("factor_vae", 20.0, s) for s in range(5)]
+      + [("annealed_vae", 5.0, s) for s in range(5)])
+  factor = job_lib.train_config(paper_study.job_of_group(
+      spec, "factor_vae", 20.0, 0))
+  assert (factor.learning_rate, factor.arch, factor.latent_dim) == (
+      0.0003, "broadcast", 8)
 
 
-def test_recipe_names_separate_methods_and_values(tmp_path):
+def _job_id(settings, method, value, seed=0):
+  return spec_lib.job_id(paper_study.job_of_group(
+      paper_study.paper_spec(settings), method, value, seed))
+
+
+def test_job_ids_separate_methods_and_values(tmp_path):
   settings = settings_lib.settings_from_preset(
       "cpu", str(tmp_path), methods={"dip_vae_i": 10.0, "dip_vae_ii": 10.0})
-  names = {runs.recipe_name(settings.model_train_config(m, 0))
-           for m in ("beta_vae", "dip_vae_i", "dip_vae_ii")}
-  assert len(names) == 3
+  ids = {_job_id(settings, m, v) for m, v in (
+      ("beta_vae", 8.0), ("dip_vae_i", 10.0), ("dip_vae_ii", 10.0))}
+  assert len(ids) == 3
   other = settings_lib.settings_from_preset(
       "cpu", str(tmp_path), methods={"dip_vae_i": 20.0})
-  assert runs.recipe_name(other.model_train_config("dip_vae_i", 0)) not in (
-      names)
-  # The β-VAE's run names do not depend on the rows beside it.
+  assert _job_id(other, "dip_vae_i", 20.0) not in ids
+  # The β-VAE's jobs do not depend on the rows beside it.
   plain = settings_lib.settings_from_preset("cpu", str(tmp_path))
-  assert runs.recipe_name(settings.model_train_config("beta_vae", 0)) == (
-      runs.recipe_name(plain.model_train_config("beta_vae", 0)))
+  assert _job_id(settings, "beta_vae", 8.0) == _job_id(plain, "beta_vae",
+                                                       8.0)
 
 
 def test_settings_without_methods_record_what_they_always_did(tmp_path):

@@ -15,11 +15,12 @@ from tf_betavae import cli
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import report
 from tf_betavae.experiments import reproduce_command
-from tf_betavae.experiments import runs
-from tf_betavae.experiments import selection
+from tf_betavae.experiments import paper_study
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.experiments import shipping
 from tf_betavae.experiments import udr
+from tf_betavae.experiments import cache
+from tf_betavae.studies import group_udr
 
 
 def test_factor_vae_on_every_seed_the_rest_on_the_first(tmp_path):
@@ -39,7 +40,7 @@ def test_factor_vae_on_every_seed_the_rest_on_the_first(tmp_path):
                                          "factor_vae"]
   assert configs[2].factor_gamma == 35.0 and configs[2].steps == 20000
   # Nine runs in all: what the 3-hour budget is sized for.
-  assert len(runs.training_jobs(settings)) == 9
+  assert paper_study.paper_spec(settings).num_jobs == 9
   recorded = settings.to_dict()
   assert recorded["reference_beta_vae"] is True
   assert recorded["udr_criterion"] == "udr_spearman"
@@ -106,49 +107,46 @@ def test_the_script_takes_the_preset_recipe_unless_a_flag_is_given(
       10, 8.0, "udr_lasso", []]
 
 
-def _fake_udr(monkeypatch, lasso, spearman):
-  """selection.udr_of_exports returning these UDRs, one per export."""
-
-  def fake(exports, *args, **kwargs):
-    del args, kwargs
-    assert len(exports) == len(lasso)
-    return {"per_model": [{"udr_lasso": l, "udr_spearman": s,
-                           "informative_latents": 3}
-                          for l, s in zip(lasso, spearman)],
-            "parameters": {}}
-
-  monkeypatch.setattr(selection, "udr_of_exports", fake)
+def _group_udr(study_dir, group, lasso, spearman, seeds):
+  """A study's stored UDR of one group, as studies.group_udr writes it."""
+  per_seed = {str(s): {"udr_lasso": l, "udr_spearman": r,
+                       "informative_latents": 3}
+              for s, l, r in zip(seeds, lasso, spearman)}
+  cache.store(group_udr.udr_path(str(study_dir), group), {"exports": {}},
+              {"per_seed": per_seed, "parameters": {}, "seconds": 2.5})
 
 
-def test_the_pick_follows_the_criterion_and_shares_the_cache(tmp_path,
-                                                             monkeypatch):
+def test_the_pick_follows_the_criterion_of_one_stored_udr(tmp_path):
   # Lasso prefers seed 1, Spearman seed 2; seeds 0 and 2 tie on Lasso
   # below seed 1, seeds 0 and 1 tie on Spearman below seed 2.
-  _fake_udr(monkeypatch, lasso=[0.4, 0.6, 0.4], spearman=[0.3, 0.3, 0.5])
-  entries = {s: {"export_path": f"e{s}", "step": 5} for s in range(3)}
+  group = ("dsprites", "factor_vae", 35.0)
+  _group_udr(tmp_path, group, [0.4, 0.6, 0.4], [0.3, 0.3, 0.5], range(3))
   lasso = settings_lib.Settings(work_dir=str(tmp_path), udr_num_points=100)
   spearman = settings_lib.Settings(work_dir=str(tmp_path),
                                    udr_num_points=100,
                                    udr_criterion="udr_spearman")
-  first = udr.udr_of_seeds(lasso, None, "factor_vae", entries)
-  assert (first["criterion"], first["picked_seed"], first["reused"]) == (
-      "udr_lasso", 1, False)
-  # The scores come from the cache; only the pick differs.
-  _fake_udr(monkeypatch, lasso=[], spearman=[])
-  second = udr.udr_of_seeds(spearman, None, "factor_vae", entries)
-  assert (second["criterion"], second["picked_seed"], second["reused"]) == (
-      "udr_spearman", 2, True)
+  first = udr.udr_of_group(lasso, str(tmp_path), group)
+  assert (first["criterion"], first["picked_seed"], first["seconds"]) == (
+      "udr_lasso", 1, 2.5)
+  second = udr.udr_of_group(spearman, str(tmp_path), group)
+  assert (second["criterion"], second["picked_seed"]) == ("udr_spearman", 2)
   assert second["per_seed"] == first["per_seed"]
 
 
-def test_ties_go_to_the_lowest_seed(tmp_path, monkeypatch):
-  _fake_udr(monkeypatch, lasso=[0.2, 0.5, 0.5], spearman=[0.5, 0.5, 0.1])
-  entries = {s: {"export_path": f"e{s}", "step": 5} for s in (3, 7, 9)}
+def test_ties_go_to_the_lowest_seed(tmp_path):
+  group = ("dsprites", "m", 1.0)
+  _group_udr(tmp_path, group, [0.2, 0.5, 0.5], [0.5, 0.5, 0.1], (3, 7, 9))
   for criterion, picked in (("udr_lasso", 7), ("udr_spearman", 3)):
-    settings = settings_lib.Settings(work_dir=str(tmp_path / criterion),
+    settings = settings_lib.Settings(work_dir=str(tmp_path),
                                      udr_criterion=criterion)
-    assert udr.udr_of_seeds(settings, None, "m", entries)[
+    assert udr.udr_of_group(settings, str(tmp_path), group)[
         "picked_seed"] == picked
+
+
+def test_a_group_without_a_stored_udr_is_an_error_that_says_so(tmp_path):
+  settings = settings_lib.Settings(work_dir=str(tmp_path))
+  with pytest.raises(RuntimeError, match="no UDR of"):
+    udr.udr_of_group(settings, str(tmp_path), ("dsprites", "m", 1.0))
 
 
 def _models_without_a_beta_vae_pick():

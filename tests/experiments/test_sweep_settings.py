@@ -27,17 +27,7 @@ def test_values_default_to_1_4_16_for_beta_vae_and_the_grid_otherwise():
     sweep_settings.sweep_values("beta_tc_vae", betas=[2.0])
 
 
-def test_run_names_keep_the_beta_vae_names_and_name_the_others():
-  assert sweep_settings.run_dir_name(4.0, 0) == "beta4_seed0"
-  assert sweep_settings.run_dir_name(0.5, 2, "beta_vae") == "beta0.5_seed2"
-  assert (sweep_settings.run_dir_name(20, 1, "factor_vae")
-          == "factor_vae_factor_gamma20_seed1")
-  assert (sweep_settings.run_dir_name(6, 0, "beta_tc_vae")
-          == "beta_tc_vae_beta6_seed0")
-  assert (sweep_settings.run_dir_name(25, 0, "annealed_vae")
-          == "annealed_vae_capacity_max25_seed0")
-  assert (sweep_settings.run_dir_name(10, 0, "dip_vae_ii")
-          == "dip_vae_ii_lambda_od10_seed0")
+def test_axis_labels_name_the_hyperparameter():
   assert sweep_settings.axis_label("beta_vae") == "β"
   assert sweep_settings.axis_label("factor_vae") == "γ (factor_gamma)"
 

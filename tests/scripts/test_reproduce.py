@@ -166,8 +166,11 @@ def test_json_has_raw_results_and_factors(tiny):
 def test_parallel_runs_train_in_pinned_workers(tiny):
   result = tiny["result"]
   assert result.returncode == 0, result.stderr[-3000:]
-  assert "training 3 runs, 2 at a time in pinned processes" in result.stderr
-  assert "evaluating 7 models, 2 at a time" in result.stderr
+  # The trained models are the paper study's jobs, on its local engine;
+  # the four baselines are evaluated 2 at a time too.
+  assert "3 jobs: 0 done already, 3 to run on the local engine" in (
+      result.stderr)
+  assert "evaluating 4 models, 2 at a time" in result.stderr
   results = tiny["results"]
   assert results["settings"]["parallel_runs"] == 2
   assert len(results["trained"]) == 3
@@ -183,13 +186,12 @@ def test_code_table_flag_reaches_every_evaluation(tiny):
   assert tiny["results"]["settings"]["code_table"] == "never"
   assert "code table: never" in tiny["markdown"]
   infos = []
+  # The baselines' evaluations (a study job tabulates when it pays).
   for root, _, names in os.walk(os.path.join(tiny["work"], "evaluations")):
     for name in names:
-      if name == "udr.json":  # UDR of the β-VAE's seeds, not a metric
-        continue
       with open(os.path.join(root, name)) as f:
         infos.append(json.load(f)["result"]["code_table"])
-  assert len(infos) == 7 * 4
+  assert len(infos) == 4 * 4
   assert all(info["used"] is False and info["reason"] == "disabled"
              for info in infos), infos
 
@@ -197,106 +199,43 @@ def test_code_table_flag_reaches_every_evaluation(tiny):
 def test_rerun_trains_and_evaluates_nothing(tiny):
   assert tiny["result"].returncode == 0
   summaries = _files(tiny["work"], "train_summary.json")
-  evaluations = _files(os.path.join(tiny["work"], "evaluations"), ".json")
-  assert len(summaries) == 3 and len(evaluations) == 7 * 4
-  udr_file = os.path.join(tiny["work"], "evaluations", "beta_vae", "udr.json")
-  udr_written = os.stat(udr_file).st_mtime_ns
-  # How runs were trained and whether codes were tabulated are not part of
-  # what they are: a serial rerun with the default code table reuses all.
-  rerun = _reproduce(*tiny["args"], "--parallel_runs=1")
+  evaluations = _files(tiny["work"], ".json")
+  assert len(summaries) == 3
+  udr_file = os.path.join(tiny["work"], "study", "udr",
+                          "dsprites__beta_vae__8.json")
+  assert udr_file in evaluations
+  # Whether codes were tabulated is not part of what is computed: a rerun
+  # with the default code table reuses every job, score and UDR.
+  rerun = _reproduce(*tiny["args"], "--parallel_runs=2")
   assert rerun.returncode == 0, rerun.stderr[-3000:]
   assert "trained 0 run(s); evaluations computed 0, reused 28" in rerun.stdout
-  assert _files(tiny["work"], "train_summary.json") == summaries
-  assert _files(os.path.join(tiny["work"], "evaluations"),
-                ".json") == evaluations
-  assert os.stat(udr_file).st_mtime_ns == udr_written  # UDR reused
-  assert "training /" not in rerun.stderr
+  assert "3 jobs: 3 done already, 0 to run" in rerun.stderr
+  changed = {path for path, mtime in _files(tiny["work"], ".json").items()
+             if evaluations.get(path) != mtime}
+  # Only the study's report is written again.
+  assert changed == {os.path.join(tiny["work"], "study", "results.json")}
   def scores(models):
     return {m: {s: e["scores"] for s, e in v["seeds"].items()}
             for m, v in models.items()}
   again = json.loads(tiny["json"].read_text())
   assert scores(again["models"]) == scores(tiny["results"]["models"])
   assert again["settings"]["code_table"] == "auto"
+  # Other threads per job are another study: refused, naming the field.
+  other = _reproduce(*tiny["args"], "--parallel_runs=1")
+  assert other.returncode == 2
+  assert "threads_per_job" in other.stderr and "--work_dir" in other.stderr
 
 
-def test_train_seconds_are_recorded_by_the_process_that_trains(
-    tmp_path, monkeypatch):
-  # A run finished by a pinned worker must keep its training time even if
-  # the command is killed before it evaluates (it used to be recorded only
-  # then, so a rerun reported 0 s for it).
-  from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
-  invocations = []
-
-  def fake_train(config, run_dir, export_dir, export_name,
-                 lock_run_dir=True):
-    del export_dir, export_name
-    assert not lock_run_dir  # train_or_reuse holds the run's lock
-    invocations.append(run_dir)
-    return {"step": config.steps, "wall_seconds": 12.5, "metrics": {}}
-
-  monkeypatch.setattr(training, "train", fake_train)
-  run_dir = str(tmp_path / "run")
-  os.makedirs(run_dir)
-  config = training.TrainConfig(steps=5, seed=0)
-  assert runs.train_or_reuse(config, run_dir)[1] is False
-  assert runs.train_seconds(run_dir) == 12.5
-  # Not finished (no summary on disk): a rerun resumes it and adds its time.
-  runs.train_or_reuse(config, run_dir)
-  assert len(invocations) == 2
-  assert runs.train_seconds(run_dir) == 25.0
-  assert runs.train_seconds(str(tmp_path)) == 0.0
-
-
-def test_recipe_names_keep_old_work_dirs_and_separate_schedules(tmp_path):
-  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
+def test_beta_warmup_makes_other_beta_jobs_and_leaves_the_vae_alone(
+    tmp_path):
+  from tf_betavae.experiments import paper_study  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import settings  # pylint: disable=g-import-not-at-top
-  ten = settings.settings_from_preset(
-      "cpu", str(tmp_path), recipe_values={"latent_dim": 10, "arch": "conv"})
-  # The names of the cpu preset's ten-latent runs written before
-  # learning-rate schedules existed: a rerun with --latent_dim=10 must
-  # reuse them.
-  assert (runs.recipe_name(settings.train_config(ten, 8.0, 0))
-          == "beta8-H-lr0.001-bs64-conv-z10-a4eef6")
-  assert (runs.recipe_name(settings.train_config(ten, 1.0, 2))
-          == "beta1-H-lr0.001-bs64-conv-z10-a7dc96")
-  # The eight-latent conv runs of try 52 (runs/select_fv8, the work dir of
-  # docs/results.md) are --arch=conv's.
-  conv = settings.settings_from_preset(
-      "cpu", str(tmp_path), recipe_values={"arch": "conv"})
-  assert (runs.recipe_name(settings.train_config(conv, 8.0, 0))
-          == "beta8-H-lr0.001-bs64-conv-z8-a9c209")
-  assert (runs.recipe_name(settings.train_config(conv, 1.0, 2))
-          == "beta1-H-lr0.001-bs64-conv-z8-284263")
-  # The broadcast-decoder runs of try 59 (docs/results_cpu.md's work dir)
-  # are the default's.
-  cpu = settings.settings_from_preset("cpu", str(tmp_path))
-  assert (runs.recipe_name(settings.train_config(cpu, 8.0, 0))
-          == "beta8-H-lr0.001-bs64-broadcast-z8-e44978")
-  assert (runs.recipe_name(settings.train_config(cpu, 1.0, 2))
-          == "beta1-H-lr0.001-bs64-broadcast-z8-461a8a")
-  scheduled = settings.settings_from_preset(
-      "cpu", str(tmp_path), recipe=settings.Recipe(
-          beta=16.0, lr_warmup_steps=2000, lr_decay="cosine"))
-  config = settings.train_config(scheduled, 16.0, 0)
-  assert (config.lr_warmup_steps, config.lr_decay) == (2000, "cosine")
-  name = runs.recipe_name(config)
-  assert name.startswith("beta16-H-lr0.001-warmup2000-cosine20000-bs64-")
-  # A cosine run's length is part of its recipe; a warm-up alone is not.
-  longer = settings.settings_from_preset(
-      "cpu", str(tmp_path), steps=30000, recipe=scheduled.recipe)
-  assert runs.recipe_name(settings.train_config(longer, 16.0, 0)) != name
-  warm = settings.Recipe(lr_warmup_steps=500)
-  names = {runs.recipe_name(settings.train_config(
-      settings.settings_from_preset("cpu", str(tmp_path), steps=steps,
-                                     recipe=warm), 8.0, 0))
-           for steps in (20000, 30000)}
-  assert len(names) == 1 and "-warmup500-bs64-" in names.pop()
+  from tf_betavae.studies import spec as spec_lib  # pylint: disable=g-import-not-at-top
 
+  def job_id(settings_, value, seed):
+    return spec_lib.job_id(paper_study.job_of_group(
+        paper_study.paper_spec(settings_), "beta_vae", value, seed))
 
-def test_beta_warmup_names_the_beta_runs_and_leaves_the_vae_alone(tmp_path):
-  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
-  from tf_betavae.experiments import settings  # pylint: disable=g-import-not-at-top
   plain = settings.settings_from_preset("cpu", str(tmp_path))
   ramped = settings.settings_from_preset(
       "cpu", str(tmp_path),
@@ -304,18 +243,13 @@ def test_beta_warmup_names_the_beta_runs_and_leaves_the_vae_alone(tmp_path):
   beta_config = settings.train_config(ramped, 8.0, 0)
   assert (beta_config.beta_hold_steps, beta_config.beta_warmup_steps) == (
       8000, 4000)
-  name = runs.recipe_name(beta_config)
-  assert name.startswith("beta8-hold8000-ramp4000-H-lr0.001-bs64-broadcast-z8-")
   held = settings.settings_from_preset(
       "cpu", str(tmp_path), recipe_values={"beta_hold_steps": 8000})
-  assert runs.recipe_name(settings.train_config(held, 8.0, 0)).startswith(
-      "beta8-hold8000-H-")
-  assert name != runs.recipe_name(settings.train_config(plain, 8.0, 0))
-  # A ramp from 1 to 1 is no ramp: the VAE's runs are the plain recipe's.
+  assert len({job_id(s, 8.0, 0) for s in (plain, ramped, held)}) == 3
+  # A ramp from 1 to 1 is no ramp: the VAE's jobs are the plain recipe's.
   vae_config = settings.train_config(ramped, 1.0, 2)
   assert (vae_config.beta_hold_steps, vae_config.beta_warmup_steps) == (0, 0)
-  assert (runs.recipe_name(vae_config)
-          == runs.recipe_name(settings.train_config(plain, 1.0, 2)))
+  assert job_id(ramped, 1.0, 2) == job_id(plain, 1.0, 2)
   # Other methods' rows do not inherit the β-VAE's warm-up.
   factor = settings.method_train_config(ramped, "factor_vae", 35.0, 0)
   assert (factor.beta_hold_steps, factor.beta_warmup_steps) == (0, 0)

@@ -1,6 +1,7 @@
 """scripts/sweep.py end to end: a tiny two-β sweep, its rerun, usage errors."""
 
 import csv
+import glob
 import os
 import subprocess
 import sys
@@ -37,11 +38,15 @@ def _rows(sweep_dir):
 def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
   result = _sweep(f"--sweep_dir={sweep_dir}", *TINY)
   assert result.returncode == 0, result.stderr
-  # .lock: the sweep's lock file (tf_betavae.locking), free once it ends.
-  assert sorted(os.listdir(sweep_dir)) == [
-      ".lock", "beta0.5_seed0", "beta0.5_seed1", "beta2_seed0", "beta2_seed1",
-      "sweep.csv", "sweep.png", "udr_beta0.5.json", "udr_beta2.json"]
+  # The sweep is a study: its jobs, UDR groups and report, plus the
+  # sweep's own table, plot and held-out reconstructions.
+  assert {"study.json", "jobs", "udr", "results.csv", "report.md",
+          "reconstruction", "sweep.csv", "sweep.png"} <= set(
+              os.listdir(sweep_dir))
+  assert sorted(os.listdir(os.path.join(sweep_dir, "udr"))) == [
+      "dsprites__beta_vae__0.5.json", "dsprites__beta_vae__2.json"]
   rows = _rows(sweep_dir)
+  assert len({r["run_dir"] for r in rows}) == 4
   assert [(r["beta"], r["seed"]) for r in rows] == [
       ("0.5", "0"), ("0.5", "1"), ("2.0", "0"), ("2.0", "1")]
   # UDR of each β's two seeds; the pick is the seed with the higher UDR.
@@ -71,11 +76,11 @@ def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
 
 
 def test_rerun_skips_finished_runs(sweep_dir):
-  summaries = [os.path.join(sweep_dir, d, "train_summary.json")
-               for d in ("beta0.5_seed0", "beta0.5_seed1", "beta2_seed0",
-                         "beta2_seed1")]
-  udr_files = [os.path.join(sweep_dir, f"udr_beta{b}.json")
-               for b in ("0.5", "2")]
+  summaries = glob.glob(os.path.join(sweep_dir, "jobs", "*", "run",
+                                     "train_summary.json"))
+  assert len(summaries) == 4
+  udr_files = glob.glob(os.path.join(sweep_dir, "udr", "*.json"))
+  assert len(udr_files) == 2
   udr_before = [os.stat(p).st_mtime_ns for p in udr_files]
   before = [os.stat(p).st_mtime_ns for p in summaries]
   rows_before = _rows(sweep_dir)
@@ -84,9 +89,13 @@ def test_rerun_skips_finished_runs(sweep_dir):
   assert "trained 0 run(s), skipped 4 finished run(s)" in result.stdout
   assert [os.stat(p).st_mtime_ns for p in summaries] == before
   assert [os.stat(p).st_mtime_ns for p in udr_files] == udr_before
-  assert not os.path.exists(os.path.join(sweep_dir, "beta2_seed0",
-                                         "exported", "model", "2"))
+  assert not glob.glob(os.path.join(sweep_dir, "jobs", "*", "exported",
+                                    "model", "2"))
   assert _rows(sweep_dir) == rows_before
+  # Other settings are another study: refused, naming what differs.
+  other = _sweep(f"--sweep_dir={sweep_dir}", *TINY, "--steps=4")
+  assert other.returncode == 2 and "steps" in other.stderr
+  assert "--sweep_dir" in other.stderr
 
 
 USAGE_ERRORS = [

@@ -37,20 +37,23 @@ def factor_vae_sweep(tmp_path_factory):
   return sweep_dir, result, rows
 
 
-def test_runs_are_named_after_the_method_and_its_hyperparameter(
+def test_each_value_and_seed_is_a_job_of_the_sweeps_study(
     factor_vae_sweep):
-  sweep_dir, result, _ = factor_vae_sweep
+  sweep_dir, result, rows = factor_vae_sweep
   assert result.returncode == 0, result.stderr[-3000:]
-  assert sorted(os.listdir(sweep_dir)) == [
-      ".lock", "factor_vae_factor_gamma10_seed0",
-      "factor_vae_factor_gamma10_seed1", "factor_vae_factor_gamma20_seed0",
-      "factor_vae_factor_gamma20_seed1", "sweep.csv", "sweep.png",
-      "udr_factor_vae_factor_gamma10.json",
-      "udr_factor_vae_factor_gamma20.json"]
+  with open(sweep_dir / "study.json") as f:
+    study = json.load(f)
+  assert study["name"] == "sweep_factor_vae"
+  assert study["methods"] == [["factor_vae", [10.0, 20.0]]]
+  assert study["metrics"] == ["beta_vae"] and study["seeds"] == [0, 1]
+  assert sorted(os.listdir(sweep_dir / "udr")) == [
+      "dsprites__factor_vae__10.json", "dsprites__factor_vae__20.json"]
+  assert len(os.listdir(sweep_dir / "jobs")) == 4
   for gamma in (10, 20):
     for seed in (0, 1):
-      with open(sweep_dir / f"factor_vae_factor_gamma{gamma}_seed{seed}" /
-                "run_config.json") as f:
+      (row,) = [r for r in rows
+                if (float(r["value"]), int(r["seed"])) == (gamma, seed)]
+      with open(os.path.join(row["run_dir"], "run_config.json")) as f:
         config = json.load(f)
       # The swept value, the seed, and the method's own setting passed on.
       assert config["method"] == "factor_vae" and config["seed"] == seed
@@ -110,7 +113,7 @@ USAGE_ERRORS = [
     (["--values=1,x"], "--values must be a comma-separated list of numbers"),
     (["--values="], "--values is empty"),
     (["--method=factor_vae", "--values=1,1.0000001"],
-     "would share the run directory factor_vae_factor_gamma1_seed0"),
+     "are both 1 with 6 significant digits"),
     (["--method=factor_vae", "--lambda_d_factor=2"],
      "--lambda_d_factor is a setting of dip_vae_i, dip_vae_ii, not of "
      "--method=factor_vae"),

@@ -285,3 +285,82 @@ def test_engine_defaults_come_from_the_studys_threads_per_job(monkeypatch):
   ray = engines.EngineOptions(engine=engines.RAY)
   assert ray.for_study(two).num_cpus == 2.0
   assert dataclasses.replace(ray, num_cpus=0.5).for_study(two).num_cpus == 0.5
+
+
+def _grouped(**changes):
+  """beta_vae at β 8 and 1 and factor_vae at γ 35, seeds 0..2."""
+  values = dict(name="g", datasets=("dsprites",),
+                methods=(("beta_vae", (8, 1)), ("factor_vae", (35,))),
+                seeds=(0, 1, 2), train_settings={"beta_hold_steps": 10},
+                group_seeds=(("beta_vae", 1, (2, 0)),),
+                group_settings=(("beta_vae", 1.0, {"beta_hold_steps": 0}),
+                                ("factor_vae", None, {"beta": 8.0})))
+  values.update(changes)
+  return spec_lib.StudySpec(**values)
+
+
+def test_groups_train_their_own_seeds_and_settings():
+  spec = _grouped()
+  jobs = spec_lib.jobs(spec)
+  assert spec.num_jobs == len(jobs) == 3 + 2 + 3
+  assert [(j.model_num, j.value, j.seed) for j in jobs] == [
+      (0, 8.0, 0), (1, 8.0, 1), (2, 8.0, 2), (3, 1.0, 0), (4, 1.0, 2),
+      (5, 35.0, 0), (6, 35.0, 1), (7, 35.0, 2)]
+  settings = {j.model_num: dict(j.train_settings) for j in jobs}
+  assert settings[0] == {"beta_hold_steps": 10}
+  # A group's own setting wins over the shared one; a method's applies to
+  # all its values.
+  assert settings[3] == {"beta_hold_steps": 0}
+  assert settings[5] == {"beta_hold_steps": 10, "beta": 8.0}
+  assert len({spec_lib.job_id(j) for j in jobs}) == 8
+  # A slice keeps the group seeds and the numbers.
+  part = spec_lib.slice_spec(spec, seeds=[2])
+  assert [j.model_num for j in spec_lib.jobs(part)] == [2, 4, 7]
+
+
+def test_a_record_with_groups_gives_back_the_study_and_one_without_reads():
+  import json  # pylint: disable=g-import-not-at-top
+  spec = _grouped(metrics=("beta_vae_paper", "mig"))
+  record = json.loads(json.dumps(spec.record()))
+  assert record["group_seeds"] == [["beta_vae", 1.0, [0, 2]]]
+  assert spec_lib.spec_from_record(record) == spec
+  # A study recorded before groups existed has no group fields, and its
+  # record is written the same way again (so a rerun is not refused).
+  plain = spec_lib.sweep_spec("beta_vae", [1, 4], [0])
+  assert "group_seeds" not in plain.record()
+  assert "group_settings" not in plain.record()
+
+
+def test_the_paper_protocol_is_a_metric_of_its_own():
+  assert spec_lib.metric_variant("beta_vae_paper") == ("beta_vae", "paper",
+                                                       "auto")
+  assert spec_lib.metric_variant("beta_vae_paper_all") == (
+      "beta_vae", "paper", "all")
+  assert spec_lib.metric_variant("beta_vae") == ("beta_vae",
+                                                 "disentanglement_lib", None)
+  spec = _grouped(metrics=("beta_vae_paper", "beta_vae"),
+                  metric_sizes={"beta_vae_paper": (300, 150)})
+  assert spec.sizes_of("beta_vae_paper") == (300, 150)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"group_seeds": (("beta_vae", 4, (0,)),)},
+     "group_seeds names (beta_vae, 4), which is not in the study's grid"),
+    ({"group_seeds": (("beta_vae", 1, (7,)),)},
+     "must be among the study's seeds"),
+    ({"group_seeds": (("beta_vae", 1, (0,)), ("beta_vae", 1.0, (1,)))},
+     "group_seeds lists ('beta_vae', 1.0) twice"),
+    ({"group_seeds": (("beta_vae", 1),)}, "are (method, value, ...) triples"),
+    ({"group_settings": (("dip_vae_i", None, {}),)},
+     "group_settings names method 'dip_vae_i', which the study does not "
+     "train"),
+    ({"group_settings": (("factor_vae", None, {"factor_gamma": 3}),)},
+     "group setting 'factor_gamma' of factor_vae is set by the study's grid"),
+    ({"group_settings": (("beta_vae", 2.0, {}),)},
+     "group_settings names (beta_vae, 2), which is not in the study's grid"),
+    ({"metrics": ("mig", "mig")}, "metrics lists 'mig' twice"),
+    ({"metrics": ("beta_vae_papers",)}, "unknown metric 'beta_vae_papers'"),
+])
+def test_bad_groups_are_refused_with_what_is_wrong(changes, message):
+  with pytest.raises(spec_lib.StudyError, match=re_escape(message)):
+    _grouped(**changes)

@@ -197,3 +197,18 @@ def test_help_lists_the_flags():
   for name in ("--preset", "--study_dir", "--list", "--model_num",
                "--datasets", "--methods", "--values", "--seeds", "--steps"):
     assert name in done.stdout, done.stderr
+
+
+def test_the_paper_preset_is_what_reproduce_trains():
+  from tf_betavae.experiments import paper_study  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae.studies import command  # pylint: disable=g-import-not-at-top
+  spec = command.build_spec(command.StudyFlags(preset="paper", seeds=["1"],
+                                               steps=50))
+  cpu = settings_lib.settings_from_preset("cpu", "unused", steps=50)
+  assert spec.record() == paper_study.paper_spec(cpu).record()
+  assert spec.name == "paper" and spec.num_jobs == 6
+  jobs = spec_lib.jobs(spec)
+  assert [(j.model_num, j.value, j.seed) for j in jobs] == [(1, 8.0, 1),
+                                                            (4, 1.0, 1)]
+  assert "beta_vae_paper" in spec.metrics

@@ -265,6 +265,23 @@ def seed_entry(evaluator, factor_names, active, metric_keys):
     evaluations_computed, evaluations_reused.
   """
   results = {key: evaluator.result(key) for key in metric_keys}
+  return entry_of_results(results, factor_names, active, evaluator.computed,
+                          evaluator.reused)
+
+
+def entry_of_results(results, factor_names, active, computed, reused):
+  """The table entry of one (model, seed) from its metric results.
+
+  Args:
+    results: {metric key: the metric's result dict (score, details,
+      parameters, seconds)}.
+    factor_names: the ground truth's factor names.
+    active: latent indices to list in ``factors`` (None: all).
+    computed, reused: metric keys computed now / read from a cache.
+
+  Returns:
+    dict as ``seed_entry`` returns it.
+  """
   return {
       "scores": {key: float(r["score"]) for key, r in results.items()},
       "details": _details(results),
@@ -275,8 +292,8 @@ def seed_entry(evaluator, factor_names, active, metric_keys):
       "factors": (analysis.latent_factors(results["mig"], factor_names,
                                           active)
                   if "mig" in results else None),
-      "evaluations_computed": list(evaluator.computed),
-      "evaluations_reused": list(evaluator.reused),
+      "evaluations_computed": list(computed),
+      "evaluations_reused": list(reused),
   }
 
 

@@ -133,14 +133,17 @@ class ReproduceFlags:
       "protocol, dSprites' four factors without shape), beta_vae_paper_all "
       "(all five), beta_vae_dl, mig, factor_vae, dci, sap).", kind="list")
   parallel_runs: int = _flag(
-      None, "Trainings (then evaluations) run at once, each in a worker "
-      "process pinned to its share of the CPUs (default: the preset's; 1 "
-      "runs everything in this process).", kind="integer")
+      None, "Study jobs (each trains and scores one model and seed), then "
+      "baseline evaluations, run at once, each in a worker process pinned "
+      "to its share of the CPUs, with that many TensorFlow threads "
+      "(default: the preset's). Part of the study: a job's numbers depend "
+      "on its threads.", kind="integer")
   code_table: str = _flag(
-      "auto", "auto: a model whose metrics would encode more images than "
-      "the dataset's distinct observations encodes each observation once "
-      "and looks codes up (scores do not change); never: always encode the "
-      "sampled images.", choices=("auto", "never"))
+      "auto", "Baselines: auto: a baseline whose metrics would encode more "
+      "images than the dataset's distinct observations encodes each "
+      "observation once and looks codes up (scores do not change); never: "
+      "always encode the sampled images. Study jobs always use auto.",
+      choices=("auto", "never"))
   strict: bool = _flag(False, "Exit with status 3 if a target fails.")
 
 
@@ -229,6 +232,7 @@ def run(argv, flag_values, command_argv):
   from tf_betavae.experiments import report  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import reproduce  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import settings as settings_lib  # pylint: disable=g-import-not-at-top
+  from tf_betavae.studies import engines  # pylint: disable=g-import-not-at-top
   command = "python " + " ".join(shlex.quote(a) for a in command_argv)
   cli.check_output_dir("work_dir", values.work_dir)
   cli.check_output_file("output_md", values.output_md)
@@ -239,7 +243,7 @@ def run(argv, flag_values, command_argv):
           locking.LockHeldError) as e:
     raise cli.UsageError(str(e).splitlines()[0] if str(e)
                          else type(e).__name__) from None
-  except training.NonFiniteLossError as e:
+  except (training.NonFiniteLossError, engines.JobsFailed) as e:
     raise Failed(str(e)) from None
   results["command"] = command  # so the JSON says what made it, too
   md_path = report.write_markdown(results, values.output_md, command)

@@ -1,26 +1,22 @@
-"""A sweep of one method's hyperparameter: train, score, tabulate, plot.
+"""A sweep of one method's hyperparameter: a study, its table and plot.
 
 The paper chooses β by the disentanglement metric, trading it against the
 reconstruction error; the other methods of tf_betavae.models.methods are
 chosen the same way over their own hyperparameter (``METHODS[m]
-.hyperparameter``: γ of FactorVAE, λ_od of DIP-VAE, ...).  ``run_sweep``
-trains each (value, seed) into ``<sweep_dir>/<run_dir_name>`` (in this
-process, one after another; experiments.runs), exports it, scores the
-export's ``serving_default`` with a metric of ``tf_betavae.metrics``,
-measures its held-out reconstruction error, ranks each value's seeds by
-UDR, and writes ``<sweep_dir>/sweep.csv`` and ``<sweep_dir>/sweep.png``.
+.hyperparameter``: γ of FactorVAE, λ_od of DIP-VAE, ...).  A sweep is a
+one-method study (tf_betavae.studies, ``sweep_spec``) in ``sweep_dir``:
+each (value, seed) is a job that trains, exports and scores its encoder
+with one metric, and each value's seeds are ranked by UDR, all run by the
+study's local engine.  ``run_sweep`` adds what only a sweep has: the
+held-out reconstruction error of each run, ``<sweep_dir>/sweep.csv`` and
+the score-against-value plot ``<sweep_dir>/sweep.png``.
 
-Run directories are ``beta<β>_seed<s>`` for the β-VAE and
-``<method>_<hyperparameter><value>_seed<s>`` for the others (e.g.
-``factor_vae_factor_gamma20_seed0``); UDR is cached in
-``udr_<the same prefix>.json``.
-
-A run is finished when its ``train_summary.json`` has ``step == steps``
-and its ``result.json`` holds a row for the same steps and metric
-settings; a rerun skips finished runs (and, for a run trained but not yet
-scored, only scores it).  One sweep at a time writes a sweep directory:
-``run_sweep`` holds its lock (``tf_betavae.locking``) throughout, so a
-second sweep on the same directory is refused before it writes anything.
+Resumable as any study: done jobs are skipped, a killed one resumes from
+its checkpoint; a sweep with other settings on the same directory is
+refused, naming what differs.  One sweep at a time writes a sweep
+directory: ``run_sweep`` holds its lock (``tf_betavae.locking``)
+throughout, so a second sweep on the same directory is refused before it
+writes anything.
 """
 
 import csv
@@ -28,7 +24,6 @@ import dataclasses
 import io
 import math
 import os
-import time
 
 from absl import logging
 import numpy as np
@@ -36,21 +31,21 @@ import tensorflow as tf
 
 from tf_betavae import io_utils
 from tf_betavae import locking
-from tf_betavae import metrics
-from tf_betavae import progress
-from tf_betavae import training
 from tf_betavae.experiments import cache
-from tf_betavae.experiments import evaluations
-from tf_betavae.experiments import runs
-from tf_betavae.experiments import selection
+from tf_betavae.experiments import parallel
 from tf_betavae.experiments import sweep_settings
-from tf_betavae.models import latent_stats
 from tf_betavae.models import likelihoods
 from tf_betavae.models import methods as methods_lib
+from tf_betavae.studies import engines
+from tf_betavae.studies import group_udr
+from tf_betavae.studies import job as job_lib
+from tf_betavae.studies import report as study_report
+from tf_betavae.studies import spec as spec_lib
+from tf_betavae.studies import study_dir as study_dir_lib
 from tf_betavae.visualize import image_utils
 from tf_betavae.visualize import sweep_plot
 
-RESULT_FILE = "result.json"
+RECONSTRUCTION_SUBDIR = "reconstruction"
 CSV_FILE = "sweep.csv"
 PLOT_FILE = "sweep.png"
 # method, hyperparameter (its TrainConfig name) and value name what a row
@@ -62,8 +57,6 @@ CSV_COLUMNS = ("beta", "seed", "steps", "metric", "score", "reconstruction",
                "wall_seconds", "run_dir", "export_path", "udr",
                "udr_spearman", "udr_picked", "method", "hyperparameter",
                "value")
-UDR_FILE = "udr_{label}.json"
-UDR_METHODS = ("udr_lasso", "udr_spearman")
 UsageError = sweep_settings.UsageError
 
 
@@ -75,7 +68,8 @@ class MetricSettings:
     metric: a name of tf_betavae.metrics.METRICS.
     protocol: protocol of the beta_vae metric.
     num_train, num_eval: sample-size overrides (None: the protocol's).
-    seed: seeds the metric's RandomState.
+    seed: seeds the metric's RandomState (plus each job's seed, as in
+      every study) and the sample UDR compares seeds on.
     num_reconstruction_images: held-out images for the reconstruction error.
   """
 
@@ -85,19 +79,6 @@ class MetricSettings:
   num_eval: object = None
   seed: int = 0
   num_reconstruction_images: int = 512
-
-  def key(self):
-    return dataclasses.asdict(self)
-
-
-def is_finished(run_dir, steps, settings):
-  """Whether the run is trained to ``steps`` and scored with ``settings``."""
-  summary = io_utils.read_json_if_present(
-      os.path.join(run_dir, training.SUMMARY_FILE))
-  result = io_utils.read_json_if_present(os.path.join(run_dir, RESULT_FILE))
-  return bool(summary and summary.get("step") == steps and result and
-              result.get("steps") == steps and
-              result.get("metric_settings") == settings.key())
 
 
 def heldout_reconstruction(export_path, ground_truth, likelihood,
@@ -133,22 +114,25 @@ def _method_columns(config):
           "beta": config.beta if "beta" in info.settings else None}
 
 
-def _row(config, summary, settings, score, reconstruction, run_dir, start):
-  values = summary["metrics"]
-  kl_latents = [v for k, v in values.items() if k.startswith("kl_latent_")]
+def _row(study_dir, job, config, done, settings, reconstruction):
+  """The CSV row of one done job (its study row, its config, its held-out
+  reconstruction)."""
   return {
       **_method_columns(config),
       "seed": config.seed,
-      "steps": summary["step"],
+      "steps": done["steps"],
       "metric": settings.metric,
-      "score": score,
+      "score": float(done["metrics"][study_metric(settings)]),
       "reconstruction": reconstruction,
-      "train_reconstruction": float(values["reconstruction"]),
-      "kl": float(values["kl"]),
-      "active_latents": len(latent_stats.active_latents(kl_latents)),
-      "wall_seconds": round(time.time() - start, 2),
-      "run_dir": run_dir,
-      "export_path": summary["export_path"],
+      "train_reconstruction": done["reconstruction"],
+      "kl": done["kl"],
+      "active_latents": done["active_latents"],
+      "wall_seconds": done["wall_seconds"],
+      "run_dir": os.path.join(os.path.abspath(study_dir), "jobs",
+                              done["job_id"], job_lib.RUN_SUBDIR),
+      "export_path": os.path.abspath(os.path.join(study_dir,
+                                                  done["export_path"])),
+      "job_id": done["job_id"],
   }
 
 
@@ -168,41 +152,63 @@ def _text(config, seed=None):
   return text if seed is None else f"{text} seed {seed}"
 
 
-def train_and_score(config, run_dir, settings, ground_truth):
-  """Trains (or resumes, or reuses) one run, exports and scores it.
+def study_metric(settings):
+  """The study's metric key of a sweep's metric and protocol."""
+  if settings.metric == "beta_vae" and settings.protocol == "paper":
+    return "beta_vae_paper"
+  return settings.metric
+
+
+def sweep_spec(base_config, values, seeds, settings, udr_num_points):
+  """The one-method study of a sweep.
 
   Args:
-    config: tf_betavae.training.TrainConfig of the run.
-    run_dir: str, the run's model directory.
-    settings: MetricSettings.
-    ground_truth: the ground-truth object of config.dataset.
+    base_config: TrainConfig of the swept method (``sweep_settings.
+      prepare``); every setting but the grid's (dataset, method, seed,
+      steps, the hyperparameter) is shared by the jobs.
+    values, seeds: the grid.
+    settings: MetricSettings (metric, protocol, sizes, seed).
+    udr_num_points: images of the sample UDR compares each value's seeds on.
 
   Returns:
-    dict, the run's CSV row (also written to <run_dir>/result.json with
-    the metric's full result and settings).
+    tf_betavae.studies.spec.StudySpec named ``sweep_<method>``: its jobs
+    run one at a time with every CPU of this machine, as sweeps always
+    trained.
   """
-  start = time.time()
-  summary, _ = runs.train_or_reuse(config, run_dir, record_seconds=False)
-  train_seconds = time.time() - start
-  export_path = summary["export_path"]
-  representation_fn = metrics.saved_model_representation(
-      export_path, observation_shape=ground_truth.observation_shape)
-  result = evaluations.timed_metric(
-      settings.metric, ground_truth, representation_fn, settings.seed,
-      protocol=settings.protocol, num_train=settings.num_train,
-      num_eval=settings.num_eval)
-  reconstruction = heldout_reconstruction(
-      export_path, ground_truth, config.likelihood, config.gaussian_stddev,
-      settings.num_reconstruction_images, settings.seed + 1)
-  row = _row(config, summary, settings, float(result["score"]),
-             reconstruction, run_dir, start)
-  io_utils.write_json_atomic(os.path.join(run_dir, RESULT_FILE), {
-      "steps": summary["step"], "metric_settings": settings.key(),
-      "row": row, "train_seconds": train_seconds, "metric_result": result})
-  logging.info("%s: %s %.4f, reconstruction %.2f nats, kl %.2f nats, "
-               "%.0f s", _text(config, config.seed), settings.metric,
-               row["score"], reconstruction, row["kl"], row["wall_seconds"])
-  return row
+  shared = base_config.to_dict()
+  hyperparameter = methods_lib.get(base_config.method).hyperparameter
+  for name in ("dataset", "method", "seed", "steps", hyperparameter):
+    shared.pop(name, None)
+  metric = study_metric(settings)
+  sizes = (settings.num_train, settings.num_eval)
+  return spec_lib.StudySpec(
+      name=f"sweep_{base_config.method}", datasets=(base_config.dataset,),
+      methods=((base_config.method, tuple(values)),), seeds=tuple(seeds),
+      steps=base_config.steps, metrics=(metric,), train_settings=shared,
+      metric_sizes={metric: sizes} if sizes != (None, None) else {},
+      metric_seed=settings.seed, udr_num_points=udr_num_points,
+      threads_per_job=len(parallel.available_cpus()))
+
+
+def _reconstruction(study_dir, job, config, export_path, step, settings,
+                    ground_truth):
+  """The held-out reconstruction of a job's export (cached beside the job
+  in <sweep_dir>/reconstruction/<job_id>.json)."""
+  key = {"export_path": os.path.basename(export_path), "step": step,
+         "likelihood": config.likelihood,
+         "gaussian_stddev": config.gaussian_stddev,
+         "num_images": settings.num_reconstruction_images,
+         "seed": settings.seed + 1}
+  path = os.path.join(study_dir, RECONSTRUCTION_SUBDIR,
+                      f"{spec_lib.job_id(job)}.json")
+  value = cache.load(path, key, field="nats")
+  if value is None:
+    value = heldout_reconstruction(
+        export_path, ground_truth, config.likelihood,
+        config.gaussian_stddev, settings.num_reconstruction_images,
+        settings.seed + 1)
+    cache.store(path, key, value, field="nats")
+  return value
 
 
 def write_csv(rows, path):
@@ -239,41 +245,18 @@ def read_csv(path):
   return rows
 
 
-def _udr_per_model(group, sweep_dir, dataset, ground_truth, num_points, seed):
-  """UDR entries of one value's seeds (cached in udr_<value label>.json)."""
-  first = group[0]
-  label = sweep_settings.value_label(first["method"], first["value"])
-  key = {"exports": [[r["export_path"], r["steps"]] for r in group],
-         "num_points": num_points, "sample_seed": seed, "dataset": dataset}
-  path = os.path.join(sweep_dir, UDR_FILE.format(label=label))
-  per_model = cache.load(path, key, field="per_model")
-  if per_model is None:
-    logging.info("UDR of %s %s over seeds %s", first["hyperparameter"],
-                 sweep_settings.format_value(first["value"]),
-                 [r["seed"] for r in group])
-    per_model = selection.udr_of_exports(
-        [r["export_path"] for r in group], dataset, num_points,
-        np.random.RandomState(seed), ground_truth, UDR_METHODS)["per_model"]
-    cache.store(path, key, per_model, field="per_model")
-  return per_model
-
-
-def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
-  """Ranks the seeds of every value with at least two seeds by UDR.
+def add_udr(rows, sweep_dir, dataset):
+  """Each value's UDR over its seeds, as the sweep's study scored it.
 
   Sets each row's ``udr`` (Lasso), ``udr_spearman`` and ``udr_picked``
-  (the seed UDR would keep for its value); rows of a value with one seed
-  get None and False.  Results are cached in
-  ``<sweep_dir>/udr_<value label>.json`` and reused while the exports,
-  their steps and the sample are the same.
+  (the seed UDR would keep for its value: the highest Lasso UDR, the
+  lowest seed among ties); rows of a value with one seed, or whose UDR the
+  study could not score, get None and False.
 
   Args:
     rows: the sweep's rows (changed in place; one method).
-    sweep_dir: str.
+    sweep_dir: the sweep's study directory.
     dataset: str, the runs' dataset.
-    ground_truth: its ground-truth object (or None).
-    num_points: int, images of the shared sample.
-    seed: int, seeds the sample.
 
   Returns:
     {value: the seed UDR picks} for every value with a UDR.
@@ -284,15 +267,20 @@ def add_udr(rows, sweep_dir, dataset, ground_truth, num_points, seed):
                    key=lambda r: r["seed"])
     for row in group:
       row.update(udr=None, udr_spearman=None, udr_picked=False)
-    if len(group) < 2:
+    stored = io_utils.read_json_if_present(group_udr.udr_path(
+        sweep_dir, (dataset, group[0]["method"], value)))
+    if len(group) < 2 or not stored:
       continue
-    per_model = _udr_per_model(group, sweep_dir, dataset, ground_truth,
-                               num_points, seed)
-    for row, entry in zip(group, per_model):
-      row.update(udr=entry["udr_lasso"], udr_spearman=entry["udr_spearman"])
-    best = max(group, key=lambda r: (r["udr"], -r["seed"]))
-    best["udr_picked"] = True
-    picks[value] = best["seed"]
+    per_seed = stored["result"]["per_seed"]
+    for row in group:
+      entry = per_seed.get(str(row["seed"]))
+      if entry is not None:
+        row.update(udr=entry["udr_lasso"], udr_spearman=entry["udr_spearman"])
+    scored = [r for r in group if r["udr"] is not None]
+    if scored:
+      best = max(scored, key=lambda r: (r["udr"], -r["seed"]))
+      best["udr_picked"] = True
+      picks[value] = best["seed"]
   return picks
 
 
@@ -329,16 +317,17 @@ def best_value(rows):
 
 def run_sweep(base_config, values, seeds, sweep_dir, settings,
               ground_truth, udr_num_points=10000):
-  """Trains and scores every (value, seed), skipping finished runs.
+  """Runs the sweep's study (skipping done jobs), then its table and plot.
 
   Args:
     base_config: TrainConfig of the swept method (``prepare``); its
-      hyperparameter and seed are replaced per run.
+      hyperparameter and seed are set per job.
     values: list of float, values of the method's hyperparameter.
     seeds: list of int.
-    sweep_dir: str.
+    sweep_dir: str, the study directory.
     settings: MetricSettings.
-    ground_truth: ground-truth object of base_config.dataset.
+    ground_truth: ground-truth object of base_config.dataset (the held-out
+      reconstruction's images).
     udr_num_points: images of the sample on which UDR compares the seeds
       of each value (see ``add_udr``).
 
@@ -346,12 +335,14 @@ def run_sweep(base_config, values, seeds, sweep_dir, settings,
     dict: method, hyperparameter (its TrainConfig name), rows (list of CSV
     rows, in value then seed order, with UDR columns), csv (path), plot
     (path), best (best_value's dict), udr_picks ({value: the seed UDR
-    picks}), trained (list of run dirs trained or scored in this call),
-    skipped (run dirs already finished).
+    picks}), trained (run dirs trained and scored in this call), skipped
+    (run dirs done before).
 
   Raises:
+    UsageError: the directory holds a study of other settings.
+    tf_betavae.studies.engines.JobsFailed: a job failed (each error named).
     tf_betavae.locking.LockHeldError: another live process holds the
-      sweep directory's lock (or a run directory's); nothing was written.
+      sweep directory's lock; nothing was written.
   """
   with locking.exclusive(sweep_dir, f"sweep directory {sweep_dir}"):
     return _run_sweep_holding_lock(base_config, values, seeds, sweep_dir,
@@ -361,36 +352,43 @@ def run_sweep(base_config, values, seeds, sweep_dir, settings,
 def _run_sweep_holding_lock(base_config, values, seeds, sweep_dir, settings,
                             ground_truth, udr_num_points):
   """``run_sweep`` once this process may write sweep_dir."""
+  spec = sweep_spec(base_config, values, seeds, settings, udr_num_points)
+  try:
+    study_dir_lib.open_study(sweep_dir, spec)
+  except spec_lib.StudyError as e:
+    raise UsageError(f"{e}; give another --sweep_dir for other "
+                     "settings") from None
+  jobs = spec_lib.jobs(spec)
+  run = engines.run_study(sweep_dir, spec, jobs,
+                          engines.EngineOptions(workers=1))
+  study_report.write_report(sweep_dir, spec, jobs)
+  run.raise_for_failures()
+  ran = {o["model_num"] for o in run.outcomes
+         if o["state"] == job_lib.DONE}
   rows, trained, skipped = [], [], []
-  csv_path = os.path.join(sweep_dir, CSV_FILE)
+  for job in jobs:
+    config = job_lib.train_config(job)
+    done = job_lib.done_row(sweep_dir, job)
+    export_path = os.path.join(sweep_dir, done["export_path"])
+    reconstruction = _reconstruction(sweep_dir, job, config, export_path,
+                                     done["steps"], settings, ground_truth)
+    row = _row(sweep_dir, job, config, done, settings, reconstruction)
+    rows.append(row)
+    (trained if job.model_num in ran else skipped).append(row["run_dir"])
+    logging.info("%s: %s %.4f, reconstruction %.2f nats, kl %.2f nats",
+                 _text(config, config.seed), settings.metric, row["score"],
+                 reconstruction, row["kl"])
+  picks = add_udr(rows, sweep_dir, base_config.dataset)
+  csv_path = write_csv(rows, os.path.join(sweep_dir, CSV_FILE))
   plot_path = os.path.join(sweep_dir, PLOT_FILE)
-  method = base_config.method
-  counter = progress.Progress("run", len(values) * len(seeds))
-  for value in values:
-    for seed in seeds:
-      config = sweep_settings.with_value(base_config, value, seed)
-      run_dir = os.path.join(
-          sweep_dir, sweep_settings.run_dir_name(value, seed, method))
-      counter.starting(counter.done, _text(config, seed))
-      if is_finished(run_dir, config.steps, settings):
-        logging.info("%s is finished; skipping it", run_dir)
-        rows.append(_with_method(io_utils.read_json(
-            os.path.join(run_dir, RESULT_FILE))["row"]))
-        skipped.append(run_dir)
-      else:
-        rows.append(train_and_score(config, run_dir, settings, ground_truth))
-        trained.append(run_dir)
-        write_csv(rows, csv_path)  # progress is visible after every run
-      counter.finished(_text(config, seed))
-  picks = add_udr(rows, sweep_dir, base_config.dataset, ground_truth,
-                  udr_num_points, settings.seed)
-  write_csv(rows, csv_path)
   image_utils.write_png(sweep_plot.sweep_plot(
       rows, summarize(rows), best_value(rows), settings.metric,
-      x_key="value", x_label=sweep_settings.axis_label(method)), plot_path)
+      x_key="value", x_label=sweep_settings.axis_label(base_config.method)),
+                        plot_path)
   finite = [r for r in rows if math.isfinite(r["score"])]
-  return {"method": method,
-          "hyperparameter": methods_lib.get(method).hyperparameter,
+  return {"method": base_config.method,
+          "hyperparameter": methods_lib.get(
+              base_config.method).hyperparameter,
           "rows": rows, "csv": csv_path, "plot": plot_path,
           "best": best_value(finite), "udr_picks": picks, "trained": trained,
           "skipped": skipped}

@@ -195,6 +195,7 @@ def run(argv, flag_values):
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import sweep  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import sweep_settings  # pylint: disable=g-import-not-at-top
+  from tf_betavae.studies import engines  # pylint: disable=g-import-not-at-top
   try:
     values = sweep_settings.sweep_values(given.method, values, betas,
                                          given.study)
@@ -217,8 +218,8 @@ def run(argv, flag_values):
     result = sweep.run_sweep(base, values, seeds, given.sweep_dir, settings,
                              ground_truth, given.udr_num_points)
   except (training.ConfigError, data.DatasetUnavailableError,
-          locking.LockHeldError) as e:
+          locking.LockHeldError, sweep.UsageError) as e:
     raise cli.UsageError(str(e)) from None
-  except training.NonFiniteLossError as e:
+  except (training.NonFiniteLossError, engines.JobsFailed) as e:
     raise Failed(str(e)) from None
   return sweep.summary_lines(result, settings.metric)

@@ -31,21 +31,6 @@ def format_value(value):
   return f"{float(value):g}"
 
 
-def value_label(method, value):
-  """The run-name prefix of one value: 'beta4' for the β-VAE (the names
-  of sweeps written before other methods existed), else
-  '<method>_<hyperparameter><value>', e.g. 'factor_vae_factor_gamma20'."""
-  if method == "beta_vae":
-    return f"beta{format_value(value)}"
-  hyperparameter = methods_lib.get(method).hyperparameter
-  return f"{method}_{hyperparameter}{format_value(value)}"
-
-
-def run_dir_name(value, seed, method="beta_vae"):
-  """'<value_label>_seed<seed>', e.g. beta4_seed0."""
-  return f"{value_label(method, value)}_seed{int(seed)}"
-
-
 def axis_label(method):
   """The swept hyperparameter on the plot: 'β', 'γ (factor_gamma)'."""
   name = methods_lib.get(method).hyperparameter
@@ -85,10 +70,13 @@ def sweep_values(method, values=None, betas=None, study=False):
   values = [float(v) for v in values]
   named = {}
   for value in values:
-    other = named.setdefault(value_label(method, value), value)
+    # A study names a group's UDR file by its value written with 6
+    # significant digits: two values written alike would share it.
+    other = named.setdefault(format_value(value), value)
     if repr(other) != repr(value):  # repr: nan is one value here
-      raise UsageError(f"the values {other!r} and {value!r} would share the "
-                       f"run directory {run_dir_name(value, 0, method)}")
+      raise UsageError(f"the values {other!r} and {value!r} are both "
+                       f"{format_value(value)} with 6 significant digits; "
+                       "give values that differ there")
   return values
 
 

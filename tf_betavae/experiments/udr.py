@@ -1,89 +1,64 @@
 """UDR in a reproduction: ranking each trained model's seeds without labels.
 
-``udr_of_seeds`` compares the seeds of one trained model on one shared
-sample (cached in ``evaluations/<model>/udr.json``);
+``udr_of_group`` reads the UDR of one trained model's seeds, which the
+paper study scored on one shared sample (tf_betavae.studies.group_udr);
 ``udr_rank_correlations`` says how UDR ranks against each supervised
 metric; ``selection_check`` scores the seed UDR picks at full sizes.
 """
 
 import dataclasses
-import os
 import time
 
-from absl import logging
 import numpy as np
 import scipy.stats
 
-from tf_betavae.experiments import cache
+from tf_betavae import io_utils
 from tf_betavae.experiments import evaluations
-from tf_betavae.experiments import selection
 from tf_betavae.experiments import settings as settings_lib
 
 UDR_METHODS = settings_lib.UDR_CRITERIA
-UDR_FILE = "udr.json"
 # Targets of the model UDR picks among the β-VAE seeds, full sizes.
 SELECTION_TARGETS = {"beta_vae_dl": 0.88, "mig": 0.35}
 SELECTION_METRICS = ("beta_vae_dl", "mig")
 
 
-def _udr_key(settings, runs, seeds):
-  return {"version": evaluations.RESULTS_VERSION,
-          "methods": list(UDR_METHODS),
-          "num_points": settings.udr_num_points,
-          "sample_seed": settings.metric_seed, "dataset": settings.dataset,
-          "dsprites_file": settings.dsprites_file,
-          "sources": {str(seed): {"export_path": runs[seed]["export_path"],
-                                  "step": runs[seed]["step"]}
-                      for seed in seeds}}
+def udr_of_group(settings, study_dir, group):
+  """UDR of one trained model's seeds, as the paper study scored it.
 
-
-def udr_of_seeds(settings, ground_truth, model, runs):
-  """UDR of one trained model's seeds against each other (cached).
-
-  Every seed's export encodes one shared sample of
+  The study (tf_betavae.studies.group_udr) encodes one shared sample of
   ``settings.udr_num_points`` images drawn with
-  ``RandomState(settings.metric_seed)``; UDR with the Lasso and the
-  Spearman correlation (tf_betavae.metrics.udr) is computed over the
-  seeds; the seed with the highest UDR of ``settings.udr_criterion`` (ties:
-  the lowest seed) is the one UDR picks.
+  ``RandomState(settings.metric_seed)`` with every seed's export and
+  computes UDR with the Lasso and the Spearman correlation
+  (tf_betavae.metrics.udr) over the (dataset, method, value) group's seeds;
+  the seed with the highest UDR of ``settings.udr_criterion`` (ties: the
+  lowest seed) is the one UDR picks.
 
   Args:
     settings: Settings.
-    ground_truth: the ground-truth object images are drawn from.
-    model: a trained model key of settings.MODELS.
-    runs: {seed: training entry with ``run_dir``, ``step`` and
-      ``export_path``}, at least two seeds.
+    study_dir: the paper study's directory.
+    group: (dataset, method, value) of the trained model.
 
   Returns:
     dict: ``per_seed`` {str(seed): {udr_lasso, udr_spearman,
-    informative_latents}}, ``criterion``, ``picked_seed`` (int),
-    ``parameters``, ``seconds``, ``reused`` (bool).
+    informative_latents, job_id}}, ``criterion``, ``picked_seed`` (int),
+    ``parameters``, ``seconds``.
+
+  Raises:
+    RuntimeError: the study holds no UDR of the group (its scoring failed;
+      the study's log says why).
   """
-  seeds = sorted(runs)
-  key = _udr_key(settings, runs, seeds)
-  path = os.path.join(settings.work_dir, "evaluations", model, UDR_FILE)
-  cached = cache.load(path, key)
-  if cached is not None:
-    # The pick is made here, not cached: the scores do not depend on the
-    # criterion, so one cache serves both.
-    return dict(cached, reused=True,
-                **_pick(cached["per_seed"], settings.udr_criterion))
-  start = time.time()
-  logging.info("UDR of %s over seeds %s", model, seeds)
-  scored = selection.udr_of_exports(
-      [runs[seed]["export_path"] for seed in seeds], settings.dataset,
-      settings.udr_num_points, np.random.RandomState(settings.metric_seed),
-      ground_truth, UDR_METHODS)
-  per_seed = {str(seed): entry
-              for seed, entry in zip(seeds, scored["per_model"])}
-  result = {
-      "per_seed": per_seed,
-      "parameters": scored["parameters"],
-      "seconds": round(time.time() - start, 2),
-  }
-  cache.store(path, key, result)
-  return dict(result, reused=False,
-              **_pick(per_seed, settings.udr_criterion))
+  # Imported here: group_udr imports the studies' job module.
+  from tf_betavae.studies import group_udr  # pylint: disable=g-import-not-at-top
+  stored = io_utils.read_json_if_present(
+      group_udr.udr_path(study_dir, group))
+  if not stored:
+    raise RuntimeError(f"the study in {study_dir} has no UDR of "
+                       f"{list(group)}; rerun to score it")
+  result = stored["result"]
+  return {"per_seed": result["per_seed"],
+          "parameters": result["parameters"],
+          "seconds": result.get("seconds", 0.0),
+          **_pick(result["per_seed"], settings.udr_criterion)}
 
 
 def _pick(per_seed, criterion):

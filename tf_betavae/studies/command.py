@@ -30,7 +30,8 @@ from tf_betavae.studies import study_dir as study_dir_lib
 
 PROGRAM = "study.py"
 SWEEP = "sweep"
-PRESETS = tuple(spec_lib.PRESETS) + (SWEEP,)
+PAPER = "paper"
+PRESETS = tuple(spec_lib.PRESETS) + (PAPER, SWEEP)
 COLUMNS = ("model_num", "job_id", "dataset", "method", "value", "seed",
            "state")
 NO_STATE = "-"  # the state column without --study_dir
@@ -44,7 +45,10 @@ class StudyFlags:
 
   preset: str = _flag(spec_lib.UNSUPERVISED_STUDY_V1, "The study: "
                       "unsupervised_study_v1 is disentanglement_lib's "
-                      "unsupervised study (12,600 jobs); sweep is one "
+                      "unsupervised study (12,600 jobs); paper is what "
+                      "scripts/reproduce.py trains (its default preset, "
+                      "cpu: the β-VAE recipe and the VAE, 3 seeds, scored "
+                      "with both protocols of the β-VAE metric); sweep is one "
                       "method (--methods) over any --values and --seeds "
                       "(default 0,1,2) on --datasets (default dsprites), "
                       "from TrainConfig's defaults.", choices=PRESETS)
@@ -158,6 +162,11 @@ def _metric_sizes(texts):
 
 def _grid_spec(values):
   """The study the preset and grid flags name, before slicing."""
+  if values.preset == PAPER:
+    # Imported here: the paper study is built from reproduce.py's settings,
+    # which import TensorFlow (only this preset's driver loads it).
+    from tf_betavae.experiments import paper_study  # pylint: disable=g-import-not-at-top
+    return paper_study.default_spec(values.steps), True
   if values.preset != SWEEP:
     return spec_lib.preset(values.preset), True
   if len(values.methods) != 1 or not values.values:

@@ -99,6 +99,24 @@ def run_tasks(fn, args_list, options, on_outcome=None):
                              on_done=on_outcome)
 
 
+class JobsFailed(RuntimeError):
+  """Jobs of a study did not finish (failed, or busy in another process).
+
+  Attributes:
+    outcomes: their outcome dicts.
+    non_finite: whether a job stopped on a non-finite loss.
+  """
+
+  def __init__(self, outcomes):
+    self.outcomes = list(outcomes)
+    self.non_finite = any("NonFiniteLossError" in (o.get("error") or "")
+                          for o in self.outcomes)
+    super().__init__(
+        f"{len(self.outcomes)} job(s) did not finish: " + "; ".join(
+            f"model_num {o['model_num']} {o['state']}: {o['error']}"
+            for o in self.outcomes))
+
+
 @dataclasses.dataclass
 class StudyRun:
   """What a run of a study did.
@@ -121,6 +139,14 @@ class StudyRun:
   @property
   def failed(self):
     return self.count(job_lib.FAILED)
+
+  def raise_for_failures(self):
+    """Raises JobsFailed if a job failed or was busy elsewhere (programs
+    that need every job, such as a reproduction's table)."""
+    unfinished = [o for o in self.outcomes
+                  if o["state"] in (job_lib.FAILED, job_lib.BUSY)]
+    if unfinished:
+      raise JobsFailed(unfinished)
 
 
 class _Progress:

@@ -127,6 +127,7 @@ def _score_udr(study_dir, spec, group):
   from tf_betavae.experiments import selection  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
 
+  start = time.time()
   dataset, method, value = group
   rows, _ = _group_rows(study_dir, spec, group)
   ground_truth = data_lib.source_of(job_lib.train_config(rows[0][0])).ground_truth()
@@ -138,7 +139,8 @@ def _score_udr(study_dir, spec, group):
               for (job, _), entry in zip(rows, scored["per_model"])}
   cache.store(udr_path(study_dir, group), _udr_key(spec, rows),
               {"dataset": dataset, "method": method, "value": float(value),
-               "per_seed": per_seed, "parameters": scored["parameters"]})
+               "per_seed": per_seed, "parameters": scored["parameters"],
+               "seconds": round(time.time() - start, 2)})
 
 
 def score_if_group_complete(study_dir, spec, job):

@@ -108,8 +108,13 @@ def train_config(job):
     values["learning_rate"] = methods_lib.default_learning_rate(
         job.method, values["learning_rate"])
   values.update(shared)
+  # The β-VAE may name its objective (H, or B with a capacity); every
+  # other method's objective is its own.
+  objective = methods_lib.OBJECTIVE_OF_METHOD.get(job.method, "H")
+  if job.method == "beta_vae":
+    objective = shared.get("objective", objective)
   values.update(dataset=job.dataset, method=job.method, seed=job.seed,
-                objective=methods_lib.OBJECTIVE_OF_METHOD.get(job.method, "H"))
+                objective=objective)
   values[job.hyperparameter] = float(job.value)
   if job.steps is not None:
     values["steps"] = job.steps
@@ -131,6 +136,18 @@ def _add_seconds(directory, name, seconds):
   return record
 
 
+def finished_summary(config, run_dir):
+  """The run's training summary if it reached config.steps and its export
+  exists, else None."""
+  from tf_betavae import training  # pylint: disable=g-import-not-at-top
+  summary = io_utils.read_json_if_present(
+      os.path.join(run_dir, training.SUMMARY_FILE))
+  if (summary and summary.get("step") == config.steps and
+      summary.get("export_path") and os.path.exists(summary["export_path"])):
+    return summary
+  return None
+
+
 def _train(config, directory):
   """Trains or resumes the job's run; reuses a finished run untouched.
 
@@ -138,10 +155,9 @@ def _train(config, directory):
     training.train's summary (step, metrics, export_path, wall_seconds).
   """
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  from tf_betavae.experiments import runs  # pylint: disable=g-import-not-at-top
 
   run_dir = os.path.join(directory, RUN_SUBDIR)
-  summary = runs.finished_summary(config, run_dir)
+  summary = finished_summary(config, run_dir)
   if summary:
     return summary
   summary = training.train(
@@ -151,13 +167,32 @@ def _train(config, directory):
   return summary
 
 
+# The paper protocol's classifier, part of its scores' keys (as in
+# tf_betavae.experiments.evaluations): another classifier recomputes them.
+PAPER_CLASSIFIER = "full-batch-adagrad-standardised"
+
+
 def _metric_key(spec, job, metric, export_path, step):
+  """What one cached score depends on.  A disentanglement_lib-protocol
+  metric's key is the same as before the paper protocol was a choice, so
+  its cached scores stay valid."""
   num_train, num_eval = spec.sizes_of(metric)
-  return {"metric": metric, "protocol": "disentanglement_lib",
-          "num_train": num_train, "num_eval": num_eval,
-          "metric_seed": spec.metric_seed + job.seed,
-          "representation": REPRESENTATION,
-          "export": os.path.basename(export_path), "step": step}
+  name, protocol, paper_factors = spec_lib.metric_variant(metric)
+  key = {"metric": name, "protocol": protocol,
+         "num_train": num_train, "num_eval": num_eval,
+         "metric_seed": spec.metric_seed + job.seed,
+         "representation": REPRESENTATION,
+         "export": os.path.basename(export_path), "step": step}
+  if paper_factors is not None:
+    key.update(paper_factors=paper_factors, classifier=PAPER_CLASSIFIER)
+  return key
+
+
+def metric_path(study_dir, job, metric):
+  """<study_dir>/jobs/<job_id>/metrics/<metric>.json: one cached score
+  (``{"key": ..., "result": the metric's full result}``)."""
+  return os.path.join(study_dir_lib.job_dir(study_dir, job), METRICS_SUBDIR,
+                      f"{metric}.json")
 
 
 def _evaluate(spec, job, config, directory, summary):
@@ -189,17 +224,19 @@ def _evaluate(spec, job, config, directory, summary):
   representation = metrics.saved_model_representation(
       export_path, observation_shape=ground_truth.observation_shape)
   planned = sum(
-      code_table.planned_images(metric, metrics.metric_sizes(
-          metric, "disentanglement_lib", key["num_train"], key["num_eval"]))
-      for metric, key, _ in pending)
+      code_table.planned_images(key["metric"], metrics.metric_sizes(
+          key["metric"], key["protocol"], key["num_train"], key["num_eval"]))
+      for _, key, _ in pending)
   # Every observation encoded once when the metrics would encode more;
   # the scores do not depend on it.
   representation, _ = metrics.tabulate_if_worth_it(
       ground_truth, representation, planned)
   for metric, key, path in pending:
     result = evaluations.timed_metric(
-        metric, ground_truth, representation, key["metric_seed"],
-        num_train=key["num_train"], num_eval=key["num_eval"])
+        key["metric"], ground_truth, representation, key["metric_seed"],
+        protocol=key["protocol"], num_train=key["num_train"],
+        num_eval=key["num_eval"],
+        paper_factors=key.get("paper_factors", "auto"))
     cache.store(path, key, result)
     results[metric] = result
   _add_seconds(directory, "evaluation_seconds", time.time() - start)

@@ -48,6 +48,15 @@ DATASETS_WITHOUT_LOADER = ("cars3d",)
 # Metric keys (tf_betavae.metrics.REGISTRY; kept equal by a test) a study
 # scores every job with unless it names others.
 METRICS = ("beta_vae", "factor_vae", "mig", "dci", "sap")
+# The β-VAE metric under the paper's own protocol (Higgins et al. 2017:
+# dSprites' four factors without shape, or all five), as the paper study
+# scores it: key -> (registry metric, protocol, paper factors).  "beta_vae"
+# above is disentanglement_lib's protocol.
+PAPER_PROTOCOL_METRICS = {
+    "beta_vae_paper": ("beta_vae", "paper", "auto"),
+    "beta_vae_paper_all": ("beta_vae", "paper", "all"),
+}
+METRIC_CHOICES = METRICS + tuple(PAPER_PROTOCOL_METRICS)
 # Keys of a job's settings the grid sets; shared training settings may not
 # set them (nor the method's hyperparameter).
 _GRID_KEYS = ("preset", "dataset", "method", "seed", "steps")
@@ -67,6 +76,14 @@ UNSUPERVISED_STUDY_V1_SEEDS = tuple(range(50))
 STUDY_TRAIN_PRESET = "study"
 _TRAIN_PRESETS = (None, STUDY_TRAIN_PRESET)
 _MAX_SEED = 2**32  # NumPy's RandomState range, as the training seeds
+
+
+def metric_variant(key):
+  """(registry metric, protocol, paper factors or None) of a study's metric
+  key."""
+  if key in PAPER_PROTOCOL_METRICS:
+    return PAPER_PROTOCOL_METRICS[key]
+  return key, "disentanglement_lib", None
 
 
 def _choices(names):
@@ -196,6 +213,13 @@ class StudySpec:
       same seed trained with 1 and with 2 threads drifts apart (measured
       in benchmarks/README.md); with it fixed, every engine gives every
       job the same scores.
+    group_seeds: (method, value, seeds) triples: the seeds of particular
+      (method, value) groups, a subset of ``seeds`` (the others train every
+      seed), e.g. a reference model trained on fewer seeds.
+    group_settings: (method, value or None, (name, value) pairs) triples:
+      training settings of one method's jobs (value None) or of one
+      (method, value) group, on top of ``train_settings`` (a method's own
+      learning rate, the plain VAE without the β-VAE's warm-up).
     selection: the part of the grid a slice keeps (``slice_spec``), or
       None for all of it; it changes which jobs are listed, not their
       numbers or ids.
@@ -214,6 +238,9 @@ class StudySpec:
   metric_seed: int = 0
   udr_num_points: int = 10000
   threads_per_job: int = 1
+  group_seeds: Tuple[Tuple[str, float, Tuple[int, ...]], ...] = ()
+  group_settings: Tuple[Tuple[str, Optional[float],
+                              Tuple[Tuple[str, object], ...]], ...] = ()
   selection: Optional[Selection] = None
 
   def __post_init__(self):
@@ -252,9 +279,10 @@ class StudySpec:
     put("steps", _steps(self.steps))
     metrics = _tuple_of(self.metrics, "metrics")
     for metric in metrics:
-      if metric not in METRICS:
+      if metric not in METRIC_CHOICES:
         raise StudyError(f"unknown metric {metric!r}; choose from "
-                         f"{_choices(METRICS)}")
+                         f"{_choices(METRIC_CHOICES)}")
+    _no_repeats(metrics, "metrics")
     put("metrics", metrics)
     if self.train_preset not in _TRAIN_PRESETS:
       raise StudyError(f"unknown train preset {self.train_preset!r}; choose "
@@ -266,17 +294,38 @@ class StudySpec:
                                             "udr_num_points"))
     put("threads_per_job", _positive_or_none(self.threads_per_job,
                                              "threads_per_job"))
+    put("group_seeds", _group_seeds(self.group_seeds, methods, seeds))
+    put("group_settings", _group_settings(self.group_settings, methods))
+
+  def seeds_of(self, method, value):
+    """The seeds the (method, value) group trains."""
+    for name, group_value, seeds in self.group_seeds:
+      if (name, group_value) == (method, value):
+        return seeds
+    return self.seeds
+
+  def settings_of(self, method, value):
+    """The training settings of the (method, value) group's jobs: the
+    shared ones, then the method's, then the group's own, sorted."""
+    merged = dict(self.train_settings)
+    for name, group_value, pairs in sorted(
+        self.group_settings, key=lambda entry: entry[1] is not None):
+      if name == method and group_value in (None, value):
+        merged.update(pairs)
+    return tuple(sorted(merged.items()))
 
   @property
   def num_jobs(self):
     """Jobs of the whole grid (a slice's model_nums lie below it)."""
-    return (len(self.datasets) * len(self.seeds)
-            * sum(len(values) for _, values in self.methods))
+    return len(self.datasets) * sum(
+        len(self.seeds_of(method, value))
+        for method, values in self.methods for value in values)
 
   def record(self):
     """The study as study.json holds it: every field but the selection
-    (slices of one study share its directory)."""
-    return {
+    (slices of one study share its directory); the group fields only when
+    set, so a study recorded before they existed reads the same."""
+    record = {
         "name": self.name,
         "datasets": list(self.datasets),
         "methods": [[m, list(values)] for m, values in self.methods],
@@ -290,6 +339,13 @@ class StudySpec:
         "udr_num_points": self.udr_num_points,
         "threads_per_job": self.threads_per_job,
     }
+    if self.group_seeds:
+      record["group_seeds"] = [[m, v, list(seeds)]
+                               for m, v, seeds in self.group_seeds]
+    if self.group_settings:
+      record["group_settings"] = [[m, v, dict(pairs)]
+                                  for m, v, pairs in self.group_settings]
+    return record
 
   def sizes_of(self, metric):
     """(num_train, num_eval) of ``metric`` (None: disentanglement_lib's)."""
@@ -317,6 +373,11 @@ def spec_from_record(record):
         (values.get("train_settings") or {}).items())
     values["metric_sizes"] = tuple(
         (k, tuple(v)) for k, v in (values.get("metric_sizes") or {}).items())
+    values["group_seeds"] = tuple(
+        (m, v, tuple(seeds)) for m, v, seeds in values.get("group_seeds", ()))
+    values["group_settings"] = tuple(
+        (m, v, tuple(pairs.items()))
+        for m, v, pairs in values.get("group_settings", ()))
     return StudySpec(**values)
   except (TypeError, ValueError, AttributeError) as e:
     if isinstance(e, StudyError):
@@ -365,6 +426,65 @@ def _train_settings(settings, methods):
                        f"{_choices(sorted(grid_set))}")
     _canonical(value)  # refuses what cannot be JSON
   return tuple(sorted(pairs))
+
+
+def _triple(entry, what):
+  try:
+    first, second, third = entry
+  except (TypeError, ValueError):
+    raise StudyError(f"{what} entries are (method, value, ...) triples, got "
+                     f"{entry!r}") from None
+  return first, second, third
+
+
+def _group_seeds(entries, methods, seeds):
+  """Sorted (method, value, seeds) triples; StudyError for a group the
+  grid lacks or seeds outside the study's."""
+  out = []
+  values_of = dict(methods)
+  for entry in entries or ():
+    method, value, group = _triple(entry, "group_seeds")
+    value = _number(value, f"a value of {method}")
+    if value not in values_of.get(method, ()):
+      raise StudyError(f"group_seeds names ({method}, {value:g}), which is "
+                       "not in the study's grid")
+    group = tuple(_seed(s) for s in _tuple_of(group, f"seeds of {method}"))
+    _no_repeats(group, f"seeds of ({method}, {value:g})")
+    if not set(group) <= set(seeds):
+      raise StudyError(f"seeds of ({method}, {value:g}) must be among the "
+                       f"study's seeds {list(seeds)}")
+    out.append((method, value, tuple(s for s in seeds if s in group)))
+  _no_repeats([(m, v) for m, v, _ in out], "group_seeds")
+  return tuple(sorted(out))
+
+
+def _group_settings(entries, methods):
+  """Sorted (method, value or None, sorted pairs) triples; StudyError for
+  a method or value the grid lacks, or a setting the grid sets."""
+  out = []
+  values_of = dict(methods)
+  for entry in entries or ():
+    method, value, pairs = _triple(entry, "group_settings")
+    if method not in values_of:
+      raise StudyError(f"group_settings names method {method!r}, which the "
+                       f"study does not train")
+    if value is not None:
+      value = _number(value, f"a value of {method}")
+      if value not in values_of[method]:
+        raise StudyError(f"group_settings names ({method}, {value:g}), "
+                         "which is not in the study's grid")
+    pairs = dict(pairs).items() if pairs else ()
+    grid_set = set(_GRID_KEYS) | {_method(method).hyperparameter}
+    for name, setting in pairs:
+      if not isinstance(name, str) or name in grid_set:
+        raise StudyError(f"group setting {name!r} of {method} is set by the "
+                         f"study's grid per job; it may not set "
+                         f"{_choices(sorted(grid_set))}")
+      _canonical(setting)
+    out.append((method, value, tuple(sorted(pairs))))
+  _no_repeats([(m, v) for m, v, _ in out], "group_settings")
+  return tuple(sorted(out, key=lambda e: (e[0], e[1] is not None,
+                                          e[1] or 0.0)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -434,11 +554,12 @@ def jobs(spec):
     for method, values in spec.methods:
       hyperparameter = methods_lib.get(method).hyperparameter
       for value in values:
-        for seed in spec.seeds:
+        settings = spec.settings_of(method, value)
+        for seed in spec.seeds_of(method, value):
           if selection.keeps(dataset, method, value, seed):
             out.append(Job(model_num, dataset, method, hyperparameter,
                            value, seed, spec.steps, spec.train_preset,
-                           spec.train_settings))
+                           settings))
           model_num += 1
   return out
 

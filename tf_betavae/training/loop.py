@@ -56,7 +56,7 @@ def train(config, model_dir, export_dir=None, export_name=None,
       model_dir), [] runs none.
     lock_run_dir: the chief takes model_dir's lock
       (``locking.exclusive``) for the whole run.  False only for a caller
-      that holds that lock itself (experiments.runs.train_or_reuse): a
+      that holds that lock itself (a study job, tf_betavae.studies.job): a
       second lock of the same directory in one process would conflict
       with the first.  Other workers of a multi-worker run never take it.
 
