@@ -23,6 +23,12 @@ from absl import flags
 from tf_betavae import cli
 
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
+# The other metric names (tf_betavae.metrics.REGISTRY), written out for the
+# help text: importing the metrics imports TensorFlow.
+MORE_METRICS = ("modularity_explicitness", "irs",
+                "downstream_task_logistic_regression",
+                "downstream_task_boosted_trees", "reduced_downstream_task",
+                "strong_downstream_task", "fairness", "unsupervised")
 
 flags.DEFINE_string("saved_model", None, "SavedModel directory to evaluate "
                     "(or a training run directory: its export).")
@@ -45,7 +51,15 @@ flags.DEFINE_string("scream_image", None, "The picture (JPEG/PNG, at least "
                     "64x64) whose random patches are the backgrounds of "
                     "--dataset=scream_dsprites.")
 flags.DEFINE_string("metrics", ",".join(METRIC_NAMES),
-                    "Comma-separated subset of " + ", ".join(METRIC_NAMES))
+                    "Comma-separated metric names (disentanglement_lib's "
+                    "config names): " + ", ".join(METRIC_NAMES + MORE_METRICS)
+                    + "; or all (every metric of disentanglement_lib's "
+                    "unsupervised study, then irs, fairness and the reduced "
+                    "and strong downstream tasks).")
+flags.DEFINE_enum("representation", "mean", ["mean", "sampled"],
+                  "disentanglement_lib's postprocessing: the posterior mean "
+                  "(serving_default), or one sample from the posterior per "
+                  "image (the export's encode signature).")
 flags.DEFINE_enum("protocol", "disentanglement_lib",
                   ["paper", "disentanglement_lib"],
                   "Protocol of the beta_vae metric (the others always use "

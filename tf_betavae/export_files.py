@@ -222,12 +222,16 @@ def commit(export_root, model_root, source, version=None, overwrite=False,
 def result_key(name, result):
   """The key a metric result is merged under beside an export.
 
-  The metric name, or ``name:protocol`` for a protocol other than
-  disentanglement_lib's (the β-VAE metric's paper protocol), so that
-  results of both protocols are kept.
+  The metric name, then ``:protocol`` for a protocol other than
+  disentanglement_lib's (the β-VAE metric's paper protocol) and
+  ``:sampled`` for disentanglement_lib's sampled representation, so that
+  results of every protocol and representation are kept side by side.
   """
   protocol = result.get("protocol", DEFAULT_PROTOCOL)
-  return name if protocol == DEFAULT_PROTOCOL else f"{name}:{protocol}"
+  key = name if protocol == DEFAULT_PROTOCOL else f"{name}:{protocol}"
+  if result.get("postprocessing", "mean") != "mean":
+    key += f":{result['postprocessing']}"
+  return key
 
 
 def _read_json_dict(path):

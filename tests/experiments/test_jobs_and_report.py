@@ -206,3 +206,23 @@ def test_method_rows_follow_the_registry_whatever_the_json_order(tmp_path):
   (line,) = report._methods_lines(results["settings"])  # pylint: disable=protected-access
   assert line.startswith("- Other methods: AnnealedVAE (C_max = 25), "
                          "FactorVAE (γ = 35);")
+
+
+def test_the_sampled_representation_reaches_the_study_and_the_report(
+    tmp_path):
+  settings = settings_lib.settings_from_preset("quick", str(tmp_path),
+                                               representation="sampled")
+  spec = paper_study.paper_spec(settings)
+  assert spec.representations == ("sampled",)
+  assert spec.score_keys()[:2] == ("beta_vae_paper:sampled",
+                                   "beta_vae_paper_all:sampled")
+  recorded = settings.to_dict()
+  assert recorded["representation"] == "sampled"
+  line = report._sizes_line(recorded)  # pylint: disable=protected-access
+  assert "trained models scored on the sampled representation" in line
+  mean = settings_lib.settings_from_preset("quick", str(tmp_path))
+  assert "representation" not in mean.to_dict()  # as always recorded
+  assert "sampled" not in report._sizes_line(mean.to_dict())  # pylint: disable=protected-access
+  with pytest.raises(settings_lib.UsageError, match="--representation"):
+    settings_lib.settings_from_preset("quick", str(tmp_path),
+                                      representation="median")

@@ -63,3 +63,67 @@ def test_is_project_export(tmp_path):
   _save(tmp_path / "model")
   assert not representation.is_project_export(
       str(tmp_path / "model"), "images", "serving_default", "latent_mean")
+
+
+def _save_with_encode(path, log_variance=-2.0, with_log_variance=True):
+  """A SavedModel whose ``encode`` gives mean = the first 3 pixels and a
+  constant log variance."""
+  module = tf.Module()
+  spec = tf.TensorSpec([None, 4, 4, 1], tf.float32, name="images")
+
+  @tf.function(input_signature=[spec])
+  def encode(images):
+    mean = tf.reshape(images, [-1, 16])[:, :3]
+    outputs = {"mean": mean}
+    if with_log_variance:
+      outputs["log_variance"] = tf.fill(tf.shape(mean), log_variance)
+    return outputs
+
+  @tf.function(input_signature=[spec])
+  def serve(images):
+    return {"latent_mean": tf.reshape(images, [-1, 16])[:, :3]}
+
+  tf.saved_model.save(module, str(path), signatures={
+      "serving_default": serve, "encode": encode})
+
+
+def test_sampled_codes_are_draws_from_the_posterior(tmp_path):
+  _save_with_encode(tmp_path / "m", log_variance=np.log(0.25))
+  posterior = representation.saved_model_posterior(
+      str(tmp_path / "m"), observation_shape=(4, 4, 1))
+  images = np.repeat(
+      np.random.RandomState(1).rand(1, 4, 4, 1).astype(np.float32), 20000,
+      axis=0)
+  stats = posterior(images)
+  assert stats.shape == (20000, 6)
+  np.testing.assert_allclose(stats[:, 3:], np.log(0.25), rtol=1e-6)
+  codes = representation.sampled(posterior, np.random.RandomState(3))(images)
+  # One image drawn 20,000 times: its posterior's mean and std (0.5).
+  mean = images[0].reshape(16)[:3].astype(np.float64)
+  np.testing.assert_allclose(codes.mean(axis=0), mean, atol=0.02)
+  np.testing.assert_allclose(codes.std(axis=0), 0.5, atol=0.01)
+  # The same noise stream gives the same codes; another stream others.
+  again = representation.sampled(posterior, np.random.RandomState(3))(images)
+  np.testing.assert_array_equal(codes, again)
+  other = representation.sampled(posterior, np.random.RandomState(4))(images)
+  assert not np.array_equal(codes, other)
+
+
+def test_sampling_streams_differ_per_metric_and_seed():
+  draw = lambda seed, metric: representation.sampling_random_state(
+      seed, metric).standard_normal(4)
+  np.testing.assert_array_equal(draw(0, "mig"), draw(0, "mig"))
+  assert not np.array_equal(draw(0, "mig"), draw(0, "dci"))
+  assert not np.array_equal(draw(0, "mig"), draw(1, "mig"))
+
+
+def test_sampled_needs_an_encode_signature_with_a_log_variance(tmp_path):
+  _save(tmp_path / "plain")
+  with pytest.raises(representation.RepresentationError,
+                     match="the sampled representation needs an 'encode' "
+                           "signature"):
+    representation.saved_model_posterior(str(tmp_path / "plain"))
+  _save_with_encode(tmp_path / "mean_only", with_log_variance=False)
+  with pytest.raises(representation.RepresentationError,
+                     match="has no output 'log_variance'"):
+    representation.saved_model_posterior(str(tmp_path / "mean_only"))

@@ -218,3 +218,95 @@ def test_two_evaluations_at_once_keep_both_results(tmp_path):
       (path / "assets" / "tf_betavae_metadata.json").read_text())
   assert sorted(metadata["metrics"]) == ["mig", "sap"]
   assert metadata["metrics"]["sap"]["score"] == beside["sap"]["score"]
+
+
+def _fake_exports():
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  spec = importlib.util.spec_from_file_location(
+      "fake_exports_eval", os.path.join(ROOT, "tests", "experiments",
+                                        "fake_exports.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_sampled_and_new_metrics_in_one_process(export_dir, tmp_path,
+                                                cases_in_one_process,
+                                                one_usage_error):
+  """disentanglement_lib's other evaluations and its sampled representation,
+  through the program: results keyed beside the export, and each bad input
+  one line with exit 2."""
+  fake = _fake_exports().save_fake_export(str(tmp_path / "fake" / "1"))
+  out = {name: tmp_path / f"{name}.json" for name in ("mean", "sampled")}
+  common = ["--saved_model", fake, "--num_train", "200", "--num_eval", "100",
+            "--metrics", "mig,modularity_explicitness,irs,unsupervised"]
+  cases = [
+      common + ["--output", out["mean"]],
+      common + ["--representation", "sampled", "--output", out["sampled"]],
+      ["--baseline", "pixels", "--metrics", "mig,nope"],
+      ["--saved_model", str(export_dir), "--representation", "sampled",
+       "--metrics", "mig"],
+      ["--baseline", "pca", "--representation", "sampled", "--metrics",
+       "mig"],
+      ["--baseline", "pca", "--metrics", "downstream_task_boosted_trees",
+       "--num_eval", "800000"],
+  ]
+  outcomes = cases_in_one_process(SCRIPT, cases, tmp_path)
+  for code, stderr in outcomes[:2]:
+    assert code == 0, stderr[-3000:]
+  mean, sampled = (json.loads(out[k].read_text()) for k in ("mean",
+                                                              "sampled"))
+  assert set(mean) == set(sampled) == {"mig", "modularity_explicitness",
+                                       "irs", "unsupervised"}
+  assert "modularity_score" in mean["modularity_explicitness"]
+  assert "IRS" in mean["irs"]
+  assert sampled["mig"]["postprocessing"] == "sampled"
+  assert sampled["mig"]["representation"]["signature"] == "encode"
+  # The fake posterior's std is exp(-1): a sample moves the codes, so the
+  # scores differ while the metrics' own sampling is the same.
+  assert sampled["mig"]["score"] != mean["mig"]["score"]
+  beside = json.loads(open(os.path.join(fake, "metrics.json")).read())
+  assert beside["mig"] == mean["mig"]
+  assert beside["mig:sampled"] == sampled["mig"]
+  for (code, stderr), fragment in zip(outcomes[2:], [
+      "--metrics: unknown metric 'nope'; give all or",
+      "the sampled representation needs an 'encode' signature",
+      "--representation=sampled needs a model's posterior",
+      "larger than the dataset's 737280 distinct observations"]):
+    one_usage_error("evaluate.py", code, stderr, fragment)
+
+
+def test_all_names_every_metric_and_fairness_needs_two_factors():
+  from tf_betavae.experiments import standalone  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import registry  # pylint: disable=g-import-not-at-top
+  assert standalone.metric_names("all") == list(standalone.ALL_METRICS)
+  assert set(standalone.ALL_METRICS) == set(registry.REGISTRY)
+  spec = importlib_util_spec(SCRIPT)
+  assert set(spec.METRIC_NAMES + spec.MORE_METRICS) == set(registry.REGISTRY)
+
+  class OneFactor:
+    factors_num_values = (4,)
+
+  with pytest.raises(standalone.UsageError,
+                     match="fairness needs a dataset with at least 2 factors"):
+    standalone.check_metric_inputs(["fairness"], OneFactor())
+  standalone.check_metric_inputs(["mig"], OneFactor())
+
+
+def importlib_util_spec(path):
+  """The script's module, loaded without running it (its flags defined in
+  a fresh FlagValues would clash: read its constants from the source)."""
+  import ast  # pylint: disable=g-import-not-at-top
+  tree = ast.parse(open(path).read())
+  values = {}
+  for node in tree.body:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+      name = getattr(node.targets[0], "id", None)
+      if name in ("METRIC_NAMES", "MORE_METRICS"):
+        values[name] = ast.literal_eval(node.value)
+
+  class Constants:
+    METRIC_NAMES = values["METRIC_NAMES"]
+    MORE_METRICS = values["MORE_METRICS"]
+
+  return Constants

@@ -259,3 +259,47 @@ def test_a_filesystem_without_locks_fails_the_job_saying_so(tmp_path,
   assert "shared POSIX filesystem with flock" in result["error"]
   assert not os.path.exists(os.path.join(
       study_dir_lib.job_dir(study_dir, job), "run"))
+
+
+def test_each_representation_is_a_column_set_cached_on_its_own(
+    tmp_path, monkeypatch):
+  from tests.experiments import fake_exports  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import evaluations  # pylint: disable=g-import-not-at-top
+  spec = spec_lib.StudySpec(
+      name="reps", datasets=("dsprites",), methods=(("beta_vae", (4,)),),
+      seeds=(0,), steps=1, metrics=("mig", "irs"),
+      metric_sizes={"mig": (300, None), "irs": (300, None)},
+      representations=("mean", "sampled"))
+  assert spec.score_keys() == ("mig", "irs", "mig:sampled", "irs:sampled")
+  (job,) = spec_lib.jobs(spec)
+  directory = study_dir_lib.job_dir(str(tmp_path), job)
+  export = fake_exports.save_fake_export(os.path.join(directory, "e", "1"))
+  summary = {"export_path": export, "step": 1}
+  config = job_lib.train_config(job)
+  results = job_lib._evaluate(spec, job, config, directory, summary)  # pylint: disable=protected-access
+  assert set(results) == set(spec.score_keys())
+  for key in spec.score_keys():
+    metric, _, representation = key.partition(":")
+    path = job_lib.metric_path(str(tmp_path), job, metric,
+                               representation or "mean")
+    stored = json.load(open(path))
+    assert stored["key"]["representation"] == (representation or "mean")
+    assert stored["result"]["score"] == results[key]["score"]
+  # A sample of the posterior (std exp(-1)) is not its mean.
+  assert results["mig:sampled"]["score"] != results["mig"]["score"]
+  # The mean's key is the one studies cached before representations were
+  # a choice, so their scores are reused.
+  assert os.path.basename(job_lib.metric_path(str(tmp_path), job,
+                                              "mig")) == "mig.json"
+
+  def no_metric(*args, **kwargs):
+    raise AssertionError("a cached score was computed again")
+
+  monkeypatch.setattr(evaluations, "timed_metric", no_metric)
+  again = job_lib._evaluate(spec, job, config, directory, summary)  # pylint: disable=protected-access
+  assert {k: r["score"] for k, r in again.items()} == {
+      k: r["score"] for k, r in results.items()}
+  with pytest.raises(spec_lib.StudyError, match="unknown representation"):
+    spec_lib.StudySpec(name="x", datasets=("dsprites",),
+                       methods=(("beta_vae", (4,)),), seeds=(0,),
+                       representations=("median",))

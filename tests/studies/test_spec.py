@@ -217,6 +217,8 @@ def test_the_study_lists_match_the_packages_registries():
   from tf_betavae.metrics import registry  # pylint: disable=g-import-not-at-top
   assert sorted(spec_lib.DATASETS) == sorted(data.GROUND_TRUTH_DATASETS)
   assert set(spec_lib.METRICS) <= set(registry.REGISTRY)
+  assert set(spec_lib.METRICS + spec_lib.MORE_METRICS) == set(
+      registry.REGISTRY)
   for dataset in spec_lib.UNSUPERVISED_STUDY_V1_DATASETS:
     assert (dataset in data.GROUND_TRUTH_DATASETS) != (
         dataset in spec_lib.DATASETS_WITHOUT_LOADER)

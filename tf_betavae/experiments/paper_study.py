@@ -125,6 +125,7 @@ def paper_spec(settings):
       metric_seed=settings.metric_seed,
       udr_num_points=settings.udr_num_points,
       threads_per_job=threads_per_job(settings),
+      representations=(settings.representation,),
       group_seeds=tuple(group_seeds), group_settings=tuple(group_settings))
 
 

@@ -446,7 +446,12 @@ def _sizes_line(settings):
           (f"; raw pixels: {pixel}" if pixel else "") +
           f"; metric seed of run s: {settings['metric_seed']} + s; PCA/ICA "
           f"fitted on {settings['baseline_num_fit']} images; code table: "
-          f"{settings.get('code_table', 'auto')}. The exact "
+          f"{settings.get('code_table', 'auto')}"
+          + (f"; trained models scored on the "
+             f"{settings['representation']} representation (a sample from "
+             f"the posterior per image; baselines on their codes)"
+             if settings.get("representation", "mean") != "mean" else "")
+          + ". The exact "
           "parameters of every evaluation are in the JSON.")
 
 

@@ -92,7 +92,8 @@ def _trained_entry(settings, study_dir, job, training_entry, factor_names,
   results = {}
   for key in settings.metrics:
     stored = io_utils.read_json(job_lib.metric_path(
-        study_dir, job, paper_study.study_metric(key)))
+        study_dir, job, paper_study.study_metric(key),
+        settings.representation))
     results[key] = stored["result"]
   computed = list(settings.metrics) if state == job_lib.DONE else []
   return evaluations.entry_of_results(

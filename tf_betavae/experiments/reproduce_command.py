@@ -144,6 +144,11 @@ class ReproduceFlags:
       "observation once and looks codes up (scores do not change); never: "
       "always encode the sampled images. Study jobs always use auto.",
       choices=("auto", "never"))
+  representation: str = _flag(
+      "mean", "What the trained models' metrics score: mean (the posterior "
+      "mean) or sampled (one sample from the posterior per image), "
+      "disentanglement_lib's two postprocessings. Baselines have no "
+      "posterior: their codes either way.", choices=("mean", "sampled"))
   strict: bool = _flag(False, "Exit with status 3 if a target fails.")
 
 
@@ -198,6 +203,7 @@ def settings_of(values):
       num_eval=values.num_eval, baseline_num_fit=values.baseline_num_fit,
       metric_seed=values.metric_seed, parallel_runs=values.parallel_runs,
       code_table=values.code_table, udr_num_points=values.udr_num_points,
+      representation=values.representation,
       reference_num_seeds=values.reference_num_seeds,
       methods=settings_lib.parse_methods(values.methods,
                                          values.method_values),

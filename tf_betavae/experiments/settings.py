@@ -307,6 +307,10 @@ class Settings:
       first seed) and PCA of the first seed, with the β-VAE metric
       (disentanglement_lib) and MIG at full sizes, and check each pick
       against udr.SELECTION_TARGETS.
+    representation: what the trained models' metrics score: "mean" (the
+      posterior mean) or "sampled" (a sample from the posterior per image),
+      disentanglement_lib's two postprocessings; baselines have no
+      posterior and are scored on their codes either way.
     methods: {method name: value of its hyperparameter}: a row per method
       of tf_betavae.models.methods (not beta_vae: the β-VAE row is always
       there), trained with the β-VAE's seeds and recipe.
@@ -333,6 +337,7 @@ class Settings:
   methods: dict = dataclasses.field(default_factory=dict)
   reference_beta_vae: bool = False
   udr_criterion: str = "udr_lasso"
+  representation: str = "mean"
 
   def table_models(self):
     """(key, label, kind) of every row of the table (see table_models)."""
@@ -372,6 +377,8 @@ class Settings:
       del values["reference_beta_vae"]
     if self.udr_criterion == "udr_lasso":
       del values["udr_criterion"]
+    if self.representation == "mean":
+      del values["representation"]
     return values
 
 
@@ -521,6 +528,9 @@ def _validate_methods(settings):
 
 def validate(settings):
   """Raises UsageError (one line) for the first bad setting."""
+  if settings.representation not in ("mean", "sampled"):
+    raise UsageError(f"--representation must be mean or sampled, got "
+                     f"{settings.representation!r}")
   unknown = [k for k in settings.metrics if k not in METRIC_KEYS]
   if unknown or not settings.metrics:
     raise UsageError(f"--metrics must be a comma-separated subset of "

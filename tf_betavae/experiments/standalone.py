@@ -26,10 +26,21 @@ from tf_betavae.experiments import report
 from tf_betavae.experiments import settings as settings_lib
 from tf_betavae.metrics import baselines
 from tf_betavae.metrics import beta_vae
+from tf_betavae.metrics import registry
 from tf_betavae.metrics import representation
 from tf_betavae.training import run_dir
 
+# The default of --metrics: the metrics this program always ran.
 METRIC_NAMES = ("beta_vae", "mig", "factor_vae", "dci", "sap")
+# --metrics=all: every metric of disentanglement_lib's unsupervised study,
+# then IRS, fairness and the reduced and strong downstream tasks.
+ALL = "all"
+ALL_METRICS = registry.UNSUPERVISED_STUDY_METRICS + (
+    "irs", "fairness", "reduced_downstream_task", "strong_downstream_task")
+# Metrics whose training sets must fit in the dataset's observations.
+_DOWNSTREAM = ("downstream_task_logistic_regression",
+               "downstream_task_boosted_trees", "reduced_downstream_task",
+               "strong_downstream_task")
 BASELINES = ("pca", "ica", "pixels", "untrained")
 METRICS_FILE = export_files.METRICS_FILE
 
@@ -48,7 +59,11 @@ class EvaluationRequest:
       what the model was trained on, read from where its run read it (the
       run's config, or the export's metadata; see ``request_data``), and
       dsprites (the simulator) for a baseline or a model that records none.
-    metrics: comma-separated subset of METRIC_NAMES.
+    metrics: comma-separated metric names of tf_betavae.metrics.REGISTRY,
+      or "all" (ALL_METRICS).
+    representation: "mean" (the posterior mean: serving_default) or
+      "sampled" (one draw from the posterior per image, from the export's
+      ``encode`` signature): disentanglement_lib's two postprocessings.
     protocol, paper_factors: of the beta_vae metric.
     num_train, num_eval: size overrides (None: the protocol's).
     seed: each metric uses RandomState(seed).
@@ -68,6 +83,7 @@ class EvaluationRequest:
   dsprites_file: object = None
   scream_image: object = None
   metrics: str = ",".join(METRIC_NAMES)
+  representation: str = "mean"
   protocol: str = "disentanglement_lib"
   paper_factors: str = "auto"
   num_train: object = None
@@ -80,13 +96,50 @@ class EvaluationRequest:
 
 
 def metric_names(text):
-  """The metric names of a comma-separated list; UsageError if unknown."""
+  """The metric names of a comma-separated list ("all": ALL_METRICS);
+  UsageError names an unknown one and the choices."""
   names = [n.strip() for n in text.split(",") if n.strip()]
-  unknown = [n for n in names if n not in METRIC_NAMES]
+  if names == [ALL]:
+    return list(ALL_METRICS)
+  unknown = [n for n in names if n not in registry.REGISTRY]
   if unknown or not names:
-    raise UsageError(f"--metrics must be a comma-separated subset of "
-                     f"{','.join(METRIC_NAMES)}; got {text!r}")
+    raise UsageError(
+        f"--metrics: unknown metric {', '.join(unknown) or text!r}; give "
+        f"all or a comma-separated subset of {','.join(registry.REGISTRY)}")
   return names
+
+
+def check_metric_inputs(names, ground_truth, num_train=None, num_eval=None):
+  """UsageError for metrics this ground truth or these sizes cannot serve.
+
+  Args:
+    names: metric names.
+    ground_truth: the ground-truth object.
+    num_train, num_eval: the size overrides (None: the metrics' own).
+
+  Raises:
+    UsageError: fairness on fewer than 2 factors; a downstream task whose
+      training or test set is larger than the dataset's distinct
+      observations.
+  """
+  num_factors = len(ground_truth.factors_num_values)
+  if "fairness" in names and num_factors < 2:
+    raise UsageError(f"metric fairness needs a dataset with at least 2 "
+                     f"factors (one to predict, one sensitive); this one has "
+                     f"{num_factors}")
+  observations = int(np.prod(ground_truth.factors_num_values))
+  for name in names:
+    if name not in _DOWNSTREAM:
+      continue
+    sizes = metrics.metric_sizes(name, num_train=num_train,
+                                 num_eval=num_eval)
+    largest = max(np.ravel(sizes["num_train"]).tolist() +
+                  [sizes["num_test"]])
+    if largest > observations:
+      raise UsageError(
+          f"metric {name}: a set of {largest} points is larger than the "
+          f"dataset's {observations} distinct observations; give "
+          f"--num_train/--num_eval of at most {observations}")
 
 
 def _is_run_dir(path):
@@ -148,10 +201,18 @@ def _check(request):
     raise UsageError(f"--batch_size must be at least 1, got "
                      f"{request.batch_size}")
   names = metric_names(request.metrics)
+  if request.representation not in representation.REPRESENTATIONS:
+    raise UsageError(f"--representation must be one of "
+                     f"{', '.join(representation.REPRESENTATIONS)}, got "
+                     f"{request.representation!r}")
+  if request.baseline and request.representation != "mean":
+    raise UsageError("--representation=sampled needs a model's posterior; "
+                     "a baseline has none")
   try:
     gt = request_data(request).ground_truth()
   except (data.UnknownDatasetError, data.DatasetUnavailableError) as e:
     raise UsageError(str(e)) from e
+  check_metric_inputs(names, gt, request.num_train, request.num_eval)
   if request.baseline and request.baseline != "pixels":
     # PCA and ICA keep at most one component per pixel.
     most = (int(np.prod(gt.observation_shape))
@@ -181,13 +242,23 @@ def _representation(request, gt):
   request = dataclasses.replace(request,
                                 saved_model=_export_dir(request.saved_model))
   try:
-    fn = representation.saved_model_representation(
-        request.saved_model, request.signature, request.output_key,
-        request.batch_size, observation_shape=gt.observation_shape)
+    if request.representation == "sampled":
+      # The posterior's mean and log variance; each metric samples from it
+      # (_score_all), so a code table may hold it.
+      fn = representation.saved_model_posterior(
+          request.saved_model, request.batch_size,
+          observation_shape=gt.observation_shape)
+      signature, output_key = (representation.ENCODE_SIGNATURE,
+                               representation.MEAN_OUTPUT)
+    else:
+      fn = representation.saved_model_representation(
+          request.saved_model, request.signature, request.output_key,
+          request.batch_size, observation_shape=gt.observation_shape)
+      signature, output_key = request.signature, request.output_key
   except representation.RepresentationError as e:
     raise UsageError(str(e)) from e
   source = {"saved_model": os.path.abspath(request.saved_model),
-            "signature": request.signature, "output_key": request.output_key}
+            "signature": signature, "output_key": output_key}
   beside_model = None
   if request.write_beside_model and representation.is_project_export(
       request.saved_model, fn.input_name, request.signature,
@@ -200,16 +271,24 @@ def _score_all(request, gt, fn, names, source, table_info):
   results = {}
   for name in names:
     logging.info("Computing %s.", name)
+    metric_fn = fn
+    if request.representation == "sampled":
+      metric_fn = representation.sampled(
+          fn, representation.sampling_random_state(request.seed, name))
     try:
       result = evaluations.timed_metric(
-          name, gt, fn, request.seed, protocol=request.protocol,
+          name, gt, metric_fn, request.seed, protocol=request.protocol,
           num_train=request.num_train, num_eval=request.num_eval,
           paper_factors=request.paper_factors)
     except MissingFactorsError as e:
       raise UsageError(f"metric {name}: {e}; this metric needs every "
                        "combination of the grid (use the complete file)") from e
+    except ValueError as e:
+      # What the metric's own checks refuse (sizes, factors): one line.
+      raise UsageError(f"metric {name}: {e}") from e
     result.update(representation=source, dataset=request.dataset,
-                  seed=request.seed, code_table=table_info)
+                  seed=request.seed, code_table=table_info,
+                  postprocessing=request.representation)
     results[name] = io_utils.to_jsonable(result)
   return results
 

@@ -31,7 +31,7 @@ import scipy.stats
 
 from tf_betavae import progress
 from tf_betavae import tf_startup
-from tf_betavae.metrics import gbt
+from tf_betavae.metrics import predictors
 from tf_betavae.metrics import sampling
 
 DEFAULTS = {"num_train": 10000, "num_test": 5000}
@@ -92,11 +92,12 @@ CLASSIFIERS = ("auto", "gbt", "sklearn")
 GBT_MAX_DIMENSIONS = 64
 # gbt fits on at least this many samples run in worker processes.
 PROCESSES_FROM_SAMPLES = 2000
-CLASSIFIER_NAMES = {
-    "gbt": ("tf_betavae.metrics.gbt.GradientBoostedTrees (= sklearn "
-            "GradientBoostingClassifier defaults)"),
-    "sklearn": "sklearn.ensemble.GradientBoostingClassifier(defaults)",
-}
+# Each classifier by its name in the predictor registry (predictors.py),
+# which the downstream tasks share.
+PREDICTOR_OF = {"gbt": "gradient_boosting_classifier",
+                "sklearn": predictors.SKLEARN_GRADIENT_BOOSTING}
+CLASSIFIER_NAMES = {name: predictors.PREDICTOR_NAMES[predictor]
+                    for name, predictor in PREDICTOR_OF.items()}
 
 
 def resolve_classifier(classifier, num_dimensions):
@@ -110,11 +111,7 @@ def resolve_classifier(classifier, num_dimensions):
 def _fit_factor(k, codes_train, y_train, codes_test, y_test, seed,
                 classifier):
   """(k, importances [D], train accuracy, test accuracy) of factor k's fit."""
-  if classifier == "sklearn":
-    from sklearn.ensemble import GradientBoostingClassifier  # pylint: disable=g-import-not-at-top
-    model = GradientBoostingClassifier(random_state=seed)
-  else:
-    model = gbt.GradientBoostedTrees()
+  model = predictors.make_predictor(PREDICTOR_OF[classifier], seed)
   model.fit(codes_train, y_train)
   return (k, np.abs(model.feature_importances_),
           float(np.mean(model.predict(codes_train) == y_train)),
@@ -249,12 +246,10 @@ def compute_dci(ground_truth, representation_fn, random_state,
   """
   logging.info("DCI: sampling %d train and %d test points.", num_train,
                num_test)
-  codes_train, factors_train = sampling.sample_codes_and_factors(
-      ground_truth, representation_fn, num_train, random_state, chunk_images,
-      prefetch)
-  codes_test, factors_test = sampling.sample_codes_and_factors(
-      ground_truth, representation_fn, num_test, random_state, chunk_images,
-      prefetch)
+  codes_train, factors_train, codes_test, factors_test = (
+      sampling.sample_train_and_test(ground_truth, representation_fn, num_train,
+                                     num_test, random_state, chunk_images,
+                                     prefetch))
   result = compute_dci_from_codes(codes_train, factors_train, codes_test,
                                   factors_test, random_state, n_jobs,
                                   classifier)

@@ -15,20 +15,10 @@ from tf_betavae.metrics import sampling
 
 DEFAULTS = {"num_train": 10000, "num_bins": 20}
 
-# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set.
-SIZE_OVERRIDES = {"num_train": ("num_train",), "num_eval": ()}
-
-
-def images_sampled(sizes):
-  """Images the metric renders and encodes at ``sizes`` (without a table).
-
-  Args:
-    sizes: dict with ``num_train``.
-
-  Returns:
-    int.
-  """
-  return sizes["num_train"]
+# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set,
+# and the images sampled at ``sizes`` (without a table): num_train.
+SIZE_OVERRIDES = sampling.TRAIN_ONLY_OVERRIDES
+images_sampled = sampling.train_images_sampled
 
 
 def histogram_discretize(codes, num_bins=20):

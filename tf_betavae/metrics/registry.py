@@ -8,13 +8,21 @@ metric's ``PROTOCOLS``), ``SIZE_OVERRIDES`` (which sizes ``run_metric``'s
 """
 
 import dataclasses
+import functools
 from typing import Callable, Dict, Mapping, Tuple
 
 from tf_betavae.metrics import beta_vae
 from tf_betavae.metrics import dci
+from tf_betavae.metrics import downstream_task
 from tf_betavae.metrics import factor_vae
+from tf_betavae.metrics import fairness
+from tf_betavae.metrics import irs
 from tf_betavae.metrics import mig
+from tf_betavae.metrics import modularity_explicitness
+from tf_betavae.metrics import reduced_downstream_task
 from tf_betavae.metrics import sap
+from tf_betavae.metrics import strong_downstream_task
+from tf_betavae.metrics import unsupervised
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +53,24 @@ class MetricSpec:
             for key in keys if given[flag] is not None}
 
 
-def _fixed(defaults):
-  return lambda protocol: dict(defaults)
+def _fixed(defaults, **changes):
+  return lambda protocol: {**defaults, **changes}
+
+
+def _downstream(predictor):
+  """disentanglement_lib's downstream task with one of its two predictors
+  (its configs downstream_task_logistic_regression and
+  downstream_task_boosted_trees)."""
+  return MetricSpec(
+      functools.partial(downstream_task.compute_downstream_task,
+                        predictor=predictor),
+      _fixed(downstream_task.DEFAULTS, predictor=predictor),
+      downstream_task.SIZE_OVERRIDES, downstream_task.images_sampled)
+
+
+def _module_spec(module, compute):
+  return MetricSpec(compute, _fixed(module.DEFAULTS), module.SIZE_OVERRIDES,
+                    module.images_sampled)
 
 
 REGISTRY = {
@@ -64,7 +88,31 @@ REGISTRY = {
                       dci.SIZE_OVERRIDES, dci.images_sampled),
     "sap": MetricSpec(sap.compute_sap, _fixed(sap.DEFAULTS),
                       sap.SIZE_OVERRIDES, sap.images_sampled),
+    # The rest of disentanglement_lib's evaluations, by its config names.
+    "modularity_explicitness": _module_spec(
+        modularity_explicitness,
+        modularity_explicitness.compute_modularity_explicitness),
+    "irs": _module_spec(irs, irs.compute_irs),
+    "downstream_task_logistic_regression": _downstream(
+        "logistic_regression_cv"),
+    "downstream_task_boosted_trees": _downstream(
+        "gradient_boosting_classifier"),
+    "reduced_downstream_task": _module_spec(
+        reduced_downstream_task,
+        reduced_downstream_task.compute_reduced_downstream_task),
+    "strong_downstream_task": _module_spec(
+        strong_downstream_task,
+        strong_downstream_task.compute_strong_downstream_task),
+    "fairness": _module_spec(fairness, fairness.compute_fairness),
+    "unsupervised": _module_spec(unsupervised,
+                                 unsupervised.compute_unsupervised),
 }
+# Every metric of disentanglement_lib's unsupervised study
+# (config/unsupervised_study_v1/metric_configs), in its order of mention.
+UNSUPERVISED_STUDY_METRICS = (
+    "beta_vae", "factor_vae", "mig", "dci", "sap", "modularity_explicitness",
+    "downstream_task_logistic_regression", "downstream_task_boosted_trees",
+    "unsupervised")
 
 
 def spec(name):

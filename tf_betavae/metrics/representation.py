@@ -7,11 +7,20 @@ internally, so callers pass whole chunks (thousands of images) at once.
 """
 
 import os
+import zlib
 
 import numpy as np
 import tensorflow as tf
 
 DEFAULT_BATCH_SIZE = 2048
+# disentanglement_lib's two postprocessings of a Gaussian encoder: the
+# posterior mean, or one sample from the posterior per image.
+REPRESENTATIONS = ("mean", "sampled")
+# The signature and outputs a sampled representation reads (exports of
+# this package have them; tf_betavae.export).
+ENCODE_SIGNATURE = "encode"
+MEAN_OUTPUT = "mean"
+LOG_VARIANCE_OUTPUT = "log_variance"
 
 
 class RepresentationError(ValueError):
@@ -181,3 +190,85 @@ def is_project_export(path, input_spec_name, signature, output_key):
                                       export.METADATA_FILENAME)) and
           signature == "serving_default" and output_key == "latent_mean" and
           input_spec_name == "images")
+
+
+def saved_model_posterior(path, batch_size=DEFAULT_BATCH_SIZE,
+                          observation_shape=None):
+  """The posterior statistics of a SavedModel's ``encode`` signature.
+
+  A deterministic function, so a code table may hold it; ``sampled``
+  draws from it.
+
+  Args:
+    path: str, SavedModel directory with an ``encode`` signature whose
+      outputs hold ``mean`` and ``log_variance`` (float [N, D] each).
+    batch_size: int, images per signature call.
+    observation_shape: optional (H, W, C), checked against the input.
+
+  Returns:
+    fn: float32 [N, H, W, C] -> float32 np.ndarray [N, 2D], the mean then
+    the log variance (nats) of each latent.
+
+  Raises:
+    RepresentationError: no ``encode`` signature, or it lacks one of the
+      two outputs (the message says the sampled representation needs them).
+  """
+  try:
+    loaded, function, input_name, input_spec = load_saved_model_signature(
+        path, ENCODE_SIGNATURE, MEAN_OUTPUT)
+  except RepresentationError as e:
+    raise RepresentationError(
+        f"the sampled representation needs an {ENCODE_SIGNATURE!r} "
+        f"signature with outputs {MEAN_OUTPUT!r} and "
+        f"{LOG_VARIANCE_OUTPUT!r} (exports of tf_betavae have one): {e}"
+    ) from None
+  if LOG_VARIANCE_OUTPUT not in function.structured_outputs:
+    raise RepresentationError(
+        f"signature {ENCODE_SIGNATURE!r} of {path!r} has no output "
+        f"{LOG_VARIANCE_OUTPUT!r}, which the sampled representation needs; "
+        f"output keys: {sorted(function.structured_outputs)}")
+  if observation_shape is not None:
+    check_input_shape(input_spec, observation_shape)
+  dtype = input_spec.dtype
+
+  def call(images):
+    outputs = function(**{input_name: tf.constant(images, dtype=dtype)})
+    return np.concatenate([outputs[MEAN_OUTPUT].numpy(),
+                           outputs[LOG_VARIANCE_OUTPUT].numpy()], axis=1)
+
+  posterior_fn = batched(call, batch_size)
+  posterior_fn.loaded = loaded
+  posterior_fn.input_name = input_name
+  posterior_fn.input_spec = input_spec
+  return posterior_fn
+
+
+def sampled(posterior_fn, random_state):
+  """disentanglement_lib's ``sampled`` representation of a posterior.
+
+  Args:
+    posterior_fn: images [N, H, W, C] -> [N, 2D], mean then log variance
+      (``saved_model_posterior``, or a code table of it).
+    random_state: np.random.RandomState of the noise: each call draws
+      N x D standard normals from it.
+
+  Returns:
+    fn: images -> float32 [N, D], mean + exp(log_variance / 2) * noise.
+  """
+
+  def representation_fn(images):
+    posterior = np.asarray(posterior_fn(images), np.float64)
+    dim = posterior.shape[1] // 2
+    noise = random_state.standard_normal((posterior.shape[0], dim))
+    return (posterior[:, :dim] + np.exp(posterior[:, dim:] / 2.0) * noise
+            ).astype(np.float32)
+
+  return representation_fn
+
+
+def sampling_random_state(seed, metric):
+  """The noise generator of a metric's sampled representation: its own
+  stream per (seed, metric), so that a metric's score does not depend on
+  which metrics ran before it, and the metric's own RandomState draws
+  exactly what it draws on the mean representation."""
+  return np.random.RandomState([int(seed), zlib.crc32(metric.encode())])

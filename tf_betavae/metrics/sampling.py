@@ -32,6 +32,16 @@ from tf_betavae import progress
 TRAIN_TEST_OVERRIDES = {"num_train": ("num_train",), "num_eval": ("num_test",)}
 
 
+# Metrics of ``num_train`` samples only (MIG, IRS, the unsupervised
+# scores): run_metric's ``num_train`` sets it, ``num_eval`` nothing.
+TRAIN_ONLY_OVERRIDES = {"num_train": ("num_train",), "num_eval": ()}
+
+
+def train_images_sampled(sizes):
+  """Images a ``num_train``-only metric renders and encodes: num_train."""
+  return sizes["num_train"]
+
+
 def train_test_images_sampled(sizes):
   """Images a train/test metric renders and encodes (without a table).
 
@@ -167,6 +177,26 @@ def sample_codes_and_factors(ground_truth, representation_fn, num_points,
                           random_state, prefetch, total_images=num_points,
                           what="encoding sampled points"))
   return np.concatenate(codes, axis=0), factors
+
+
+
+def sample_train_and_test(ground_truth, representation_fn, num_train,
+                          num_test, random_state,
+                          chunk_images=DEFAULT_CHUNK_IMAGES, prefetch=True):
+  """A training sample, then a test sample (``sample_codes_and_factors``
+  twice, in disentanglement_lib's order: the training set's draws first).
+
+  Returns:
+    (codes_train [num_train, D], factors_train [num_train, K], codes_test
+    [num_test, D], factors_test [num_test, K]).
+  """
+  codes_train, factors_train = sample_codes_and_factors(
+      ground_truth, representation_fn, num_train, random_state, chunk_images,
+      prefetch)
+  codes_test, factors_test = sample_codes_and_factors(
+      ground_truth, representation_fn, num_test, random_state, chunk_images,
+      prefetch)
+  return codes_train, factors_train, codes_test, factors_test
 
 
 def sample_fixed_factor_groups(ground_truth, num_groups, group_size,

@@ -120,12 +120,10 @@ def compute_sap(ground_truth, representation_fn, random_state,
   """
   logging.info("SAP: sampling %d train and %d test points.", num_train,
                num_test)
-  codes_train, factors_train = sampling.sample_codes_and_factors(
-      ground_truth, representation_fn, num_train, random_state, chunk_images,
-      prefetch)
-  codes_test, factors_test = sampling.sample_codes_and_factors(
-      ground_truth, representation_fn, num_test, random_state, chunk_images,
-      prefetch)
+  codes_train, factors_train, codes_test, factors_test = (
+      sampling.sample_train_and_test(ground_truth, representation_fn, num_train,
+                                     num_test, random_state, chunk_images,
+                                     prefetch))
   result = compute_sap_from_codes(codes_train, factors_train, codes_test,
                                   factors_test, continuous_factors,
                                   random_state)

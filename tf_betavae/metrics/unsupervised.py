@@ -29,6 +29,15 @@ from tf_betavae.metrics import mig
 from tf_betavae.metrics import sampling
 
 DEFAULTS = {"num_train": 10000, "num_bins": 20}
+# run_metric's ``num_train`` / ``num_eval`` overrides -> the sizes they set,
+# and the images sampled at ``sizes`` (without a table): num_train.
+SIZE_OVERRIDES = sampling.TRAIN_ONLY_OVERRIDES
+images_sampled = sampling.train_images_sampled
+# The one number a results table shows for this metric: disentanglement_lib
+# reports all four, none as its headline; the total correlation of the
+# fitted Gaussian (nats, 0 for independent latents, lower is more
+# factorised) is the one its paper discusses.
+SCORE_KEY = "gaussian_total_correlation"
 
 
 def gaussian_total_correlation(covariance):
@@ -129,13 +138,15 @@ def compute_unsupervised(ground_truth, representation_fn, random_state,
     prefetch: see ``sampling.map_chunks``.
 
   Returns:
-    dict of ``compute_unsupervised_from_codes`` plus ``parameters``.
+    dict of ``compute_unsupervised_from_codes`` plus ``score`` (the
+    SCORE_KEY entry) and ``parameters``.
   """
   logging.info("Unsupervised scores: sampling %d points.", num_train)
   codes, _ = sampling.sample_codes_and_factors(
       ground_truth, representation_fn, num_train, random_state, chunk_images,
       prefetch)
   result = compute_unsupervised_from_codes(codes, num_bins)
+  result["score"] = result[SCORE_KEY]
   result["parameters"] = {"num_train": int(num_train),
                           "num_bins": int(num_bins),
                           "discretizer": "histogram"}

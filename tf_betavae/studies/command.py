@@ -82,6 +82,10 @@ class StudyFlags:
       [], "Smaller metric samples, as metric=num_train:num_eval (either may "
       "be empty for the metric's own size), e.g. mig=1000:,beta_vae=500:100. "
       "Default: disentanglement_lib's sizes.", kind="list")
+  representations: List[str] = _flag(
+      [], "What every metric scores: mean (the posterior mean, the default) "
+      "and/or sampled (one sample from the posterior per image); one column "
+      "set each in the report (sampled as <metric>:sampled).", kind="list")
   udr_num_points: int = _flag(None, "Images of the sample UDR compares a "
                               "group's seeds on (default 10,000).",
                               kind="integer")
@@ -187,6 +191,8 @@ def build_spec(values):
       changes["metrics"] = tuple(values.metrics)
     if values.metric_sizes:
       changes["metric_sizes"] = _metric_sizes(values.metric_sizes)
+    if values.representations:
+      changes["representations"] = tuple(values.representations)
     if values.udr_num_points is not None:
       changes["udr_num_points"] = values.udr_num_points
     if values.threads_per_job is not None:

@@ -143,7 +143,7 @@ def write_hparams(study_dir, spec, rows, metrics=None):
   Returns:
     list of str: the events files written, the experiment's first.
   """
-  metrics = tuple(spec.metrics if metrics is None else metrics)
+  metrics = tuple(spec.score_keys() if metrics is None else metrics)
   root = os.path.join(study_dir, HPARAMS_SUBDIR)
   now = time.time()
   paths = [write_events(

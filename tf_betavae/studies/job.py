@@ -49,9 +49,6 @@ DONE = "done"
 FAILED = "failed"
 BUSY = "busy"  # another live process holds the job's lock
 SKIPPED = "skipped"  # done.json was there already
-# disentanglement_lib's metrics score the posterior mean: the exports'
-# serving_default output.
-REPRESENTATION = "mean"
 
 
 class JobBusyError(RuntimeError):
@@ -172,75 +169,109 @@ def _train(config, directory):
 PAPER_CLASSIFIER = "full-batch-adagrad-standardised"
 
 
-def _metric_key(spec, job, metric, export_path, step):
+def _metric_key(spec, job, metric, export_path, step,
+                representation=spec_lib.MEAN):
   """What one cached score depends on.  A disentanglement_lib-protocol
-  metric's key is the same as before the paper protocol was a choice, so
-  its cached scores stay valid."""
+  metric's key on the mean is the same as before the paper protocol and
+  the sampled representation were choices, so its cached scores stay
+  valid."""
   num_train, num_eval = spec.sizes_of(metric)
   name, protocol, paper_factors = spec_lib.metric_variant(metric)
   key = {"metric": name, "protocol": protocol,
          "num_train": num_train, "num_eval": num_eval,
          "metric_seed": spec.metric_seed + job.seed,
-         "representation": REPRESENTATION,
+         "representation": representation,
          "export": os.path.basename(export_path), "step": step}
   if paper_factors is not None:
     key.update(paper_factors=paper_factors, classifier=PAPER_CLASSIFIER)
   return key
 
 
-def metric_path(study_dir, job, metric):
-  """<study_dir>/jobs/<job_id>/metrics/<metric>.json: one cached score
-  (``{"key": ..., "result": the metric's full result}``)."""
-  return os.path.join(study_dir_lib.job_dir(study_dir, job), METRICS_SUBDIR,
-                      f"{metric}.json")
+def _metric_file(directory, metric, representation):
+  suffix = "" if representation == spec_lib.MEAN else f".{representation}"
+  return os.path.join(directory, METRICS_SUBDIR, f"{metric}{suffix}.json")
+
+
+def metric_path(study_dir, job, metric, representation=spec_lib.MEAN):
+  """<study_dir>/jobs/<job_id>/metrics/<metric>.json (the mean) or
+  <metric>.<representation>.json: one cached score (``{"key": ...,
+  "result": the metric's full result}``)."""
+  return _metric_file(study_dir_lib.job_dir(study_dir, job), metric,
+                      representation)
 
 
 def _evaluate(spec, job, config, directory, summary):
-  """Every metric of the study on the job's export, cached per metric.
+  """Every metric of the study on each of its representations of the
+  job's export, each score cached on its own.
 
   Returns:
-    {metric: result dict with ``score`` and ``seconds``}.
+    {score key (spec_lib.score_key): result dict with ``score`` and
+    ``seconds``}.
   """
   from tf_betavae import data as data_lib  # pylint: disable=g-import-not-at-top
-  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
   from tf_betavae.experiments import cache  # pylint: disable=g-import-not-at-top
-  from tf_betavae.experiments import evaluations  # pylint: disable=g-import-not-at-top
-  from tf_betavae.metrics import code_table  # pylint: disable=g-import-not-at-top
 
   export_path = summary["export_path"]
-  results, pending = {}, []
-  for metric in spec.metrics:
-    key = _metric_key(spec, job, metric, export_path, summary["step"])
-    path = os.path.join(directory, METRICS_SUBDIR, f"{metric}.json")
-    cached = cache.load(path, key)
-    if cached is not None:
-      results[metric] = cached
-    else:
-      pending.append((metric, key, path))
+  results, pending = {}, {}
+  for representation in spec.representations:
+    for metric in spec.metrics:
+      key = _metric_key(spec, job, metric, export_path, summary["step"],
+                        representation)
+      path = _metric_file(directory, metric, representation)
+      cached = cache.load(path, key)
+      if cached is not None:
+        results[spec_lib.score_key(metric, representation)] = cached
+      else:
+        pending.setdefault(representation, []).append((metric, key, path))
   if not pending:
     return results
   start = time.time()
   ground_truth = data_lib.source_of(config).ground_truth()
-  representation = metrics.saved_model_representation(
-      export_path, observation_shape=ground_truth.observation_shape)
+  for representation, metrics_pending in pending.items():
+    for metric, key, path, result in _score(
+        ground_truth, export_path, representation, metrics_pending):
+      cache.store(path, key, result)
+      results[spec_lib.score_key(metric, representation)] = result
+  _add_seconds(directory, "evaluation_seconds", time.time() - start)
+  return results
+
+
+def _score(ground_truth, export_path, representation, pending):
+  """Yields (metric, key, path, result) of each pending metric.
+
+  The export's posterior mean (serving_default), or for the sampled
+  representation its posterior (``encode``: mean and log variance), is
+  encoded once per observation when the metrics would encode more (the
+  scores do not depend on it); a sampled metric draws its noise from its
+  own stream (tf_betavae.metrics.representation.sampling_random_state).
+  """
+  from tf_betavae import metrics  # pylint: disable=g-import-not-at-top
+  from tf_betavae.experiments import evaluations  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import code_table  # pylint: disable=g-import-not-at-top
+  from tf_betavae.metrics import representation as representation_lib  # pylint: disable=g-import-not-at-top
+
+  if representation == spec_lib.SAMPLED:
+    encoder = representation_lib.saved_model_posterior(
+        export_path, observation_shape=ground_truth.observation_shape)
+  else:
+    encoder = metrics.saved_model_representation(
+        export_path, observation_shape=ground_truth.observation_shape)
   planned = sum(
       code_table.planned_images(key["metric"], metrics.metric_sizes(
           key["metric"], key["protocol"], key["num_train"], key["num_eval"]))
       for _, key, _ in pending)
-  # Every observation encoded once when the metrics would encode more;
-  # the scores do not depend on it.
-  representation, _ = metrics.tabulate_if_worth_it(
-      ground_truth, representation, planned)
+  encoder, _ = metrics.tabulate_if_worth_it(ground_truth, encoder, planned)
   for metric, key, path in pending:
-    result = evaluations.timed_metric(
-        key["metric"], ground_truth, representation, key["metric_seed"],
+    codes = encoder
+    if representation == spec_lib.SAMPLED:
+      codes = representation_lib.sampled(
+          encoder, representation_lib.sampling_random_state(
+              key["metric_seed"], metric))
+    yield metric, key, path, evaluations.timed_metric(
+        key["metric"], ground_truth, codes, key["metric_seed"],
         protocol=key["protocol"], num_train=key["num_train"],
         num_eval=key["num_eval"],
         paper_factors=key.get("paper_factors", "auto"))
-    cache.store(path, key, result)
-    results[metric] = result
-  _add_seconds(directory, "evaluation_seconds", time.time() - start)
-  return results
 
 
 def result_row(study_dir, job, summary, results, seconds):

@@ -393,7 +393,7 @@ def write_report(study_dir, spec, jobs=None):
                          lock_name=REPORT_LOCK):
     if jobs is None:
       jobs = spec_lib.jobs(spec)
-    metrics = tuple(spec.metrics)
+    metrics = spec.score_keys()
     rows = collect(study_dir, jobs, metrics)
     job_counts = counts(rows)
     group_rows = groups(rows, metrics)

@@ -56,7 +56,24 @@ PAPER_PROTOCOL_METRICS = {
     "beta_vae_paper": ("beta_vae", "paper", "auto"),
     "beta_vae_paper_all": ("beta_vae", "paper", "all"),
 }
-METRIC_CHOICES = METRICS + tuple(PAPER_PROTOCOL_METRICS)
+# Every other metric of tf_betavae.metrics.REGISTRY (disentanglement_lib's
+# config names; kept equal by a test), which a study may name.
+MORE_METRICS = ("modularity_explicitness", "irs",
+                "downstream_task_logistic_regression",
+                "downstream_task_boosted_trees", "reduced_downstream_task",
+                "strong_downstream_task", "fairness", "unsupervised")
+METRIC_CHOICES = METRICS + tuple(PAPER_PROTOCOL_METRICS) + MORE_METRICS
+# disentanglement_lib's two representations of a Gaussian encoder: the
+# posterior mean (every study's) and one sample from the posterior.
+MEAN = "mean"
+SAMPLED = "sampled"
+REPRESENTATIONS = (MEAN, SAMPLED)
+
+
+def score_key(metric, representation=MEAN):
+  """A score's column: the metric key for the mean representation,
+  ``<metric>:sampled`` for the sampled one (as beside an export)."""
+  return metric if representation == MEAN else f"{metric}:{representation}"
 # Keys of a job's settings the grid sets; shared training settings may not
 # set them (nor the method's hyperparameter).
 _GRID_KEYS = ("preset", "dataset", "method", "seed", "steps")
@@ -131,6 +148,18 @@ def _tuple_of(values, what):
   if not values:
     raise StudyError(f"{what} is empty; a study needs at least one")
   return values
+
+
+def _known(names, choices, what):
+  """``names`` as a tuple, each once and each one of ``choices``;
+  StudyError names an unknown one and the choices."""
+  names = _tuple_of(names, what)
+  for name in names:
+    if name not in choices:
+      raise StudyError(f"unknown {what[:-1]} {name!r}; choose from "
+                       f"{_choices(choices)}")
+  _no_repeats(names, what)
+  return names
 
 
 def _no_repeats(values, what):
@@ -220,6 +249,9 @@ class StudySpec:
       training settings of one method's jobs (value None) or of one
       (method, value) group, on top of ``train_settings`` (a method's own
       learning rate, the plain VAE without the β-VAE's warm-up).
+    representations: what every metric scores, one column set each:
+      "mean" (the posterior mean) and/or "sampled" (a sample from the
+      posterior per image), disentanglement_lib's two postprocessings.
     selection: the part of the grid a slice keeps (``slice_spec``), or
       None for all of it; it changes which jobs are listed, not their
       numbers or ids.
@@ -241,6 +273,7 @@ class StudySpec:
   group_seeds: Tuple[Tuple[str, float, Tuple[int, ...]], ...] = ()
   group_settings: Tuple[Tuple[str, Optional[float],
                               Tuple[Tuple[str, object], ...]], ...] = ()
+  representations: Tuple[str, ...] = (MEAN,)
   selection: Optional[Selection] = None
 
   def __post_init__(self):
@@ -277,12 +310,7 @@ class StudySpec:
     _no_repeats(seeds, "seeds")
     put("seeds", seeds)
     put("steps", _steps(self.steps))
-    metrics = _tuple_of(self.metrics, "metrics")
-    for metric in metrics:
-      if metric not in METRIC_CHOICES:
-        raise StudyError(f"unknown metric {metric!r}; choose from "
-                         f"{_choices(METRIC_CHOICES)}")
-    _no_repeats(metrics, "metrics")
+    metrics = _known(self.metrics, METRIC_CHOICES, "metrics")
     put("metrics", metrics)
     if self.train_preset not in _TRAIN_PRESETS:
       raise StudyError(f"unknown train preset {self.train_preset!r}; choose "
@@ -296,6 +324,15 @@ class StudySpec:
                                              "threads_per_job"))
     put("group_seeds", _group_seeds(self.group_seeds, methods, seeds))
     put("group_settings", _group_settings(self.group_settings, methods))
+    put("representations", _known(self.representations, REPRESENTATIONS,
+                                  "representations"))
+
+  def score_keys(self):
+    """The score columns: every metric for each representation, in the
+    study's order (``score_key``)."""
+    return tuple(score_key(metric, representation)
+                 for representation in self.representations
+                 for metric in self.metrics)
 
   def seeds_of(self, method, value):
     """The seeds the (method, value) group trains."""
@@ -345,6 +382,8 @@ class StudySpec:
     if self.group_settings:
       record["group_settings"] = [[m, v, dict(pairs)]
                                   for m, v, pairs in self.group_settings]
+    if self.representations != (MEAN,):
+      record["representations"] = list(self.representations)
     return record
 
   def sizes_of(self, metric):
