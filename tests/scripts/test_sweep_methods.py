@@ -37,6 +37,10 @@ def factor_vae_sweep(tmp_path_factory):
   return sweep_dir, result, rows
 
 
+# The FactorVAE sweep is a second real sweep (about a minute on 2 cores);
+# tests/scripts/test_sweep.py runs one in the default run, and
+# tests/experiments/test_sweep_settings.py checks each method's settings.
+@pytest.mark.slow
 def test_each_value_and_seed_is_a_job_of_the_sweeps_study(
     factor_vae_sweep):
   sweep_dir, result, rows = factor_vae_sweep
@@ -62,6 +66,7 @@ def test_each_value_and_seed_is_a_job_of_the_sweeps_study(
       assert config["steps"] == 3
 
 
+@pytest.mark.slow  # shares the FactorVAE sweep above
 def test_csv_names_the_method_and_hyperparameter(factor_vae_sweep):
   _, result, rows = factor_vae_sweep
   assert result.returncode == 0, result.stderr[-3000:]
