@@ -40,6 +40,8 @@ def test_probe_freezes_the_encoder(tiny_run):
                          output_key="nope")
 
 
+# A long run (a 20-epoch probe on 2,000 codes, 28 s in CI; test_transfer_script runs the probe end to end): -m slow.
+@pytest.mark.slow
 def test_trained_encoder_beats_untrained_on_position(untrained_export):
   # The shipped encoder (exported/dsprites/1) is the trained one.
   shipped = os.path.join(REPO_ROOT, "exported", "dsprites", "1")

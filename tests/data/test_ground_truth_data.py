@@ -1,5 +1,7 @@
 """The ground-truth contract: base class, shared sample(), finite Protocol."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,52 @@ def test_uniform_factors_match_per_factor_randint():
                                                  np.random.RandomState(5))
   np.testing.assert_array_equal(got, expected)
   assert got.dtype == np.int64
+
+
+@pytest.mark.parametrize("name", data.GROUND_TRUTH_DATASETS)
+def test_every_ground_truth_makes_pairs_that_share_all_but_k_factors(
+    name, official_npz, scream_png, request):
+  if name in data.TFDS_DATASETS:
+    request.getfixturevalue("tfds_mock")
+  gt = _registered(name, official_npz, scream_png)
+  num_factors = gt.num_factors
+  for k in list(range(1, num_factors + 1)) + [ground_truth_data.K_RANDOM]:
+    first, second, redrawn = gt.sample_factor_pairs(
+        40, k, np.random.RandomState(k + 10))
+    # Outside the redrawn factors the pair is the same vector.
+    np.testing.assert_array_equal(first[~redrawn], second[~redrawn])
+    counts = redrawn.sum(axis=1)
+    allowed = ({1, k} if k != ground_truth_data.K_RANDOM
+               else set(range(1, num_factors)))
+    assert set(counts.tolist()) <= allowed, (k, counts)
+    for column, values in enumerate(gt.factors_num_values):
+      assert second[:, column].min() >= 0
+      assert second[:, column].max() < values
+    again = gt.sample_factor_pairs(40, k, np.random.RandomState(k + 10))
+    for a, b in zip(again, (first, second, redrawn)):
+      np.testing.assert_array_equal(a, b)
+
+
+def test_pairs_redraw_one_or_k_factors_as_disentanglement_lib_does():
+  gt = _Minimal()
+  first, second, redrawn = gt.sample_factor_pairs(
+      4000, 2, np.random.RandomState(0))
+  counts = redrawn.sum(axis=1)
+  # A fair choice between 1 and k = 2 factors.
+  assert abs(np.mean(counts == 1) - 0.5) < 0.03
+  assert set(counts.tolist()) == {1, 2}
+  # A redrawn factor takes a uniform value, its old one included: factor
+  # a (3 values) keeps its value a third of the times it is redrawn.
+  kept = np.mean(first[redrawn[:, 0], 0] == second[redrawn[:, 0], 0])
+  assert abs(kept - 1 / 3) < 0.04
+  _, _, _, images_first, images_second = gt.sample_pairs(
+      8, 1, np.random.RandomState(1))
+  assert images_first.shape == images_second.shape == (8, 1, 1, 2)
+
+
+@pytest.mark.parametrize("k, message", [
+    (0, "--k must be an integer in 1..2"), (3, "--k must be an integer"),
+    (-2, "or -1 (a random k per pair"), (1.5, "got 1.5"), (True, "got True")])
+def test_bad_k_is_refused_with_the_range(k, message):
+  with pytest.raises(ValueError, match=re.escape(message)):
+    _Minimal().sample_factor_pairs(3, k, np.random.RandomState(0))

@@ -142,6 +142,8 @@ def test_train_resume_and_export(tmp_path):
   assert sorted(os.listdir(tmp_path / "exp" / "dsprites_beta8")) == ["1", "2"]
 
 
+# A long run (a training of another method, 27 s in CI): -m slow.
+@pytest.mark.slow
 def test_train_another_method_names_its_export(tmp_path):
   result = _run(["--method=beta_tc_vae", "--beta=6", "--steps=4",
                  "--log_every=2", "--checkpoint_every=2",
@@ -156,6 +158,8 @@ def test_train_another_method_names_its_export(tmp_path):
   assert metadata["method"] == "beta_tc_vae"
 
 
+# A long run (a 10-step training through --preset=paper, 29 s in CI): -m slow.
+@pytest.mark.slow
 def test_flagfile_and_preset(tmp_path):
   flagfile = tmp_path / "flags.txt"
   flagfile.write_text("--steps=10\n--log_every=5\n--latent_dim=3\n")

@@ -143,6 +143,8 @@ def test_two_workers_match_one_and_only_the_chief_writes(tmp_path):
       single_summary["metrics"]["loss"], rel=1e-3)
 
 
+# A long run (two worker processes and a 10 s collective timeout, 27 s in CI): -m slow.
+@pytest.mark.slow
 def test_a_dead_worker_stops_the_other_with_a_clear_message(tmp_path):
   processes, model_dir = _start_workers(
       tmp_path, steps=100000, extra=("--collective_timeout=10",))

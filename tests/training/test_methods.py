@@ -309,6 +309,8 @@ def test_two_workers_match_one_for_batch_statistic_methods(tmp_path, method):
                                                   abs=2e-3), key
 
 
+# A long run (trains every method, 34 s in CI): -m slow.
+@pytest.mark.slow
 def test_metrics_udr_and_pictures_read_every_method(tmp_path):
   """Exports of the new methods go through evaluation, UDR selection and
   the pictures like β-VAE's (from the export, and from the run dir)."""

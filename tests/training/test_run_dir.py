@@ -1,5 +1,7 @@
 """Run directories: settings changed on resume are recorded and exported."""
 
+import pytest
+
 from tf_betavae import training
 from tf_betavae.training import run_dir
 
@@ -12,6 +14,8 @@ def _config(**overrides):
   return training.TrainConfig(**values)
 
 
+# A long run (two trainings, 48 s in CI): -m slow.
+@pytest.mark.slow
 def test_settings_changed_on_resume_are_recorded_and_exported(tmp_path):
   model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")
   training.train(_config(steps=10, beta=16.0), model_dir)

@@ -89,6 +89,75 @@ class GroundTruthData(abc.ABC):
     return factors, self.sample_observations_from_factors(factors,
                                                           random_state)
 
+  def sample_factor_pairs(self, num, k, random_state):
+    """Pairs of factor vectors that share all factors but a few.
+
+    The weak supervision of Locatello et al. 2020: the first vector of a
+    pair is drawn as ``sample_factors`` draws it; the second redraws either
+    1 or k of its factors (a fair choice between the two, then the factors
+    uniformly without replacement), each uniformly over its values, so a
+    redrawn factor may keep its value, as in disentanglement_lib's
+    ``simple_dynamics``.  With ``k = K_RANDOM`` each pair first draws k in
+    [1, num_factors - 1].
+
+    Args:
+      num: int, pairs.
+      k: int in [1, num_factors], or K_RANDOM (-1).
+      random_state: np.random.RandomState, the only source of randomness
+        (disentanglement_lib draws the new values from numpy's global
+        generator; here they follow the run's seed).
+
+    Returns:
+      (first int64 [num, K], second int64 [num, K], redrawn bool [num, K]:
+      the factors the second vector redrew).
+
+    Raises:
+      ValueError: k out of range (check_k).
+    """
+    check_k(k, self.num_factors)
+    first = self.sample_factors(num, random_state)
+    second = first.copy()
+    redrawn = np.zeros(first.shape, bool)
+    for row in range(num):
+      k_row = (random_state.randint(1, self.num_factors) if k == K_RANDOM
+               else k)
+      count = random_state.choice([1, k_row])
+      for factor in random_state.choice(self.num_factors, count,
+                                        replace=False):
+        second[row, factor] = random_state.randint(
+            self.factors_num_values[factor])
+        redrawn[row, factor] = True
+    return first, second, redrawn
+
+  def sample_pairs(self, num, k, random_state):
+    """``sample_factor_pairs`` and the observations of both vectors.
+
+    Returns:
+      (first factors, second factors, redrawn [num, K] bool, first
+      observations, second observations float32 [num, *observation_shape]).
+    """
+    first, second, redrawn = self.sample_factor_pairs(num, k, random_state)
+    return (first, second, redrawn,
+            self.sample_observations_from_factors(first, random_state),
+            self.sample_observations_from_factors(second, random_state))
+
+
+# ``k`` of sample_factor_pairs: each pair draws its own k in
+# [1, num_factors - 1] (the paper's "k random" setting).
+K_RANDOM = -1
+
+
+def check_k(k, num_factors):
+  """Raises ValueError unless k is in [1, num_factors] or K_RANDOM."""
+  if (isinstance(k, bool) or not isinstance(k, (int, np.integer))
+      or not (k == K_RANDOM or 1 <= k <= num_factors)):
+    raise ValueError(f"--k must be an integer in 1..{num_factors} (the "
+                     f"factors a pair may differ in) or {K_RANDOM} (a random "
+                     f"k per pair, the paper's setting), got {k!r}")
+  if k == K_RANDOM and num_factors < 2:
+    raise ValueError("--k=-1 draws k in 1..num_factors-1 and needs at least "
+                     f"2 factors; this dataset has {num_factors}")
+
 
 def sample_uniform_factors(factors_num_values, num, random_state):
   """Each factor uniformly and independently.
