@@ -259,6 +259,8 @@ def test_fine_tuning_beats_the_frozen_encoder_on_shape(record_property):
   assert tuned["test_accuracy"] > 0.55
 
 
+# A long run (a fine-tuning run, 23 s in CI; test_transfer_script and test_probe_freezes_the_encoder run by default): -m slow.
+@pytest.mark.slow
 def test_transfer_script_fine_tunes(keras_export):
   script = os.path.join(REPO_ROOT, "scripts", "transfer.py")
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")

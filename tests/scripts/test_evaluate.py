@@ -108,6 +108,8 @@ def test_evaluates_export_and_writes_beside_it(export_dir, tmp_path):
   assert "accuracy per fixed factor: shape" in result.stdout
 
 
+# A long run (23 s in CI; the paper protocol's choices are tested in tests/metrics/test_beta_vae.py): -m slow.
+@pytest.mark.slow
 def test_baseline_paper_protocol(tmp_path):
   out = tmp_path / "r.json"
   result = _evaluate("--baseline", "pca", "--metrics", "beta_vae",

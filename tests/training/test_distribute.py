@@ -116,6 +116,8 @@ def _stop(processes):
       p.wait()
 
 
+# A long run (two worker processes, 47 s in CI; test_methods' FactorVAE two-device test runs by default): -m slow.
+@pytest.mark.slow
 def test_two_workers_match_one_and_only_the_chief_writes(tmp_path):
   processes, model_dir = _start_workers(tmp_path, steps=8)
   try:
@@ -183,6 +185,8 @@ def _gpu_check_results(tmp_path, *variants):
   return results
 
 
+# A long run (the GPU check's CPU run, 37 s in CI): -m slow.
+@pytest.mark.slow
 def test_gpu_check_skips_without_gpu_and_runs_on_cpu_when_asked(tmp_path):
   skipped = _run_gpu_check()
   assert skipped.returncode == 0, skipped.stderr[-2000:]
