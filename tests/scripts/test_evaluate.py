@@ -222,23 +222,14 @@ def test_two_evaluations_at_once_keep_both_results(tmp_path):
   assert metadata["metrics"]["sap"]["score"] == beside["sap"]["score"]
 
 
-def _fake_exports():
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  spec = importlib.util.spec_from_file_location(
-      "fake_exports_eval", os.path.join(ROOT, "tests", "experiments",
-                                        "fake_exports.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def test_sampled_and_new_metrics_in_one_process(export_dir, tmp_path,
                                                 cases_in_one_process,
                                                 one_usage_error):
   """disentanglement_lib's other evaluations and its sampled representation,
   through the program: results keyed beside the export, and each bad input
   one line with exit 2."""
-  fake = _fake_exports().save_fake_export(str(tmp_path / "fake" / "1"))
+  from tests.experiments import fake_exports  # pylint: disable=g-import-not-at-top
+  fake = fake_exports.save_fake_export(str(tmp_path / "fake" / "1"))
   out = {name: tmp_path / f"{name}.json" for name in ("mean", "sampled")}
   common = ["--saved_model", fake, "--num_train", "200", "--num_eval", "100",
             "--metrics", "mig,modularity_explicitness,irs,unsupervised"]
@@ -283,8 +274,9 @@ def test_all_names_every_metric_and_fairness_needs_two_factors():
   from tf_betavae.metrics import registry  # pylint: disable=g-import-not-at-top
   assert standalone.metric_names("all") == list(standalone.ALL_METRICS)
   assert set(standalone.ALL_METRICS) == set(registry.REGISTRY)
-  spec = importlib_util_spec(SCRIPT)
-  assert set(spec.METRIC_NAMES + spec.MORE_METRICS) == set(registry.REGISTRY)
+  names = _script_constants(SCRIPT, "METRIC_NAMES", "MORE_METRICS")
+  assert set(names["METRIC_NAMES"] + names["MORE_METRICS"]) == set(
+      registry.REGISTRY)
 
   class OneFactor:
     factors_num_values = (4,)
@@ -295,20 +287,13 @@ def test_all_names_every_metric_and_fairness_needs_two_factors():
   standalone.check_metric_inputs(["mig"], OneFactor())
 
 
-def importlib_util_spec(path):
-  """The script's module, loaded without running it (its flags defined in
-  a fresh FlagValues would clash: read its constants from the source)."""
+def _script_constants(path, *names):
+  """Tuple constants of a script, read from its source: importing it would
+  define its flags a second time in this process."""
   import ast  # pylint: disable=g-import-not-at-top
-  tree = ast.parse(open(path).read())
   values = {}
-  for node in tree.body:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-      name = getattr(node.targets[0], "id", None)
-      if name in ("METRIC_NAMES", "MORE_METRICS"):
-        values[name] = ast.literal_eval(node.value)
-
-  class Constants:
-    METRIC_NAMES = values["METRIC_NAMES"]
-    MORE_METRICS = values["MORE_METRICS"]
-
-  return Constants
+  for node in ast.parse(open(path).read()).body:
+    if (isinstance(node, ast.Assign) and len(node.targets) == 1
+        and getattr(node.targets[0], "id", None) in names):
+      values[node.targets[0].id] = ast.literal_eval(node.value)
+  return values

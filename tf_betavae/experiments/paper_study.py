@@ -20,6 +20,8 @@ its group's seeds; the metric entries and their sizes become the study's
 metrics (``beta_vae_dl`` is the study's ``beta_vae``).
 """
 
+import os
+
 from tf_betavae import training
 from tf_betavae.experiments import evaluations
 from tf_betavae.experiments import parallel
@@ -43,7 +45,6 @@ def study_metric(metric_key):
 
 def study_dir(settings):
   """<work_dir>/study of a reproduction."""
-  import os  # pylint: disable=g-import-not-at-top
   return os.path.join(settings.work_dir, STUDY_SUBDIR)
 
 
