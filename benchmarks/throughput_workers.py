@@ -141,7 +141,7 @@ def _tf_worker(spec, conn):
   import keras  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from tf_betavae import training  # pylint: disable=g-import-not-at-top
-  from tf_betavae.data import dsprites_simulator  # pylint: disable=g-import-not-at-top,line-too-long
+  from tf_betavae.training import distribute  # pylint: disable=g-import-not-at-top
 
   if spec.get("pool_path_out"):
     render_pool(spec["pool_path_out"], spec["pool_batches"],
@@ -156,8 +156,9 @@ def _tf_worker(spec, conn):
     dataset = tf.data.Dataset.from_tensor_slices(pool).repeat().prefetch(
         tf.data.AUTOTUNE)
   else:
-    dataset = dsprites_simulator.training_dataset(config.batch_size,
-                                                  config.seed)
+    # The run's own stream: simulator images, or pairs of them for the
+    # weakly-supervised methods.
+    dataset, _ = distribute.training_batches(config, config.batch_size, 0)
   iterator = iter(dataset)
   runner = training.StepRunner(model, tf.distribute.get_strategy(),
                                jit_compile=spec["xla"])

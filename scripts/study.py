@@ -17,7 +17,12 @@ scored, on this machine, a Ray cluster or a job array, with one report.
 
 --preset=unsupervised_study_v1 numbers its 12,600 jobs as
 ``dlib_reproduce --model_num`` does; --datasets, --methods, --values (with
-one method) and --seeds keep part of it, numbered as in the whole.  The
+one method) and --seeds keep part of it, numbered as in the whole.
+--preset=weak_study is Locatello et al. 2020's weakly-supervised study
+(480 jobs on dsprites; --datasets names its datasets), whose variants k1
+and krnd --variants keeps part of:
+
+  python scripts/study.py --preset=weak_study --variants=k1 --list  The
 study directory is the study's only state (see docs/studies.md): a rerun
 skips done jobs and resumes the others from their checkpoints.  The
 program exits 1 when a job failed (the others still run), 2 on a usage

@@ -187,6 +187,7 @@ def training_metadata(config, steps, settings_changes=()):
       "likelihood": config.likelihood,
       "method": config.method,
       "hyperparameters": method_hyperparameters(config),
+      "supervision": methods_lib.supervision(config),
       "dataset": config.dataset,
       # Where the run read its data (absolute paths, None: the dataset's
       # default place), so that a consumer holding only the export reads
@@ -386,7 +387,11 @@ def export_model(model, export_root, model_name=None, version=None,
                   image_shape=list(model.image_shape),
                   likelihood=model.likelihood_name,
                   method=model.method,
-                  hyperparameters=method_hyperparameters(model),
+                  # The model's settings, over the training metadata's: a
+                  # model does not hold how its pairs were made (k,
+                  # frame_gap), the training run does.
+                  hyperparameters=dict(metadata.get("hyperparameters") or {},
+                                       **method_hyperparameters(model)),
                   metadata_version=METADATA_VERSION,
                   package_version=tf_betavae.__version__,
                   signatures=list(SIGNATURES))

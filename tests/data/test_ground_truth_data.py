@@ -155,8 +155,10 @@ def test_every_ground_truth_makes_pairs_that_share_all_but_k_factors(
   gt = _registered(name, official_npz, scream_png)
   num_factors = gt.num_factors
   for k in list(range(1, num_factors + 1)) + [ground_truth_data.K_RANDOM]:
-    first, second, redrawn = gt.sample_factor_pairs(
+    first, second, redrawn, label = gt.sample_factor_pairs(
         40, k, np.random.RandomState(k + 10))
+    # The label is one of the factors redrawn.
+    assert redrawn[np.arange(40), label].all()
     # Outside the redrawn factors the pair is the same vector.
     np.testing.assert_array_equal(first[~redrawn], second[~redrawn])
     counts = redrawn.sum(axis=1)
@@ -167,13 +169,13 @@ def test_every_ground_truth_makes_pairs_that_share_all_but_k_factors(
       assert second[:, column].min() >= 0
       assert second[:, column].max() < values
     again = gt.sample_factor_pairs(40, k, np.random.RandomState(k + 10))
-    for a, b in zip(again, (first, second, redrawn)):
+    for a, b in zip(again, (first, second, redrawn, label)):
       np.testing.assert_array_equal(a, b)
 
 
 def test_pairs_redraw_one_or_k_factors_as_disentanglement_lib_does():
   gt = _Minimal()
-  first, second, redrawn = gt.sample_factor_pairs(
+  first, second, redrawn, label = gt.sample_factor_pairs(
       4000, 2, np.random.RandomState(0))
   counts = redrawn.sum(axis=1)
   # A fair choice between 1 and k = 2 factors.
@@ -183,8 +185,13 @@ def test_pairs_redraw_one_or_k_factors_as_disentanglement_lib_does():
   # a (3 values) keeps its value a third of the times it is redrawn.
   kept = np.mean(first[redrawn[:, 0], 0] == second[redrawn[:, 0], 0])
   assert abs(kept - 1 / 3) < 0.04
-  _, _, _, images_first, images_second = gt.sample_pairs(
+  # With two factors redrawn, the label is the second one drawn: either
+  # factor, about equally often.
+  two = redrawn.sum(axis=1) == 2
+  assert abs(np.mean(label[two] == 0) - 0.5) < 0.04
+  pairs, images_first, images_second = gt.sample_pairs(
       8, 1, np.random.RandomState(1))
+  np.testing.assert_array_equal(pairs.redrawn.sum(axis=1), 1)
   assert images_first.shape == images_second.shape == (8, 1, 1, 2)
 
 

@@ -213,7 +213,11 @@ def test_other_settings_are_the_settings_a_method_never_reads():
   from tf_betavae.models import methods as registry
   assert registry.other_settings("factor_vae") == tuple(sorted(
       {"beta", "gamma", "capacity_max", "capacity_steps", "lambda_od",
-       "lambda_d_factor"}))
+       "lambda_d_factor", "k", "frame_gap"}))
+  assert registry.other_settings("group_vae") == tuple(sorted(
+      {"gamma", "capacity_max", "capacity_steps", "lambda_od",
+       "lambda_d_factor", "factor_gamma", "discriminator_learning_rate",
+       "frame_gap"}))
   assert "beta" not in registry.other_settings("beta_tc_vae")
   for name, method in registry.METHODS.items():
     assert not set(registry.other_settings(name)) & set(method.settings)

@@ -33,9 +33,14 @@ Datasets (one module each):
   scream_dsprites     64x64x3     simulator on patches of ``scream_image``
   smallnorb           64x64x1     tfds 'smallnorb', resized to 64
   folder:PATH         64x64x3     every JPEG/PNG under PATH (image_folder)
+  frames:PATH         64x64x3     frame sequences under PATH (frames)
   ==================  ==========  ==============================================
 
-Ground truth (factors) exists for every dataset but celeb_a and folders.
+Ground truth (factors) exists for every dataset but celeb_a, folders and
+frames.  The weakly-supervised methods train on pairs of observations:
+``pair_dataset(name, ...)`` makes them from every ground truth (the second
+observation shares all but 1 or k factors, tf_betavae.data.pairs) and from
+frames:PATH (two frames of one sequence ``frame_gap`` apart).
 Nothing here downloads data.  ``data_dir`` is the tensorflow-datasets
 data_dir (None: tfds' default, ``$TFDS_DATA_DIR`` or
 ``~/tensorflow_datasets``); for dsprites_official it may also be the official
@@ -51,8 +56,10 @@ from tf_betavae.data import celeb_a
 from tf_betavae.data import color_dsprites
 from tf_betavae.data import dsprites_official
 from tf_betavae.data import dsprites_simulator
+from tf_betavae.data import frames
 from tf_betavae.data import image_folder
 from tf_betavae.data import noisy_dsprites
+from tf_betavae.data import pairs
 from tf_betavae.data import scream_dsprites
 from tf_betavae.data import shapes3d
 from tf_betavae.data import smallnorb
@@ -63,11 +70,14 @@ from tf_betavae.data.errors import DatasetUnavailableError
 from tf_betavae.data.errors import UnknownDatasetError
 from tf_betavae.data.ground_truth_data import FiniteGroundTruth
 from tf_betavae.data.ground_truth_data import GroundTruthData
+from tf_betavae.data.ground_truth_data import check_k
+from tf_betavae.data.ground_truth_data import K_RANDOM
+from tf_betavae.data.frames import check_frame_gap
 
 # Names users may pass to --dataset; "folder:PATH" takes a path.
 DATASETS = ("dsprites", "celeb_a", "dsprites_official", "shapes3d",
             "color_dsprites", "noisy_dsprites", "scream_dsprites",
-            "smallnorb", "folder:PATH")
+            "smallnorb", "folder:PATH", "frames:PATH")
 GROUND_TRUTH_DATASETS = ("dsprites", "dsprites_official", "shapes3d",
                          "color_dsprites", "noisy_dsprites",
                          "scream_dsprites", "smallnorb")
@@ -83,7 +93,21 @@ _SHAPES = {
     "scream_dsprites": (64, 64, 3),
     "smallnorb": (64, 64, 1),
     "folder": (64, 64, 3),
+    "frames": frames.OBSERVATION_SHAPE,
 }
+# Factors of each ground truth, known from the name (no data read): what
+# --k is checked against before any data is opened.
+_NUM_FACTORS = {
+    "dsprites": len(dsprites_simulator.FACTOR_NAMES),
+    "dsprites_official": len(dsprites_simulator.FACTOR_NAMES),
+    "color_dsprites": len(dsprites_simulator.FACTOR_NAMES),
+    "noisy_dsprites": len(dsprites_simulator.FACTOR_NAMES),
+    "scream_dsprites": len(dsprites_simulator.FACTOR_NAMES),
+    "shapes3d": len(shapes3d.FACTOR_NAMES),
+    "smallnorb": len(smallnorb.FACTOR_NAMES),
+}
+# The prefixes of the names that take a path.
+_PATH_DATASETS = {"folder:": "folder", "frames:": "frames"}
 # The dSprites variants: the simulator's stream with a random nuisance.
 _DSPRITES_VARIANTS = {
     "color_dsprites": color_dsprites,
@@ -92,8 +116,10 @@ _DSPRITES_VARIANTS = {
 
 __all__ = ["DATASETS", "GROUND_TRUTH_DATASETS", "DataSource",
            "DatasetUnavailableError", "FiniteGroundTruth", "GroundTruthData",
-           "UnknownDatasetError", "check_available", "ground_truth",
-           "image_shape", "is_known", "source_of", "training_dataset"]
+           "K_RANDOM", "UnknownDatasetError", "check_available",
+           "check_frame_gap", "check_k", "ground_truth", "image_shape",
+           "is_frames", "is_known", "num_factors", "pair_dataset",
+           "source_of", "training_dataset"]
 
 
 def _check_name(name):
@@ -101,12 +127,13 @@ def _check_name(name):
   if not isinstance(name, str):
     raise UnknownDatasetError(
         f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
-  if name.startswith("folder:"):
-    if not name[len("folder:"):]:
-      raise UnknownDatasetError(
-          "dataset 'folder:' needs a path, e.g. folder:/data/chairs")
-    return "folder"
-  if name in _SHAPES and name != "folder":
+  for prefix, base in _PATH_DATASETS.items():
+    if name.startswith(prefix):
+      if not name[len(prefix):]:
+        raise UnknownDatasetError(
+            f"dataset '{prefix}' needs a path, e.g. {prefix}/data/videos")
+      return base
+  if name in _SHAPES and name not in _PATH_DATASETS.values():
     return name
   raise UnknownDatasetError(
       f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
@@ -119,6 +146,26 @@ def is_known(name):
   except UnknownDatasetError:
     return False
   return True
+
+
+def is_frames(name):
+  """Whether ``name`` is a frames:PATH dataset (pairs of frames)."""
+  return isinstance(name, str) and name.startswith(frames.PREFIX)
+
+
+def num_factors(name):
+  """The number of ground-truth factors of a dataset, from its name.
+
+  Raises:
+    UnknownDatasetError: name is not known.
+    DatasetUnavailableError: the dataset has no ground-truth factors.
+  """
+  base = _check_name(name)
+  if base not in _NUM_FACTORS:
+    raise DatasetUnavailableError(
+        f"dataset {name!r} has no ground-truth factors; datasets with "
+        f"factors: {', '.join(GROUND_TRUTH_DATASETS)}")
+  return _NUM_FACTORS[base]
 
 
 def image_shape(name, data_dir=None):
@@ -135,7 +182,7 @@ def image_shape(name, data_dir=None):
 
 
 def check_available(name, data_dir=None, dsprites_file=None,
-                    scream_image=None):
+                    scream_image=None, frame_gap=1):
   """Raises DatasetUnavailableError unless the dataset's data is readable.
 
   Cheap: lists files, opens the tfds builder or reads the scream picture;
@@ -145,6 +192,8 @@ def check_available(name, data_dir=None, dsprites_file=None,
     name: a name from DATASETS.
     data_dir, dsprites_file: see ``training_dataset``.
     scream_image: the picture of scream_dsprites (see ``training_dataset``).
+    frame_gap: frames:PATH only: some sequence must have a pair of frames
+      this many apart.
 
   Raises:
     UnknownDatasetError: name is not known.
@@ -156,6 +205,8 @@ def check_available(name, data_dir=None, dsprites_file=None,
     return
   if base == "folder":
     image_folder.check_available(image_folder.path_of(name))
+  elif base == "frames":
+    frames.check_available(frames.path_of(name), frame_gap)
   elif base == "dsprites_official":
     dsprites_official.check_available(data_dir, dsprites_file)
   elif base == "scream_dsprites":
@@ -222,10 +273,60 @@ def training_dataset(name, batch_size, seed, start_batch=0, worker_index=0,
     module = {"celeb_a": celeb_a, "shapes3d": shapes3d,
               "smallnorb": smallnorb}[base]
     dataset = module.training_dataset(batch_size, seed, **tfds_options)
+  elif base == "frames":
+    dataset = frames.training_dataset(
+        frames.path_of(name), batch_size, seed,
+        cache_limit_bytes=cache_limit_bytes, **common)
   else:
     dataset = image_folder.training_dataset(
         image_folder.path_of(name), batch_size, seed,
         cache_limit_bytes=cache_limit_bytes, **common)
+  return dataset, _SHAPES[base]
+
+
+def pair_dataset(name, batch_size, seed, k=K_RANDOM, frame_gap=1,
+                 start_batch=0, worker_index=0, data_dir=None,
+                 dsprites_file=None, cache_limit_bytes=None,
+                 scream_image=None):
+  """An endless, seeded stream of pair batches (weak supervision).
+
+  Batch i is a pure function of (seed, worker_index, i), so a resumed run
+  (``start_batch``) sees the batches it would have seen.
+
+  Args:
+    name: a name of GROUND_TRUTH_DATASETS (pairs share all but 1 or k
+      factors, tf_betavae.data.pairs) or 'frames:PATH' (pairs of frames of
+      one sequence ``frame_gap`` apart, tf_betavae.data.frames).
+    batch_size: int, pairs per batch.
+    seed: int.
+    k: int in [1, num_factors] or K_RANDOM (ground truths only).
+    frame_gap: int >= 1 (frames only).
+    start_batch, worker_index, data_dir, dsprites_file, cache_limit_bytes,
+      scream_image: as ``training_dataset``.
+
+  Returns:
+    (tf.data.Dataset of (float32 [batch_size, 2, H, W, C] in [0, 1], int32
+    [batch_size] labels: the last factor the second observation redrew, or
+    -1 for frames), (H, W, C)).
+
+  Raises:
+    UnknownDatasetError: name is not known.
+    DatasetUnavailableError: the data is missing, or the dataset cannot
+      make pairs (celeb_a, folder:PATH) or has none (frames too short).
+    ValueError: k or frame_gap out of range.
+  """
+  base = _check_name(name)
+  if base == "frames":
+    dataset = frames.pair_dataset(
+        frames.path_of(name), batch_size, seed, frame_gap=frame_gap,
+        start_batch=start_batch, worker_index=worker_index,
+        cache_limit_bytes=cache_limit_bytes)
+    return pairs.with_unknown_labels(dataset), _SHAPES[base]
+  source = ground_truth(name, data_dir=data_dir, dsprites_file=dsprites_file,
+                        scream_image=scream_image)
+  dataset = pairs.pair_batches(source, batch_size, seed, k,
+                               start_batch=start_batch,
+                               worker_index=worker_index)
   return dataset, _SHAPES[base]
 
 

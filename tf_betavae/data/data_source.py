@@ -75,9 +75,25 @@ class DataSource:
     return data_lib.training_dataset(self.dataset, batch_size, seed,
                                      **self.locations(), **kwargs)
 
-  def check_available(self):
-    """Raises DatasetUnavailableError unless the data is readable."""
-    data_lib.check_available(self.dataset, **self.locations())
+  def pair_dataset(self, batch_size, seed, **kwargs):
+    """tf_betavae.data.pair_dataset of this dataset and its locations.
+
+    Args:
+      batch_size, seed: see there.
+      **kwargs: k, frame_gap, start_batch, worker_index, cache_limit_bytes.
+
+    Returns:
+      (tf.data.Dataset of (float32 [batch_size, 2, H, W, C], int32
+       [batch_size]), (H, W, C)).
+    """
+    return data_lib.pair_dataset(self.dataset, batch_size, seed,
+                                 **self.locations(), **kwargs)
+
+  def check_available(self, frame_gap=1):
+    """Raises DatasetUnavailableError unless the data is readable (for
+    frames:PATH: unless a sequence has two frames ``frame_gap`` apart)."""
+    data_lib.check_available(self.dataset, **self.locations(),
+                             frame_gap=frame_gap)
 
 
 def _read(settings, name):

@@ -108,8 +108,10 @@ class GroundTruthData(abc.ABC):
         generator; here they follow the run's seed).
 
     Returns:
-      (first int64 [num, K], second int64 [num, K], redrawn bool [num, K]:
-      the factors the second vector redrew).
+      FactorPairs: first int64 [num, K], second int64 [num, K], redrawn bool
+      [num, K] (the factors the second vector redrew) and label int64 [num]
+      (the last factor redrawn, in draw order: disentanglement_lib's label,
+      which GVAE and ML-VAE read).
 
     Raises:
       ValueError: k out of range (check_k).
@@ -118,6 +120,7 @@ class GroundTruthData(abc.ABC):
     first = self.sample_factors(num, random_state)
     second = first.copy()
     redrawn = np.zeros(first.shape, bool)
+    label = np.zeros(num, np.int64)
     for row in range(num):
       k_row = (random_state.randint(1, self.num_factors) if k == K_RANDOM
                else k)
@@ -127,19 +130,38 @@ class GroundTruthData(abc.ABC):
         second[row, factor] = random_state.randint(
             self.factors_num_values[factor])
         redrawn[row, factor] = True
-    return first, second, redrawn
+        label[row] = factor
+    return FactorPairs(first, second, redrawn, label)
 
   def sample_pairs(self, num, k, random_state):
     """``sample_factor_pairs`` and the observations of both vectors.
 
     Returns:
-      (first factors, second factors, redrawn [num, K] bool, first
-      observations, second observations float32 [num, *observation_shape]).
+      (FactorPairs, first observations, second observations: float32
+      [num, *observation_shape] each).
     """
-    first, second, redrawn = self.sample_factor_pairs(num, k, random_state)
-    return (first, second, redrawn,
-            self.sample_observations_from_factors(first, random_state),
-            self.sample_observations_from_factors(second, random_state))
+    pairs = self.sample_factor_pairs(num, k, random_state)
+    return (pairs,
+            self.sample_observations_from_factors(pairs.first, random_state),
+            self.sample_observations_from_factors(pairs.second,
+                                                  random_state))
+
+
+class FactorPairs(typing.NamedTuple):
+  """Pairs of factor vectors (``GroundTruthData.sample_factor_pairs``).
+
+  Attributes:
+    first: int64 [num, K], the first vector of each pair.
+    second: int64 [num, K], equal to ``first`` outside ``redrawn``.
+    redrawn: bool [num, K], the factors the second vector redrew (a redrawn
+      factor may have kept its value).
+    label: int64 [num], the last factor redrawn, in draw order.
+  """
+
+  first: np.ndarray
+  second: np.ndarray
+  redrawn: np.ndarray
+  label: np.ndarray
 
 
 # ``k`` of sample_factor_pairs: each pair draws its own k in

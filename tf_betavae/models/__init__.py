@@ -30,6 +30,7 @@ _SUBMODULE_OF = {
     "LIKELIHOODS": "likelihoods",
     "METHOD_NAMES": "methods",
     "METHODS": "methods",
+    "WeakVAE": "weak_vae",
 }
 # Submodules that need no TensorFlow: resolving them or their names loads
 # nothing else.

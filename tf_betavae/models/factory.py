@@ -8,6 +8,7 @@ from tf_betavae.models import dip_vae
 from tf_betavae.models import encoders
 from tf_betavae.models import factor_vae
 from tf_betavae.models import methods as methods_lib
+from tf_betavae.models import weak_vae
 
 ARCHITECTURES = ("conv", "mlp", "broadcast")
 
@@ -48,6 +49,10 @@ def model_class_and_kwargs(method, model_kwargs):
     return beta_tc_vae.BetaTCVAE, dict(kwargs, objective="H")
   if method == "factor_vae":
     return factor_vae.FactorVAE, dict(kwargs, objective="H")
+  if method in weak_vae.SETTINGS_OF:
+    aggregate, sharing = weak_vae.SETTINGS_OF[method]
+    return weak_vae.WeakVAE, dict(kwargs, objective="H", aggregate=aggregate,
+                                  sharing=sharing)
   return dip_vae.DIPVAE, dict(kwargs, objective="H",
                               dip_type=method[len("dip_vae_"):])
 

@@ -14,7 +14,18 @@ factor_vae      recon + KL + γ·TC_discriminator (Kim & Mnih)    factor_gamma
 dip_vae_i       recon + KL + DIP penalty of Cov[μ]             lambda_od
 dip_vae_ii      recon + KL + DIP penalty of E[Σ] + Cov[μ]      lambda_od
 beta_tc_vae     recon + KL + (β − 1)·TC_mws (Chen et al.)       beta
+group_vae       pairs: recon + β·KL, shared latents averaged    beta
+ml_vae          pairs: as group_vae, shared latents multiplied  beta
+ada_gvae        pairs: group_vae, shared latents inferred       beta
+ada_ml_vae      pairs: ml_vae, shared latents inferred          beta
 ==============  =============================================  ==============
+
+The last four are weakly supervised (``Method.supervision == "pairs"``,
+Locatello et al. 2020, tf_betavae.models.weak_vae): they train on pairs of
+observations that share all factors but a few (``--k``), from a dataset with
+ground-truth factors or from frames of video (``frames:PATH``,
+``--frame_gap``).  group_vae and ml_vae also read which factor each pair
+changed (disentanglement_lib's labels), so they need ground-truth pairs.
 
 The regularisers themselves are tf_betavae.models.regularizers; the models
 tf_betavae.models.beta_vae (β-VAE, AnnealedVAE), .beta_tc_vae, .dip_vae and
@@ -39,6 +50,9 @@ class Method:
     learning_rate: the Adam rate the method trains at when none is given
       explicitly (it then replaces the preset's and the dataset's rate);
       None: the method trains at the preset's or dataset's rate.
+    supervision: "none" (single observations) or "pairs" (weak
+      supervision: pairs of observations, see WEAK_SETTINGS).
+    needs_labels: the method also reads which factor each pair changed.
   """
 
   name: str
@@ -48,6 +62,8 @@ class Method:
   settings: Tuple[str, ...]
   reference: str
   learning_rate: Optional[float] = None
+  supervision: str = "none"
+  needs_labels: bool = False
 
 
 # At Adam 5e-4 or 1e-3 (γ = 1000) the encoder meets C with a code that
@@ -78,9 +94,28 @@ METHODS = {
                "Kumar et al. 2018"),
         Method("beta_tc_vae", "β-TCVAE", "beta", (1, 2, 4, 6, 8, 10),
                ("beta",), "Chen et al. 2018"),
+        Method("group_vae", "GVAE", "beta", (1, 2, 4, 6, 8, 16),
+               ("beta", "k"), "Hosoya 2019", supervision="pairs",
+               needs_labels=True),
+        Method("ml_vae", "ML-VAE", "beta", (1, 2, 4, 6, 8, 16),
+               ("beta", "k"), "Bouchacourt et al. 2018",
+               supervision="pairs", needs_labels=True),
+        Method("ada_gvae", "Ada-GVAE", "beta", (1, 2, 4, 6, 8, 16),
+               ("beta", "k", "frame_gap"), "Locatello et al. 2020",
+               supervision="pairs"),
+        Method("ada_ml_vae", "Ada-ML-VAE", "beta", (1, 2, 4, 6, 8, 16),
+               ("beta", "k", "frame_gap"), "Locatello et al. 2020",
+               supervision="pairs"),
     )
 }
 METHOD_NAMES = tuple(METHODS)
+
+# The weakly-supervised methods (trained on pairs of observations).
+WEAK_METHODS = tuple(name for name, m in METHODS.items()
+                     if m.supervision == "pairs")
+# Their settings that say how pairs are made: ``k`` for pairs from
+# ground-truth factors, ``frame_gap`` for pairs of frames (frames:PATH).
+WEAK_SETTINGS = ("k", "frame_gap")
 
 # Every method-specific setting, for the "a flag of another method" check.
 METHOD_SETTINGS = tuple(sorted({s for m in METHODS.values()
@@ -125,6 +160,17 @@ def other_settings(name):
   return tuple(s for s in METHOD_SETTINGS if s not in own)
 
 
+def is_weak(name):
+  """Whether method ``name`` trains on pairs of observations."""
+  return get(name).supervision == "pairs"
+
+
+def pair_setting(dataset):
+  """The setting that says how a dataset's pairs are made: "frame_gap" for
+  frames:PATH, else "k" (pairs from ground-truth factors)."""
+  return "frame_gap" if str(dataset).startswith("frames:") else "k"
+
+
 def lambda_d_factor(method, factor=None):
   """The DIP-VAE diagonal weight factor: ``factor`` or the study's default."""
   return DEFAULT_LAMBDA_D_FACTOR[method] if factor is None else float(factor)
@@ -140,9 +186,40 @@ def hyperparameters(config):
   """
   method = get(config.method)
   values = {"method": method.name}
+  dataset = getattr(config, "dataset", "")
   for name in method.settings:
+    if name in WEAK_SETTINGS:
+      # Only the setting that made this dataset's pairs (a model, which
+      # holds neither, records none).
+      if name == pair_setting(dataset) and hasattr(config, name):
+        values[name] = getattr(config, name)
+      continue
     values[name] = getattr(config, name)
   if method.name in DEFAULT_LAMBDA_D_FACTOR:
     values["lambda_d_factor"] = lambda_d_factor(method.name,
                                                 config.lambda_d_factor)
   return values
+
+
+def supervision(config):
+  """What a run learned from, for its export metadata.
+
+  Args:
+    config: anything with the TrainConfig attributes ``method``,
+      ``dataset``, ``k`` and ``frame_gap``.
+
+  Returns:
+    {"kind": "none"} for the unsupervised methods; for the weak ones
+    {"kind": "pairs", "pairs_from": "ground-truth factors" or "frames",
+    "k" or "frame_gap", "labels": whether the method read which factor a
+    pair changed}.
+  """
+  method = get(config.method)
+  if method.supervision != "pairs":
+    return {"kind": "none"}
+  setting = pair_setting(config.dataset)
+  return {"kind": "pairs",
+          "pairs_from": ("frames" if setting == "frame_gap"
+                         else "ground-truth factors"),
+          setting: getattr(config, setting),
+          "labels": method.needs_labels}

@@ -2,8 +2,8 @@
 
 scripts/study.py defines one flag per field of ``StudyFlags``
 (``tf_betavae.cli.define_config_flags``) and calls ``run``, which builds
-the study (a preset, sliced by --datasets --methods --values --seeds,
-with --steps and the scoring settings), records or checks it in
+the study (a preset, sliced by --datasets --variants --methods --values
+--seeds, with --steps and the scoring settings), records or checks it in
 --study_dir, and then does one of four things:
 
 * ``--list``: returns the job table;
@@ -34,6 +34,8 @@ PAPER = "paper"
 PRESETS = tuple(spec_lib.PRESETS) + (PAPER, SWEEP)
 COLUMNS = ("model_num", "job_id", "dataset", "method", "value", "seed",
            "state")
+# The job table of a study with variants: the variant after the dataset.
+VARIANT_COLUMNS = COLUMNS[:3] + ("variant",) + COLUMNS[3:]
 NO_STATE = "-"  # the state column without --study_dir
 
 _flag = cli.flag_field
@@ -45,7 +47,11 @@ class StudyFlags:
 
   preset: str = _flag(spec_lib.UNSUPERVISED_STUDY_V1, "The study: "
                       "unsupervised_study_v1 is disentanglement_lib's "
-                      "unsupervised study (12,600 jobs); paper is what "
+                      "unsupervised study (12,600 jobs); weak_study is "
+                      "Locatello et al. 2020's weakly-supervised one "
+                      "(group_vae, ml_vae, ada_gvae, ada_ml_vae; variants "
+                      "k1 and krnd; 10 seeds; 480 jobs on dsprites, "
+                      "--datasets names its datasets); paper is what "
                       "scripts/reproduce.py trains (its default preset, "
                       "cpu: the β-VAE recipe and the VAE, 3 seeds, scored "
                       "with both protocols of the β-VAE metric); sweep is one "
@@ -64,6 +70,9 @@ class StudyFlags:
   values: List[str] = _flag([], "Keep only these values of the one method "
                             "given with --methods.", kind="list")
   seeds: List[str] = _flag([], "Keep only these seeds.", kind="list")
+  variants: List[str] = _flag([], "Keep only these variants (labels, e.g. "
+                              "k1,krnd for weak_study) of a study with "
+                              "variants.", kind="list")
   steps: int = _flag(None, "Training steps of every job (default: the "
                      "study preset's, 300,000 for unsupervised_study_v1).",
                      kind="integer")
@@ -71,7 +80,8 @@ class StudyFlags:
                          "(disentanglement_lib's model_num).",
                          kind="integer")
   list: bool = _flag(False, "Print the jobs (model_num, job_id, dataset, "
-                     "method, value, seed, state) and exit.")
+                     "variant in a study with variants, method, value, "
+                     "seed, state) and exit.")
   report_only: bool = _flag(False, "Write the report of what --study_dir "
                             "holds (done, failed and unstarted jobs) and "
                             "exit; runs nothing.")
@@ -171,6 +181,10 @@ def _grid_spec(values):
     # which import TensorFlow (only this preset's driver loads it).
     from tf_betavae.experiments import paper_study  # pylint: disable=g-import-not-at-top
     return paper_study.default_spec(values.steps), True
+  if values.preset == spec_lib.WEAK_STUDY and values.datasets:
+    # The weak study's datasets are a choice (disentanglement_lib trains
+    # several; the preset one): --datasets names them rather than slicing.
+    return spec_lib.weak_study(datasets=tuple(values.datasets)), True
   if values.preset != SWEEP:
     return spec_lib.preset(values.preset), True
   if len(values.methods) != 1 or not values.values:
@@ -202,26 +216,38 @@ def build_spec(values):
     spec = dataclasses.replace(spec, **changes)
     if not sliceable:
       return spec
-    return spec_lib.slice_spec(
-        spec, datasets=values.datasets or None,
-        methods=values.methods or None,
-        values=_numbers(values.values, "values", float, "numbers") or None,
-        seeds=_numbers(values.seeds, "seeds", int, "integers") or None,
-        steps=values.steps)
+    return _sliced(spec, values, steps=values.steps)
   except spec_lib.StudyError as e:
     raise cli.UsageError(str(e)) from None
 
 
+def _sliced(spec, values, steps=None):
+  """``spec`` narrowed by --datasets, --variants, --methods, --values and
+  --seeds (an empty flag keeps its level)."""
+  return spec_lib.slice_spec(
+      spec, datasets=values.datasets or None,
+      variants=values.variants or None,
+      methods=values.methods or None,
+      values=_numbers(values.values, "values", float, "numbers") or None,
+      seeds=_numbers(values.seeds, "seeds", int, "integers") or None,
+      steps=steps)
+
+
 def job_table(rows):
-  """The rows as a text table under a header of COLUMNS.
+  """The rows as a text table under a header of COLUMNS (VARIANT_COLUMNS
+  when a job has a variant).
 
   Args:
     rows: list of (Job, state) pairs.
   """
-  cells = [COLUMNS] + [
-      (str(job.model_num), spec_lib.job_id(job), job.dataset, job.method,
-       f"{job.value:g}", str(job.seed), state) for job, state in rows]
-  widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+  variants = any(job.variant for job, _ in rows)
+  header = VARIANT_COLUMNS if variants else COLUMNS
+  cells = [header] + [
+      (str(job.model_num), spec_lib.job_id(job), job.dataset)
+      + ((job.variant,) if variants else ())
+      + (job.method, f"{job.value:g}", str(job.seed), state)
+      for job, state in rows]
+  widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
   return "\n".join(
       "  ".join(cell.ljust(width) for cell, width in zip(row, widths))
       .rstrip() for row in cells)
@@ -332,7 +358,7 @@ def _open(study_dir, spec):
 
 def _report_only(values):
   """The report of the study in --study_dir, or of the slice that
-  --datasets, --methods, --values and --seeds keep of it."""
+  --datasets, --variants, --methods, --values and --seeds keep of it."""
   if values.study_dir is None:
     raise cli.UsageError("--report_only needs --study_dir")
   if values.list or values.model_num is not None:
@@ -340,12 +366,7 @@ def _report_only(values):
                          "leave out --list and --model_num")
   from tf_betavae.studies import job as job_lib  # pylint: disable=g-import-not-at-top
   try:
-    spec = job_lib.load_spec(values.study_dir)
-    spec = spec_lib.slice_spec(
-        spec, datasets=values.datasets or None,
-        methods=values.methods or None,
-        values=_numbers(values.values, "values", float, "numbers") or None,
-        seeds=_numbers(values.seeds, "seeds", int, "integers") or None)
+    spec = _sliced(job_lib.load_spec(values.study_dir), values)
   except spec_lib.StudyError as e:
     raise cli.UsageError(str(e)) from None
   return _report(values.study_dir, spec, spec_lib.jobs(spec)), 0

@@ -13,7 +13,7 @@ then a Ray cluster, then a job array) and the layout is the same.
   and accounts for them on a cluster or a Ray started here.
 
 Jobs whose done.json exists are not handed out at all (no process starts
-for them).  A (dataset, method, value) group's last seed scores the
+for them).  A (dataset, [variant,] method, value) group's last seed scores the
 group's UDR in its own process; after the jobs, each group with at least
 two done seeds and no UDR of exactly them (a partial slice, a UDR that
 failed there) gets a UDR task on the same engine.  The driver
@@ -227,10 +227,11 @@ def run_study(study_dir, spec, jobs, options, log=logging.info,
               if group_udr.udr_needed(study_dir, spec, group)]
     udr_outcomes = []
     if groups:
-      log(f"UDR of {len(groups)} (dataset, method, value) groups")
+      level = "variant, " if spec.variants else ""
+      log(f"UDR of {len(groups)} (dataset, {level}method, value) groups")
       udr_outcomes = runner(
           group_udr.run_udr_task,
-          [(study_dir, d, m, v) for d, m, v in groups], options)
+          [(study_dir, *group) for group in groups], options)
       for group, result in zip(groups, udr_outcomes):
         if not result or result.get("state") == job_lib.FAILED:
           log(f"UDR of {list(group)} failed: "

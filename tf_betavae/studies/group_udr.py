@@ -1,6 +1,12 @@
-"""UDR of a study's groups: the seeds of one (dataset, method, value).
+"""UDR of a study's groups: the seeds of one (dataset, method, value), or
+of one (dataset, variant, method, value) in a study with variants.
 
   <study_dir>/udr/<dataset>__<method>__<value>.json
+  <study_dir>/udr/<dataset>__<variant>__<method>__<value>.json  (variants)
+
+A group is named by the tuple (dataset, method, value), with the variant's
+label appended in a study with variants: (dataset, method, value,
+variant); a study without variants keeps its groups' names and files.
 
 UDR (Duan et al. 2020) needs no labels: each done seed's export encodes one
 shared sample of the study's ``udr_num_points`` images
@@ -31,26 +37,33 @@ UDR_SUBDIR = "udr"
 UDR_METHODS = ("udr_lasso", "udr_spearman")
 
 
+def group_of(job):
+  """The job's UDR group: (dataset, method, value), plus its variant's
+  label when it has one (seeds of two variants are not one setting)."""
+  group = (job.dataset, job.method, job.value)
+  return group + (job.variant,) if job.variant else group
+
+
 def udr_groups(spec, jobs):
-  """The (dataset, method, value) groups of ``jobs`` with their jobs.
+  """The groups (``group_of``) of ``jobs`` with their jobs.
 
   Returns:
-    list of ((dataset, method, value), [Job, ...]) in model_num order.
+    list of (group, [Job, ...]) in model_num order.
   """
   groups = {}
   for job in jobs:
-    groups.setdefault((job.dataset, job.method, job.value), []).append(job)
+    groups.setdefault(group_of(job), []).append(job)
   return list(groups.items())
 
 
 def udr_path(study_dir, group):
-  dataset, method, value = group
-  return os.path.join(study_dir, UDR_SUBDIR,
-                      f"{dataset}__{method}__{value:g}.json")
+  dataset, method, value, *variant = group
+  name = "__".join([dataset, *variant, method, f"{value:g}"])
+  return os.path.join(study_dir, UDR_SUBDIR, f"{name}.json")
 
 
 def _groups_of(spec):
-  """{(dataset, method, value): [Job]} over the whole study (not a slice):
+  """{group: [Job]} over the whole study (not a slice):
   listed once per study, as a driver asks about every group."""
   return _groups_of_record(spec_lib.canonical_json(spec.record()))
 
@@ -88,8 +101,9 @@ def udr_needed(study_dir, spec, group):
   return not (stored and stored.get("key") == _udr_key(spec, rows))
 
 
-def run_udr_task(study_dir, dataset, method, value):
-  """UDR of one (dataset, method, value) group's done seeds, cached.
+def run_udr_task(study_dir, dataset, method, value, variant=""):
+  """UDR of one (dataset, method, value) group's done seeds (in
+  ``variant``, a label, "" for none), cached.
 
   Every done seed's export encodes one shared sample of the study's
   ``udr_num_points`` images (RandomState(metric_seed)); UDR with the Lasso
@@ -103,10 +117,10 @@ def run_udr_task(study_dir, dataset, method, value):
     error, group, seconds.
   """
   start = time.time()
-  group = (dataset, method, float(value))
+  group = (dataset, method, float(value)) + ((variant,) if variant else ())
 
   def report(state, error=None):
-    return {"group": [dataset, method, float(value)], "state": state,
+    return {"group": list(group), "state": state,
             "error": error, "host": socket.gethostname(),
             "seconds": round(time.time() - start, 2)}
 
@@ -128,7 +142,7 @@ def _score_udr(study_dir, spec, group):
   import numpy as np  # pylint: disable=g-import-not-at-top
 
   start = time.time()
-  dataset, method, value = group
+  dataset, method, value, *_ = group
   rows, _ = _group_rows(study_dir, spec, group)
   ground_truth = data_lib.source_of(job_lib.train_config(rows[0][0])).ground_truth()
   scored = selection.udr_of_exports(
@@ -148,7 +162,7 @@ def score_if_group_complete(study_dir, spec, job):
   the process has TensorFlow and the exports' loader warm, so the engine
   needs no process of its own for it.  A failure is logged; the engine's
   UDR stage tries again."""
-  group = (job.dataset, job.method, job.value)
+  group = group_of(job)
   try:
     rows, members = _group_rows(study_dir, spec, group)
     if len(rows) == members and udr_needed(study_dir, spec, group):

@@ -34,7 +34,8 @@ from tensorboard.summary.writer import record_writer
 from tf_betavae import io_utils
 
 HPARAMS_SUBDIR = "hparams"
-HPARAM_NAMES = ("dataset", "method", "value", "seed", "steps")
+# "variant" only in a study with variants (its rows have one).
+HPARAM_NAMES = ("dataset", "variant", "method", "value", "seed", "steps")
 # Besides the study's metric keys.
 EXTRA_METRICS = ("udr_lasso", "udr_spearman", "reconstruction", "kl")
 _EVENTS_MARK = "tfevents"
@@ -61,8 +62,12 @@ def experiment_summary(spec, rows, metrics, time_created_secs):
   values = sorted({float(v) for _, vs in spec.methods for v in vs})
   steps = [r["steps"] for r in rows
            if r.get("state") == _DONE and isinstance(r.get("steps"), int)]
-  hparams = [
-      hp.HParam("dataset", hp.Discrete(list(spec.datasets))),
+  hparams = [hp.HParam("dataset", hp.Discrete(list(spec.datasets)))]
+  if spec.variants:
+    hparams.append(hp.HParam(
+        "variant", hp.Discrete([label for label, _ in spec.variants]),
+        description="the training settings' variant"))
+  hparams += [
       hp.HParam("method", hp.Discrete([m for m, _ in spec.methods])),
       hp.HParam("value", hp.Discrete(values),
                 description="the method's hyperparameter (beta, gamma, ...)"),

@@ -19,8 +19,8 @@ at once: the second is told the job is busy.
 ``run_job_task(study_dir, model_num)`` is what every engine calls, in a
 fresh process: it reads the study from study.json, runs the job and returns
 an outcome dict instead of raising, after recording a failure in
-failed.json.  The job that completes a (dataset, method, value) group
-then scores the group's UDR (studies.group_udr) in the same process.
+failed.json.  The job that completes a (dataset, variant, method, value)
+group then scores the group's UDR (studies.group_udr) in the same process.
 
 This module imports TensorFlow (inside the functions that train and score,
 so that an engine's driver can name ``run_job_task`` without loading it).
@@ -85,10 +85,10 @@ def train_config(job):
   """The training.TrainConfig of a job.
 
   TrainConfig's defaults, then the job's train.py preset, the method's own
-  learning rate where the settings give none, the study's shared settings,
-  and the grid's dataset, method, value, seed and steps.  Log and
-  checkpoint intervals are capped at the steps, so a short job still
-  checkpoints and logs.
+  learning rate where the settings give none, the job's settings (the
+  study's shared ones, its variant's and its group's), and the grid's
+  dataset, method, value, seed and steps.  Log and checkpoint intervals
+  are capped at the steps, so a short job still checkpoints and logs.
 
   Raises:
     training.ConfigError: a setting TrainConfig refuses.
@@ -278,7 +278,8 @@ def result_row(study_dir, job, summary, results, seconds):
   """The job's row of the study's results (what done.json holds).
 
   Returns:
-    dict: the job's grid settings, steps, host, seconds (wall, training,
+    dict: the job's grid settings (its variant's label only in a study
+    with variants), steps, host, seconds (wall, training,
     evaluation; summed over tries), export_path (relative to study_dir),
     the run's final reconstruction and KL (nats), its active latents and
     ``metrics`` {metric: score}.
@@ -290,7 +291,7 @@ def result_row(study_dir, job, summary, results, seconds):
                 if k.startswith("kl_latent_")]
   train_seconds = seconds.get("train_seconds", 0.0)
   evaluation_seconds = seconds.get("evaluation_seconds", 0.0)
-  return {
+  row = {
       "model_num": job.model_num, "job_id": spec_lib.job_id(job),
       "dataset": job.dataset, "method": job.method,
       "hyperparameter": job.hyperparameter, "value": float(job.value),
@@ -305,6 +306,9 @@ def result_row(study_dir, job, summary, results, seconds):
       "active_latents": len(latent_stats.active_latents(kl_latents)),
       "metrics": {m: float(r["score"]) for m, r in results.items()},
   }
+  if job.variant:
+    row["variant"] = job.variant
+  return row
 
 
 def _float(value):

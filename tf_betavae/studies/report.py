@@ -13,7 +13,9 @@ failed.json, lock probes, ``udr/*.json``) and writes::
 Every file is written atomically (tf_betavae.io_utils), so a report may be
 rewritten while a study runs and a reader sees the old one or the new one.
 A partly finished study reports the jobs it has; a missing value is None in
-JSON and an empty cell in the CSV.
+JSON and an empty cell in the CSV.  A study with variants has a
+``variant`` column after ``dataset`` and its groups are (dataset, variant,
+method, value); a study without them reports as before variants existed.
 
 Nothing here imports TensorFlow.
 """
@@ -48,21 +50,33 @@ JOB_COLUMNS = (
     "evaluation_seconds", "reconstruction", "kl", "active_latents")
 UDR_COLUMNS = ("udr_lasso", "udr_spearman")
 ERROR_COLUMN = "error"
+VARIANT_COLUMN = "variant"
 # Read from a done job's result row as they are (numbers checked).
 _RESULT_NUMBERS = ("wall_seconds", "train_seconds", "evaluation_seconds",
                    "reconstruction", "kl", "active_latents")
 
 
-def columns(metrics=spec_lib.METRICS):
-  """The report's columns: JOB_COLUMNS, one per metric key, UDR, error.
+def job_columns(variants=False):
+  """JOB_COLUMNS, with ``variant`` after ``dataset`` when ``variants``."""
+  if not variants:
+    return JOB_COLUMNS
+  at = JOB_COLUMNS.index("dataset") + 1
+  return JOB_COLUMNS[:at] + (VARIANT_COLUMN,) + JOB_COLUMNS[at:]
+
+
+def columns(metrics=spec_lib.METRICS, variants=False):
+  """The report's columns: the job's (``job_columns``), one per metric
+  key, UDR, error.
 
   Args:
     metrics: metric keys in the order their columns come.
+    variants: whether the study has variants (a ``variant`` column).
 
   Returns:
     tuple of str.
   """
-  return JOB_COLUMNS + tuple(metrics) + UDR_COLUMNS + (ERROR_COLUMN,)
+  return (job_columns(variants) + tuple(metrics) + UDR_COLUMNS
+          + (ERROR_COLUMN,))
 
 
 # The columns of a study scored with every metric (spec_lib.METRICS).
@@ -131,7 +145,7 @@ def _metric_keys(results):
           + tuple(sorted(found - set(spec_lib.METRICS))))
 
 
-def collect(study_dir, jobs, metrics=None):
+def collect(study_dir, jobs, metrics=None, variants=None):
   """One row per job of ``jobs``, in model_num order.
 
   Args:
@@ -139,6 +153,8 @@ def collect(study_dir, jobs, metrics=None):
     jobs: list of spec_lib.Job.
     metrics: metric keys for the metric columns; None: every key found in
       the done jobs' results.
+    variants: whether rows have a ``variant`` column (the job's label);
+      None: when some job has a variant.
 
   Returns:
     list of dict, each with every column of ``columns(metrics)``: the
@@ -163,6 +179,8 @@ def collect(study_dir, jobs, metrics=None):
     failures.append(failed or {})
   if metrics is None:
     metrics = _metric_keys(results)
+  if variants is None:
+    variants = any(job.variant for job in jobs)
   done_ids = {spec_lib.job_id(job) for job, state in zip(jobs, states)
               if state == study_dir_lib.DONE}
   udr = read_udr(study_dir, done_ids)
@@ -170,10 +188,12 @@ def collect(study_dir, jobs, metrics=None):
   rows = []
   for job, state, result, failed in zip(jobs, states, results, failures):
     job_id = spec_lib.job_id(job)
-    row = dict.fromkeys(columns(metrics))
+    row = dict.fromkeys(columns(metrics, variants))
     row.update(model_num=job.model_num, job_id=job_id, dataset=job.dataset,
                method=job.method, hyperparameter=job.hyperparameter,
                value=float(job.value), seed=job.seed, state=state)
+    if variants:
+      row[VARIANT_COLUMN] = job.variant
     steps = _finite(result.get("steps"))
     row["steps"] = steps if steps is not None else job.steps
     host = result.get("host", failed.get("host"))
@@ -234,21 +254,24 @@ def _stats(values):
 
 
 def groups(rows, metrics):
-  """Each (dataset, method, value) over its seeds, in the rows' order.
+  """Each (dataset, method, value) over its seeds, in the rows' order;
+  each (dataset, variant, method, value) when the rows have a variant.
 
   Args:
     rows: collect's rows.
     metrics: the metric keys to summarise.
 
   Returns:
-    list of dict: dataset, method, hyperparameter, value, "jobs" (rows in
-    the group), "done" (rows done), "seeds_done" (their seeds) and
-    "stats": {column: {"mean", "std", "n"}} over the done rows for every
-    column of ``group_columns(metrics)`` (None where no seed has it).
+    list of dict: dataset, variant (only when the rows have one), method,
+    hyperparameter, value, "jobs" (rows in the group), "done" (rows done),
+    "seeds_done" (their seeds) and "stats": {column: {"mean", "std", "n"}}
+    over the done rows for every column of ``group_columns(metrics)``
+    (None where no seed has it).
   """
   order, members = [], {}
   for row in rows:
-    key = (row["dataset"], row["method"], row["value"])
+    key = (row["dataset"], row["method"], row["value"],
+           row.get(VARIANT_COLUMN))
     if key not in members:
       order.append(key)
       members[key] = []
@@ -257,14 +280,18 @@ def groups(rows, metrics):
   for key in order:
     group = members[key]
     done = [r for r in group if r["state"] == study_dir_lib.DONE]
-    out.append({
-        "dataset": key[0], "method": key[1],
+    entry = {"dataset": key[0]}
+    if VARIANT_COLUMN in group[0]:
+      entry[VARIANT_COLUMN] = key[3]
+    entry.update({
+        "method": key[1],
         "hyperparameter": group[0]["hyperparameter"], "value": key[2],
         "jobs": len(group), "done": len(done),
         "seeds_done": [r["seed"] for r in done],
         "stats": {c: _stats(r.get(c) for r in done)
                   for c in group_columns(metrics)},
     })
+    out.append(entry)
   return out
 
 
@@ -296,6 +323,12 @@ def _table(header, body):
   return lines
 
 
+def _variant_text(label, pairs):
+  """E.g. "k1 (k=1)": a variant's label and its settings."""
+  settings = ", ".join(f"{name}={value}" for name, value in pairs)
+  return f"{label} ({settings or 'no settings'})"
+
+
 def markdown(spec, job_counts, group_rows, rows, metrics, figures, skipped):
   """report.md's text.
 
@@ -319,21 +352,28 @@ def markdown(spec, job_counts, group_rows, rows, metrics, figures, skipped):
   methods = "; ".join(
       f"{m} ({', '.join(f'{v:g}' for v in values)})"
       for m, values in spec.methods)
-  lines += [f"- Datasets: {', '.join(spec.datasets)}",
-            f"- Methods and values: {methods}",
+  lines += [f"- Datasets: {', '.join(spec.datasets)}"]
+  if spec.variants:
+    lines += ["- Variants: " + "; ".join(
+        _variant_text(label, pairs) for label, pairs in spec.variants)]
+  lines += [f"- Methods and values: {methods}",
             f"- Seeds: {len(spec.seeds)}; steps: "
             f"{spec.steps if spec.steps is not None else 'training default'}",
             f"- Metrics: {', '.join(metrics) or 'none'}", ""]
 
   stat_columns = tuple(metrics) + UDR_COLUMNS
+  variant = [VARIANT_COLUMN] if spec.variants else []
   lines += ["## Groups over seeds", "",
             "Mean ± sample standard deviation over the done seeds of each "
-            "(dataset, method, value); `-` where no seed has a score.", ""]
-  header = ["dataset", "method", "value", "done"] + list(stat_columns)
+            f"({', '.join(['dataset'] + variant)}, method, value); `-` where "
+            "no seed has a score.", ""]
+  header = (["dataset"] + variant + ["method", "value", "done"]
+            + list(stat_columns))
   body = []
   for g in group_rows:
-    cells = [g["dataset"], g["method"], f"{g['hyperparameter']} = "
-             f"{g['value']:g}", f"{g['done']}/{g['jobs']}"]
+    cells = ([g["dataset"]] + [g.get(VARIANT_COLUMN, "") for _ in variant]
+             + [g["method"], f"{g['hyperparameter']} = {g['value']:g}",
+                f"{g['done']}/{g['jobs']}"])
     for column in stat_columns:
       s = g["stats"][column]
       text = _number_text(s["mean"])
@@ -361,7 +401,8 @@ def markdown(spec, job_counts, group_rows, rows, metrics, figures, skipped):
     lines += [""]
   lines += ["## Files", "",
             f"- `{CSV_FILE}`, `{JSON_FILE}`: one row per job "
-            f"({', '.join(columns(metrics)[:3])}, ...).",
+            f"({', '.join(columns(metrics, bool(spec.variants))[:3])}, "
+            "...).",
             "- `hparams/`: TensorBoard HParams sessions, one per done job "
             "(`tensorboard --logdir STUDY_DIR`).", ""]
   return "\n".join(lines)
@@ -394,10 +435,11 @@ def write_report(study_dir, spec, jobs=None):
     if jobs is None:
       jobs = spec_lib.jobs(spec)
     metrics = spec.score_keys()
-    rows = collect(study_dir, jobs, metrics)
+    variants = bool(spec.variants)
+    rows = collect(study_dir, jobs, metrics, variants)
     job_counts = counts(rows)
     group_rows = groups(rows, metrics)
-    column_names = columns(metrics)
+    column_names = columns(metrics, variants)
 
     figures_dir = os.path.join(study_dir, FIGURES_SUBDIR)
     figures, skipped = report_plots.write_figures(rows, metrics, figures_dir)

@@ -1,23 +1,35 @@
 """What a study is: a grid of trainings, numbered, each job with a stable id.
 
-A ``StudySpec`` is the product of its datasets, its methods (each with the
-values of its hyperparameter, tf_betavae.models.methods) and its seeds.
-``jobs(spec)`` lists that product in disentanglement_lib's order, the first
-level slowest: dataset, then method, then value, then seed.  A job's
-``model_num`` is its place in the whole product, so for
-``unsupervised_study_v1`` (7 datasets, 6 methods × 6 values, 50 seeds)::
+A ``StudySpec`` is the product of its datasets, its variants (optional
+labelled sets of training settings, e.g. weak supervision's k = 1 and k
+random), its methods (each with the values of its hyperparameter,
+tf_betavae.models.methods) and its seeds.  ``jobs(spec)`` lists that
+product in disentanglement_lib's order, the first level slowest: dataset,
+then variant, then method, then value, then seed.  A job's ``model_num``
+is its place in the whole product::
+
+  model_num = ((dataset·V + variant)·G + group)·S + seed   (indices)
+
+with V variants (1 when the study has none), G (method, value) groups
+(the group's index counts methods, then values) and S seeds, where every
+group trains every seed (``group_seeds`` shortens its groups).  For
+``unsupervised_study_v1`` (7 datasets, no variants, 6 methods × 6 values,
+50 seeds) that is::
 
   model_num = dataset_index·1800 + (method_index·6 + value_index)·50 + seed
 
 as ``dlib_reproduce --model_num`` numbers the models of that study.
-``slice_spec`` keeps part of a study (some datasets, methods, values,
-seeds) without renumbering, so machines that share a study's numbering can
-each take a slice.
+``slice_spec`` keeps part of a study (some datasets, variants, methods,
+values, seeds) without renumbering, so machines that share a study's
+numbering can each take a slice.
 
 ``job_id(job)`` is 12 hex characters of the SHA-256 of the job's settings
 as canonical JSON (sorted keys; a number equal to an integer written as
 that integer, so β = 4 and β = 4.0 are one job): the name of the job's
-directory, the same in every process and on every machine.
+directory, the same in every process and on every machine.  A variant's
+settings are part of them, its label is not: a study without variants
+has the ids it had before variants existed, and two variants must differ
+in their settings.
 
 Nothing here imports TensorFlow (tf_betavae.models.methods is data).
 """
@@ -27,6 +39,7 @@ import hashlib
 import json
 import math
 import numbers
+import re
 from typing import Optional, Tuple
 
 from tf_betavae.models import methods as methods_lib
@@ -93,6 +106,11 @@ UNSUPERVISED_STUDY_V1_SEEDS = tuple(range(50))
 STUDY_TRAIN_PRESET = "study"
 _TRAIN_PRESETS = (None, STUDY_TRAIN_PRESET)
 _MAX_SEED = 2**32  # NumPy's RandomState range, as the training seeds
+# A variant's label names files (udr/<dataset>__<label>__...json) and
+# report cells: short, no separators.
+_VARIANT_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# The one variant of a study without variants: no label, no settings.
+NO_VARIANT = ("", ())
 
 
 def metric_variant(key):
@@ -196,15 +214,18 @@ class Selection:
     datasets, methods: tuples of names, or None.
     values: floats of the one selected method's hyperparameter, or None.
     seeds: tuple of int, or None.
+    variants: tuple of variant labels, or None.
   """
 
   datasets: Optional[Tuple[str, ...]] = None
   methods: Optional[Tuple[str, ...]] = None
   values: Optional[Tuple[float, ...]] = None
   seeds: Optional[Tuple[int, ...]] = None
+  variants: Optional[Tuple[str, ...]] = None
 
-  def keeps(self, dataset, method, value, seed):
+  def keeps(self, dataset, method, value, seed, variant=""):
     return ((self.datasets is None or dataset in self.datasets)
+            and (self.variants is None or variant in self.variants)
             and (self.methods is None or method in self.methods)
             and (self.values is None or value in self.values)
             and (self.seeds is None or seed in self.seeds))
@@ -212,7 +233,8 @@ class Selection:
 
 @dataclasses.dataclass(frozen=True)
 class StudySpec:
-  """A study: every (dataset, method, value, seed) of its grid is a job.
+  """A study: every (dataset, variant, method, value, seed) of its grid is
+  a job.
 
   Attributes:
     name: the preset's name, or a name of the caller's.
@@ -252,6 +274,12 @@ class StudySpec:
     representations: what every metric scores, one column set each:
       "mean" (the posterior mean) and/or "sampled" (a sample from the
       posterior per image), disentanglement_lib's two postprocessings.
+    variants: (label, (name, value) pairs) pairs: a grid level between
+      dataset and method, each variant's training settings joining every
+      job's (on top of ``train_settings``; they may not set a grid key or
+      a method's hyperparameter, nor contradict ``train_settings`` or
+      ``group_settings``).  Empty: no variants (one empty variant), the
+      jobs, numbers and ids of a study before variants existed.
     selection: the part of the grid a slice keeps (``slice_spec``), or
       None for all of it; it changes which jobs are listed, not their
       numbers or ids.
@@ -274,6 +302,7 @@ class StudySpec:
   group_settings: Tuple[Tuple[str, Optional[float],
                               Tuple[Tuple[str, object], ...]], ...] = ()
   representations: Tuple[str, ...] = (MEAN,)
+  variants: Tuple[Tuple[str, Tuple[Tuple[str, object], ...]], ...] = ()
   selection: Optional[Selection] = None
 
   def __post_init__(self):
@@ -326,6 +355,8 @@ class StudySpec:
     put("group_settings", _group_settings(self.group_settings, methods))
     put("representations", _known(self.representations, REPRESENTATIONS,
                                   "representations"))
+    put("variants", _variants(self.variants, methods, self.train_settings,
+                              self.group_settings))
 
   def score_keys(self):
     """The score columns: every metric for each representation, in the
@@ -341,10 +372,18 @@ class StudySpec:
         return seeds
     return self.seeds
 
-  def settings_of(self, method, value):
-    """The training settings of the (method, value) group's jobs: the
-    shared ones, then the method's, then the group's own, sorted."""
+  def variants_or_none(self):
+    """The study's variants, or (NO_VARIANT,) for a study without them:
+    the variant level of the grid."""
+    return self.variants or (NO_VARIANT,)
+
+  def settings_of(self, method, value, variant=""):
+    """The training settings of the (method, value) group's jobs in
+    ``variant`` (a label, "" for none): the shared ones, the variant's,
+    then the method's, then the group's own, sorted (the variant's never
+    overlap the others, __post_init__ checks)."""
     merged = dict(self.train_settings)
+    merged.update(dict(self.variants_or_none()).get(variant, ()))
     for name, group_value, pairs in sorted(
         self.group_settings, key=lambda entry: entry[1] is not None):
       if name == method and group_value in (None, value):
@@ -354,7 +393,7 @@ class StudySpec:
   @property
   def num_jobs(self):
     """Jobs of the whole grid (a slice's model_nums lie below it)."""
-    return len(self.datasets) * sum(
+    return len(self.datasets) * len(self.variants_or_none()) * sum(
         len(self.seeds_of(method, value))
         for method, values in self.methods for value in values)
 
@@ -384,6 +423,9 @@ class StudySpec:
                                   for m, v, pairs in self.group_settings]
     if self.representations != (MEAN,):
       record["representations"] = list(self.representations)
+    if self.variants:
+      record["variants"] = [[label, dict(pairs)]
+                            for label, pairs in self.variants]
     return record
 
   def sizes_of(self, metric):
@@ -417,6 +459,9 @@ def spec_from_record(record):
     values["group_settings"] = tuple(
         (m, v, tuple(pairs.items()))
         for m, v, pairs in values.get("group_settings", ()))
+    values["variants"] = tuple(
+        (label, tuple(pairs.items()))
+        for label, pairs in values.get("variants", ()))
     return StudySpec(**values)
   except (TypeError, ValueError, AttributeError) as e:
     if isinstance(e, StudyError):
@@ -526,6 +571,68 @@ def _group_settings(entries, methods):
                                           e[1] or 0.0)))
 
 
+def _variant_label(label):
+  if not isinstance(label, str) or not _VARIANT_LABEL.fullmatch(label):
+    raise StudyError(f"a variant's label must be 1 to 64 letters, digits, "
+                     f"'_', '.' or '-' (not first), got {label!r}")
+  return label
+
+
+def _variants(entries, methods, train_settings, group_settings):
+  """Variants as (label, sorted pairs) pairs, in the caller's order; ()
+  for none or for the one empty variant.
+
+  Raises:
+    StudyError: a bad label, a label twice, two variants with the same
+      settings (their jobs would be one job), a setting the grid sets, or
+      one that contradicts ``train_settings`` or is in ``group_settings``
+      (naming both).
+  """
+  entries = tuple(entries or ())
+  if len(entries) == 1 and entries[0] in (NO_VARIANT, ["", []], ("", {}),
+                                          ["", {}]):
+    return ()
+  grid_set = set(_GRID_KEYS) | {_method(m).hyperparameter for m, _ in methods}
+  shared = dict(train_settings or ())
+  grouped = {name: (method, value)
+             for method, value, pairs in group_settings or ()
+             for name, _ in (dict(pairs).items() if pairs else ())}
+  out = []
+  for entry in entries:
+    try:
+      if isinstance(entry, (str, bytes)):  # would unpack as two letters
+        raise TypeError
+      label, pairs = entry
+      pairs = dict(pairs).items() if pairs else ()
+    except (TypeError, ValueError):
+      raise StudyError(f"a variant must be a (label, settings) pair, "
+                       f"settings (name, value) pairs, got {entry!r}"
+                      ) from None
+    label = _variant_label(label)
+    for name, value in pairs:
+      if not isinstance(name, str) or name in grid_set:
+        raise StudyError(f"variant {label}'s setting {name!r} is set by the "
+                         f"study's grid per job; a variant may not set "
+                         f"{_choices(sorted(grid_set))}")
+      if name in shared and _canonical(shared[name]) != _canonical(value):
+        raise StudyError(f"variant {label} sets {name}={value!r}, which "
+                         f"contradicts train_settings {name}="
+                         f"{shared[name]!r}")
+      if name in grouped:
+        method, group_value = grouped[name]
+        group = (method if group_value is None
+                 else f"({method}, {group_value:g})")
+        raise StudyError(f"variant {label} sets {name!r}, which "
+                         f"group_settings of {group} also sets; set it in "
+                         f"one of them")
+      _canonical(value)
+    out.append((label, tuple(sorted(pairs))))
+  _no_repeats([label for label, _ in out], "variants")
+  _no_repeats([canonical_json(dict(pairs)) for _, pairs in out],
+              "variants' settings")
+  return tuple(out)
+
+
 @dataclasses.dataclass(frozen=True)
 class Job:
   """One training of a study.
@@ -540,7 +647,10 @@ class Job:
     seed: int, the training seed.
     steps: training steps, or None for the training default.
     train_preset: train.py's preset the job starts from, or None.
-    train_settings: (TrainConfig field, value) pairs shared by the study.
+    train_settings: (TrainConfig field, value) pairs of the job: the
+      study's shared ones, its variant's and its group's.
+    variant: the label of the job's variant ("" in a study without
+      variants); not part of ``settings`` (the variant's settings are).
   """
 
   model_num: int
@@ -552,13 +662,15 @@ class Job:
   steps: Optional[int] = None
   train_preset: Optional[str] = None
   train_settings: Tuple[Tuple[str, object], ...] = ()
+  variant: str = ""
 
   @property
   def settings(self):
     """Everything that decides what the job trains, as one dict: preset,
     dataset, method, the hyperparameter by its name, seed, steps and the
-    shared settings.  The model_num and the study's name are not in it: a
-    job is the same job in any study that trains it."""
+    training settings (its variant's among them).  The model_num, the
+    study's name and the variant's label are not in it: a job is the same
+    job in any study that trains it."""
     return {
         "preset": self.train_preset, "dataset": self.dataset,
         "method": self.method, self.hyperparameter: self.value,
@@ -581,7 +693,8 @@ def job_id(job):
 
 def jobs(spec):
   """The study's jobs in disentanglement_lib's order (dataset slowest, then
-  method, then value, then seed), those outside its selection left out.
+  variant, then method, then value, then seed), those outside its
+  selection left out.
 
   Returns:
     list of Job; model_num counts over the whole grid.
@@ -590,16 +703,17 @@ def jobs(spec):
   out = []
   model_num = 0
   for dataset in spec.datasets:
-    for method, values in spec.methods:
-      hyperparameter = methods_lib.get(method).hyperparameter
-      for value in values:
-        settings = spec.settings_of(method, value)
-        for seed in spec.seeds_of(method, value):
-          if selection.keeps(dataset, method, value, seed):
-            out.append(Job(model_num, dataset, method, hyperparameter,
-                           value, seed, spec.steps, spec.train_preset,
-                           settings))
-          model_num += 1
+    for variant, _ in spec.variants_or_none():
+      for method, values in spec.methods:
+        hyperparameter = methods_lib.get(method).hyperparameter
+        for value in values:
+          settings = spec.settings_of(method, value, variant)
+          for seed in spec.seeds_of(method, value):
+            if selection.keeps(dataset, method, value, seed, variant):
+              out.append(Job(model_num, dataset, method, hyperparameter,
+                             value, seed, spec.steps, spec.train_preset,
+                             settings, variant))
+            model_num += 1
   return out
 
 
@@ -639,7 +753,50 @@ def unsupervised_study_v1(steps=None):
       train_preset=STUDY_TRAIN_PRESET)
 
 
-PRESETS = {UNSUPERVISED_STUDY_V1: unsupervised_study_v1}
+# Locatello et al. 2020 ("Weakly-Supervised Disentanglement Without
+# Compromises"), disentanglement_lib's config/weak_study: the four
+# weakly-supervised methods, each over its study_grid of β, with the
+# second observation of a pair redrawing 1 factor or k random ones.
+WEAK_STUDY = "weak_study"
+WEAK_STUDY_DATASETS = ("dsprites",)
+WEAK_STUDY_METHODS = methods_lib.WEAK_METHODS
+WEAK_STUDY_VARIANTS = (("k1", (("k", 1),)), ("krnd", (("k", -1),)))
+WEAK_STUDY_SEEDS = tuple(range(10))
+
+
+def weak_study(steps=None, datasets=WEAK_STUDY_DATASETS):
+  """Locatello et al. 2020's weakly-supervised study: 480 jobs.
+
+  1 dataset × 2 variants (k1: a pair's second observation redraws one
+  factor; krnd: k drawn in 1..num_factors-1 per pair) × 4 methods
+  (group_vae, ml_vae, ada_gvae, ada_ml_vae) × 6 values of β × 10 seeds,
+  trained with train.py's preset ``study`` (batch 64, Adam 1e-4, 300,000
+  steps, 10 latents, conv net) as unsupervised_study_v1, and scored with
+  every metric of METRICS.
+
+  disentanglement_lib's weak study trains more datasets and Locatello et
+  al. 2020 train more seeds; this preset is dSprites with 10 seeds by
+  default.  The other ground-truth datasets work too: ``datasets`` here,
+  scripts/study.py --preset=weak_study --datasets=... there (for this
+  preset the flag names the study's datasets rather than slicing them, so
+  the model_nums follow the datasets given; the job ids do not depend on
+  them).  group_vae and ml_vae need latent_dim >= the dataset's factors
+  (10 latents: dSprites has 5, shapes3d 6).
+
+  Args:
+    steps: training steps of every job (None: the preset's 300,000).
+    datasets: dataset names (DATASETS), slowest level first.
+  """
+  return StudySpec(
+      name=WEAK_STUDY, datasets=datasets,
+      variants=WEAK_STUDY_VARIANTS,
+      methods=tuple((m, methods_lib.METHODS[m].study_grid)
+                    for m in WEAK_STUDY_METHODS),
+      seeds=WEAK_STUDY_SEEDS, steps=steps, train_preset=STUDY_TRAIN_PRESET)
+
+
+PRESETS = {UNSUPERVISED_STUDY_V1: unsupervised_study_v1,
+           WEAK_STUDY: weak_study}
 
 
 def preset(name, steps=None):
@@ -677,19 +834,22 @@ def _subset(given, allowed, what):
 
 
 def slice_spec(spec, datasets=None, methods=None, values=None, seeds=None,
-               steps=None):
+               steps=None, variants=None):
   """Part of a study, its jobs numbered as in the whole.
 
   Each argument (None: keep that level as it is) narrows one level to the
-  given members, which must belong to ``spec`` (or to its slice already).
+  given members (``variants``: labels), which must belong to ``spec`` (or
+  to its slice already).
   ``values`` needs exactly one method (given, or the study's only one).
   ``steps`` replaces the study's training steps (the jobs' ids change with
   it, their numbers do not).
 
   Raises:
     StudyError: a member the study lacks, a value of the wrong type,
-      values with several methods.
+      values with several methods, variants of a study without them.
   """
+  if variants is not None and not spec.variants:
+    raise StudyError(f"study {spec.name} has no variants to keep")
   current = spec.selection or Selection()
   kept_methods = current.methods or tuple(m for m, _ in spec.methods)
 
@@ -711,7 +871,10 @@ def slice_spec(spec, datasets=None, methods=None, values=None, seeds=None,
                or current.methods),
       values=current.values,
       seeds=(narrowed(seeds, current.seeds or spec.seeds, _seed, "seeds")
-             or current.seeds))
+             or current.seeds),
+      variants=(narrowed(variants, current.variants
+                         or tuple(label for label, _ in spec.variants),
+                         as_name, "variants") or current.variants))
   if values is not None:
     chosen = selection.methods or kept_methods
     if len(chosen) != 1:

@@ -83,8 +83,11 @@ def job_dir(study_dir, job):
 
 
 def _job_record(job):
-  return {"job_id": spec_lib.job_id(job), "model_num": job.model_num,
-          "settings": job.settings}
+  record = {"job_id": spec_lib.job_id(job), "model_num": job.model_num,
+            "settings": job.settings}
+  if job.variant:  # a study without variants writes what it always wrote
+    record["variant"] = job.variant
+  return record
 
 
 def write_job_file(study_dir, job):

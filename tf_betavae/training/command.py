@@ -83,7 +83,8 @@ def config_from_flags(flag_values):
   except config_lib.ConfigError:
     return config  # main() reports it
   try:
-    data_lib.source_of(config).check_available()
+    data_lib.source_of(config).check_available(
+        frame_gap=config.frame_gap)
   except data_lib.DatasetUnavailableError as e:
     _usage_error(" ".join(str(e).split()))
   return config
@@ -100,6 +101,16 @@ def _check_method_flags(flag_values, values):
                    f"; it contradicts --method={method} (give one of them)")
     method = implied
   own = methods_lib.get(method).settings
+  if methods_lib.is_weak(method):
+    # A weak method reads --k on ground-truth pairs and --frame_gap on
+    # frames, never both: the other one would be silently ignored.
+    pair_setting = methods_lib.pair_setting(values["dataset"])
+    for name in methods_lib.WEAK_SETTINGS:
+      if name != pair_setting and flag_values[name].present:
+        _usage_error(
+            f"--{name} is not read with --dataset={values['dataset']}: "
+            f"pairs of frames (frames:PATH) take --frame_gap, pairs from "
+            f"ground-truth factors take --k")
   for name in methods_lib.other_settings(method):
     if flag_values[name].present:
       users = [m.name for m in methods_lib.METHODS.values()
@@ -114,7 +125,8 @@ def _checked_setup(flag_values):
   config = config_from_flags(flag_values)
   try:
     config.validate()
-    data_lib.source_of(config).check_available()
+    data_lib.source_of(config).check_available(
+        frame_gap=config.frame_gap)
     # multi_worker requires the strategy before any other TensorFlow work.
     strategy = distribute.make_strategy(flag_values.strategy,
                                         flag_values.devices,

@@ -108,8 +108,17 @@ class TrainConfig:
       None, "dip_vae_i / dip_vae_ii: the diagonal weight is lambda_d_factor "
       "* lambda_od; default 10 for dip_vae_i, 1 for dip_vae_ii "
       "(disentanglement_lib's study).", kind="float")
+  k: int = _setting(
+      -1, "group_vae, ml_vae, ada_gvae, ada_ml_vae on ground-truth data: "
+      "the second observation of a pair redraws 1 or k of the first's "
+      "factors (a fair choice between the two); -1 draws k in "
+      "1..num_factors-1 per pair (the paper's 'k random').")
+  frame_gap: int = _setting(
+      1, "ada_gvae, ada_ml_vae on --dataset=frames:PATH: a pair is two "
+      "frames of one sequence this many frames apart (1: consecutive).")
   batch_size: int = _setting(
-      64, "Global batch size (paper: 64).")
+      64, "Global batch size (paper: 64; for the weakly-supervised methods "
+      "pairs, two images each).")
   learning_rate: float = _setting(
       5e-4, "Adam learning rate. Default on dsprites and its variants: "
       "1e-3 (the CPU recipe); annealed_vae: 1e-4 on any dataset or preset "
@@ -168,7 +177,7 @@ class TrainConfig:
   def validate(self):
     """Raises ConfigError with a one-line reason for the first bad value."""
     for check in (_check_names, _check_numbers, _check_method,
-                  _check_schedule, _check_counts):
+                  _check_pairs, _check_schedule, _check_counts):
       check(self)
 
   def to_dict(self):
@@ -220,6 +229,49 @@ def _check_method(config):
     _need(config.dataset == "scream_dsprites",
           f"--scream_image is read only with --dataset=scream_dsprites, not "
           f"--dataset={config.dataset}")
+
+
+def _check_pairs(config):
+  """The weakly-supervised methods need a dataset that makes pairs, and a
+  valid --k or --frame_gap; the others read neither."""
+  method = methods_lib.get(config.method)
+  weak = method.supervision == "pairs"
+  frames = data_lib.is_frames(config.dataset)
+  if not weak:
+    _need(not frames,
+          f"--dataset={config.dataset} holds pairs of frames for the "
+          f"weakly-supervised methods "
+          f"({', '.join(methods_lib.WEAK_METHODS)}); --method="
+          f"{config.method} trains on single images: use folder:PATH for it")
+    return
+  _need(frames or config.dataset in data_lib.GROUND_TRUTH_DATASETS,
+        f"--method={config.method} trains on pairs of observations, which "
+        f"--dataset={config.dataset} cannot make (it has no ground-truth "
+        f"factors); use a dataset with factors "
+        f"({', '.join(data_lib.GROUND_TRUTH_DATASETS)}) or frames:PATH, a "
+        f"folder of frame sequences")
+  if frames:
+    _need(not method.needs_labels,
+          f"--method={config.method} reads which factor each pair changed, "
+          f"and pairs of frames carry no such label; use ada_gvae or "
+          f"ada_ml_vae on frames:PATH")
+    try:
+      data_lib.check_frame_gap(config.frame_gap)
+    except ValueError as e:
+      raise ConfigError(str(e)) from None
+    return
+  num_factors = data_lib.num_factors(config.dataset)
+  try:
+    data_lib.check_k(config.k, num_factors)
+  except ValueError as e:
+    raise ConfigError(f"{e} ({config.dataset} has {num_factors} "
+                      f"factors)") from None
+  if method.needs_labels:
+    _need(isinstance(config.latent_dim, int) and
+          config.latent_dim >= num_factors,
+          f"--method={config.method} ties latent i to factor i and needs "
+          f"--latent_dim >= the {num_factors} factors of {config.dataset}, "
+          f"got {config.latent_dim}")
 
 
 def _check_schedule(config):

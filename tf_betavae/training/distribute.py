@@ -7,6 +7,7 @@ import os
 import tensorflow as tf
 
 from tf_betavae import data as data_lib
+from tf_betavae.models import methods as methods_lib
 from tf_betavae.training import config as config_lib
 
 Task = collections.namedtuple("Task", ["task_type", "task_id", "is_chief"])
@@ -72,7 +73,9 @@ def distributed_dataset(config, strategy, start_step):
 
   Returns:
     a tf.distribute.DistributedDataset of float32 image batches
-    [per-replica batch, H, W, C], starting at batch ``start_step``.
+    [per-replica batch, H, W, C], starting at batch ``start_step``; for
+    the weakly-supervised methods of (pairs [per-replica batch, 2, H, W,
+    C], labels [per-replica batch]).
   """
   global_batch = config.batch_size
 
@@ -80,12 +83,33 @@ def distributed_dataset(config, strategy, start_step):
     per_replica = context.get_per_replica_batch_size(global_batch)
     per_pipeline = global_batch // context.num_input_pipelines
     first = context.input_pipeline_id * per_pipeline
-    dataset, _ = data_lib.source_of(config).training_dataset(
-        global_batch, config.seed, start_batch=start_step)
+    dataset, _ = training_batches(config, global_batch, start_step)
     if context.num_input_pipelines > 1:
-      dataset = dataset.map(lambda batch: batch[first:first + per_pipeline])
+      # Every part of an element (images; or pairs and labels) is batched
+      # along its first axis; tf.data passes a tuple's parts as arguments.
+      def keep_slice(*batch):
+        parts = tuple(part[first:first + per_pipeline] for part in batch)
+        return parts if len(parts) > 1 else parts[0]
+      dataset = dataset.map(keep_slice)
     if per_replica != per_pipeline:
       dataset = dataset.rebatch(per_replica)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
   return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def training_batches(config, batch_size, start_batch):
+  """The run's training stream: single images, or pairs for the
+  weakly-supervised methods (tf_betavae.models.methods.is_weak).
+
+  Returns:
+    (tf.data.Dataset, (H, W, C)); see tf_betavae.data.training_dataset and
+    pair_dataset.
+  """
+  source = data_lib.source_of(config)
+  if methods_lib.is_weak(config.method):
+    return source.pair_dataset(batch_size, config.seed, k=config.k,
+                               frame_gap=config.frame_gap,
+                               start_batch=start_batch)
+  return source.training_dataset(batch_size, config.seed,
+                                 start_batch=start_batch)

@@ -26,6 +26,7 @@ import tensorflow as tf
 from tf_betavae import export as export_lib
 from tf_betavae import locking
 from tf_betavae import progress as shared_progress
+from tf_betavae.models import methods as methods_lib
 from tf_betavae.training import build
 from tf_betavae.training import checkpoints
 from tf_betavae.training import config as config_lib
@@ -212,13 +213,18 @@ def _train_steps(run, strategy, saved, hook_list):
     for hook in hook_list:
       hook.on_step(step, logs)
     progress.log_step(step, config.steps, values, steps_per_second,
-                      config.batch_size, now - train_start,
+                      _images_per_step(config), now - train_start,
                       step - run.start_step, steady_rate)
     if step % config.checkpoint_every == 0 or step >= config.steps:
       saved.save(step)
   if not saved.holds(step):
     saved.save(step)
   return step, values, time.time() - train_start
+
+
+def _images_per_step(config):
+  """Images a step encodes: the batch, or both images of each pair."""
+  return config.batch_size * (2 if methods_lib.is_weak(config.method) else 1)
 
 
 def _raise_nonfinite(run, runner, strategy, saved, chunk, chunk_end):

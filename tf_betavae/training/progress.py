@@ -21,7 +21,8 @@ def log_step(step, total_steps, values, steps_per_second, batch_size,
     values: the trackers' means (loss, reconstruction, kl, kl_latent_<d>,
       and the method's own, which are logged after kl).
     steps_per_second: float, speed of the last chunk.
-    batch_size: int, global batch.
+    batch_size: int, images per step (the global batch; twice it for
+      pairs).
     elapsed: float, seconds this invocation has trained.
     steps_done: int, steps this invocation has trained.
     steady_rate: the tf_betavae.progress.SteadyRate the loop keeps for this
