@@ -65,15 +65,6 @@ def _natural_key(name):
   return tuple(parts), name
 
 
-def _warn_skipped(root, skipped, reason):
-  if skipped:
-    named = ", ".join(os.path.relpath(p, root) for p in skipped[:_MAX_NAMED])
-    more = f" and {len(skipped) - _MAX_NAMED} more" if len(
-        skipped) > _MAX_NAMED else ""
-    logging.warning("frames %s: skipped %d %s: %s%s", root, len(skipped),
-                    reason, named, more)
-
-
 def _plural(count, noun):
   return f"{count} {noun}" + ("" if count == 1 else "s")
 
@@ -95,50 +86,18 @@ def list_sequences(root):
   if not os.path.isdir(root):
     raise DatasetUnavailableError(
         f"--dataset=frames:{root}: no such directory")
-  sequences, not_images, videos, corrupt, repeated = {}, [], [], [], []
-  # As image_folder.list_images: folder links are followed (frame folders
-  # are often linked in) but each real folder is read once, so a link loop
-  # or a second link cannot repeat a sequence.
-  visited = {os.path.realpath(root)}
-  for directory, subdirs, files in os.walk(root, followlinks=True):
-    subdirs.sort()
-    for name in list(subdirs):
-      real = os.path.realpath(os.path.join(directory, name))
-      if real in visited:
-        subdirs.remove(name)
-        repeated.append(os.path.join(directory, name))
-      else:
-        visited.add(real)
-    frames = []
-    for name in sorted(files, key=_natural_key):
-      path = os.path.join(directory, name)
-      lower = name.lower()
-      if name.startswith("."):
-        continue
-      if not lower.endswith(image_folder.IMAGE_EXTENSIONS):
-        not_images.append(path)
-        if lower.endswith(VIDEO_EXTENSIONS):
-          videos.append(path)
-      elif not image_folder._has_image_signature(path):  # pylint: disable=protected-access
-        corrupt.append(path)
-      else:
-        frames.append(path)
-    if frames:
-      sequences[os.path.relpath(directory, root)] = frames
-  reason = "non-image file(s) (not .jpg/.jpeg/.png)"
-  if videos:
-    reason += f", {len(videos)} of them video(s) ({_EXTRACT_HINT})"
-  _warn_skipped(root, not_images, reason)
-  _warn_skipped(root, corrupt,
-                "corrupt image file(s) (not a JPEG or PNG signature)")
-  _warn_skipped(root, repeated,
-                "linked folder(s) already listed (a symlink loop or a "
-                "second link)")
+  # image_folder's walk: links followed, each real folder read once.
+  sequences, skipped = image_folder.scan(root, name_key=_natural_key)
+  videos = [p for p in skipped["not_images"]
+            if p.lower().endswith(VIDEO_EXTENSIONS)]
+  note = f", {len(videos)} of them video(s) ({_EXTRACT_HINT})" if videos else ""
+  image_folder.warn_scan(root, skipped, kind="frames", not_images_note=note)
   if not sequences:
     hint = f"; {_EXTRACT_HINT}" if videos else ""
     raise DatasetUnavailableError(
         f"--dataset=frames:{root}: no JPEG or PNG image under it "
-        f"({len(not_images)} other and {len(corrupt)} corrupt files){hint}")
+        f"({len(skipped['not_images'])} other and "
+        f"{len(skipped['bad_signature'])} corrupt files){hint}")
   return [sequences[k] for k in sorted(sequences, key=_natural_key)]
 
 
@@ -221,38 +180,6 @@ def describe(root, frame_gap=1):
           "pairs": len(pairs)}
 
 
-def _preprocess_fn(crop):
-  def prep(path):
-    return image_folder.preprocess(path, crop=crop, image_size=IMAGE_SIZE)
-  return prep
-
-
-def _decode_all(root, paths, crop):
-  """Every frame decoded once, in parallel, into memory.
-
-  Returns:
-    (uint8 np.ndarray [M, 64, 64, 3], int64 np.ndarray [M] of the kept
-    positions in paths); frames failing to decode are counted in one
-    warning.
-
-  Raises:
-    DatasetUnavailableError: no frame decodes.
-  """
-  records = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string))
-  array, kept = pipeline.materialize(records, _preprocess_fn(crop),
-                                     len(paths), OBSERVATION_SHAPE,
-                                     skip_errors=True)
-  failed = sorted(set(range(len(paths))) - set(kept.tolist()))
-  _warn_skipped(root, [paths[i] for i in failed],
-                "frame file(s) that failed to decode")
-  if not len(array):
-    raise DatasetUnavailableError(
-        f"--dataset=frames:{root}: none of its {len(paths)} frames decode")
-  logging.info("frames %s: %d frames cached in memory (%.1f MB)", root,
-               len(array), array.nbytes / 1e6)
-  return array, kept
-
-
 def training_dataset(root, batch_size, seed, start_batch=0, worker_index=0,
                      crop=None, cache_limit_bytes=None):
   """Endless seeded stream of single frames (all frames of all sequences).
@@ -275,15 +202,9 @@ def training_dataset(root, batch_size, seed, start_batch=0, worker_index=0,
     DatasetUnavailableError: root holds no readable image.
   """
   paths = [p for s in list_sequences(root) for p in s]
-  if pipeline.fits_in_cache(len(paths), OBSERVATION_SHAPE, cache_limit_bytes):
-    array, _ = _decode_all(root, paths, crop)
-    return pipeline.array_batches(array, batch_size, seed, start_batch,
-                                  worker_index)
-  logging.info("frames %s: streaming %d frames", root, len(paths))
-  records = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string))
-  return pipeline.record_batches(records, len(paths), _preprocess_fn(crop),
-                                 batch_size, seed, start_batch, worker_index,
-                                 shuffle_buffer=len(paths), skip_errors=True)
+  return image_folder.path_batches(
+      root, paths, batch_size, seed, start_batch, worker_index, crop,
+      IMAGE_SIZE, cache_limit_bytes, kind="frames", what="frame")
 
 
 def pair_dataset(root, batch_size, seed, frame_gap=1, start_batch=0,
@@ -320,7 +241,8 @@ def pair_dataset(root, batch_size, seed, frame_gap=1, start_batch=0,
   """
   paths, _, pairs = _list(root, frame_gap)
   if pipeline.fits_in_cache(len(paths), OBSERVATION_SHAPE, cache_limit_bytes):
-    array, kept = _decode_all(root, paths, crop)
+    array, kept = image_folder.decode_all(root, paths, crop, IMAGE_SIZE,
+                                          kind="frames", what="frame")
     # Row of each frame in `array`, -1 where it failed to decode.
     row = np.full([len(paths)], -1, np.int64)
     row[kept] = np.arange(len(kept))
@@ -345,7 +267,7 @@ def pair_dataset(root, batch_size, seed, frame_gap=1, start_batch=0,
                len(pairs), len(paths))
   path_table = tf.constant(paths, tf.string)
   pair_table = tf.constant(pairs)
-  prep = _preprocess_fn(crop)
+  prep = image_folder.preprocess_fn(crop, IMAGE_SIZE)
 
   def load(index):
     pair_paths = tf.gather(path_table, tf.gather(pair_table, index))

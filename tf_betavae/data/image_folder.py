@@ -45,13 +45,71 @@ def _has_image_signature(path):
   return any(head.startswith(s) for s in _SIGNATURES)
 
 
-def _warn_skipped(root, skipped, reason):
+def warn_skipped(root, skipped, reason, kind="folder"):
+  """One warning naming up to _MAX_NAMED skipped files (none: no warning)."""
   if skipped:
     named = ", ".join(os.path.relpath(p, root) for p in skipped[:_MAX_NAMED])
     more = f" and {len(skipped) - _MAX_NAMED} more" if len(
         skipped) > _MAX_NAMED else ""
-    logging.warning("folder %s: skipped %d %s: %s%s", root, len(skipped),
+    logging.warning("%s %s: skipped %d %s: %s%s", kind, root, len(skipped),
                     reason, named, more)
+
+
+def scan(root, name_key=None):
+  """The image files under root, recursively, by directory.
+
+  Directory symlinks are followed (collections often link folders in), but
+  each real directory is read once: a link to an ancestor (a loop) or two
+  links to one folder would otherwise list its files many times.
+
+  Args:
+    root: str, an existing directory.
+    name_key: sort key of file and directory names (default: the names).
+
+  Returns:
+    (dict {directory path relative to root: [image paths in name_key
+    order]} in walk order (a directory's files before its sub-directories,
+    those in name_key order), dict of skipped paths: 'not_images',
+    'bad_signature' and 'repeated' (linked folders already read)).
+  """
+  by_directory = {}
+  skipped = {"not_images": [], "bad_signature": [], "repeated": []}
+  visited = {os.path.realpath(root)}
+  for directory, subdirs, files in os.walk(root, followlinks=True):
+    subdirs.sort(key=name_key)
+    for name in list(subdirs):
+      real = os.path.realpath(os.path.join(directory, name))
+      if real in visited:
+        subdirs.remove(name)
+        skipped["repeated"].append(os.path.join(directory, name))
+      else:
+        visited.add(real)
+    images = []
+    for name in sorted(files, key=name_key):
+      path = os.path.join(directory, name)
+      if name.startswith("."):
+        continue
+      if not name.lower().endswith(IMAGE_EXTENSIONS):
+        skipped["not_images"].append(path)
+      elif not _has_image_signature(path):
+        skipped["bad_signature"].append(path)
+      else:
+        images.append(path)
+    if images:
+      by_directory[os.path.relpath(directory, root)] = images
+  return by_directory, skipped
+
+
+def warn_scan(root, skipped, kind="folder", not_images_note=""):
+  """The warnings of ``scan``'s skipped files, one per reason."""
+  warn_skipped(root, skipped["not_images"],
+               "non-image file(s) (not .jpg/.jpeg/.png)" + not_images_note,
+               kind)
+  warn_skipped(root, skipped["bad_signature"],
+               "corrupt image file(s) (not a JPEG or PNG signature)", kind)
+  warn_skipped(root, skipped["repeated"],
+               "linked folder(s) already listed (a symlink loop or a "
+               "second link)", kind)
 
 
 def list_images(root):
@@ -67,36 +125,10 @@ def list_images(root):
   if not os.path.isdir(root):
     raise DatasetUnavailableError(
         f"--dataset=folder:{root}: no such directory")
-  images, not_images, corrupt, repeated = [], [], [], []
-  # Directory symlinks are followed (collections often link folders in),
-  # but each real directory is read once: a link to an ancestor (a loop)
-  # or two links to one folder would otherwise list its files many times.
-  visited = {os.path.realpath(root)}
-  for directory, subdirs, files in os.walk(root, followlinks=True):
-    subdirs.sort()
-    for name in list(subdirs):
-      real = os.path.realpath(os.path.join(directory, name))
-      if real in visited:
-        subdirs.remove(name)
-        repeated.append(os.path.join(directory, name))
-      else:
-        visited.add(real)
-    for name in sorted(files):
-      path = os.path.join(directory, name)
-      if name.startswith("."):
-        continue
-      if not name.lower().endswith(IMAGE_EXTENSIONS):
-        not_images.append(path)
-      elif not _has_image_signature(path):
-        corrupt.append(path)
-      else:
-        images.append(path)
-  _warn_skipped(root, not_images, "non-image file(s) (not .jpg/.jpeg/.png)")
-  _warn_skipped(root, corrupt,
-                "corrupt image file(s) (not a JPEG or PNG signature)")
-  _warn_skipped(root, repeated,
-                "linked folder(s) already listed (a symlink loop or a "
-                "second link)")
+  by_directory, skipped = scan(root)
+  images = [path for paths in by_directory.values() for path in paths]
+  warn_scan(root, skipped)
+  not_images, corrupt = skipped["not_images"], skipped["bad_signature"]
   if not images:
     raise DatasetUnavailableError(
         f"--dataset=folder:{root}: no JPEG or PNG image under it "
@@ -141,26 +173,77 @@ def training_dataset(root, batch_size, seed, start_batch=0, worker_index=0,
     DatasetUnavailableError: root holds no readable image.
   """
   paths, _ = list_images(root)
-  records = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string))
-  shape = (image_size, image_size, 3)
+  return path_batches(root, paths, batch_size, seed, start_batch,
+                      worker_index, crop, image_size, cache_limit_bytes)
 
+
+def decode_all(root, paths, crop=None, image_size=IMAGE_SIZE, kind="folder",
+               what="image"):
+  """Every image file decoded once, in parallel, into memory.
+
+  Args:
+    root: str, the folder (for messages).
+    paths: list of N image file paths.
+    crop, image_size: see ``preprocess``.
+    kind, what: the dataset kind and what a file is, for messages.
+
+  Returns:
+    (uint8 np.ndarray [M, image_size, image_size, 3], int64 np.ndarray [M]
+    of the kept positions in paths); files failing to decode are counted in
+    one warning.
+
+  Raises:
+    DatasetUnavailableError: no file decodes.
+  """
+  records = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string))
+  array, kept = pipeline.materialize(
+      records, preprocess_fn(crop, image_size), len(paths),
+      (image_size, image_size, 3), skip_errors=True)
+  failed = sorted(set(range(len(paths))) - set(kept.tolist()))
+  warn_skipped(root, [paths[i] for i in failed],
+               f"{what} file(s) that failed to decode", kind)
+  if not len(array):
+    raise DatasetUnavailableError(
+        f"--dataset={kind}:{root}: none of its {len(paths)} {what}s decode")
+  logging.info("%s %s: %d %ss cached in memory (%.1f MB)", kind, root,
+               len(array), what, array.nbytes / 1e6)
+  return array, kept
+
+
+def preprocess_fn(crop, image_size):
+  """``preprocess`` with crop and size bound: path -> uint8 image."""
   def prep(path):
     return preprocess(path, crop=crop, image_size=image_size)
+  return prep
 
+
+def path_batches(root, paths, batch_size, seed, start_batch=0,
+                 worker_index=0, crop=None, image_size=IMAGE_SIZE,
+                 cache_limit_bytes=None, kind="folder", what="image"):
+  """Endless seeded stream of the images at ``paths``: decoded once into
+  memory when they fit (``decode_all``), else streamed from the paths (a
+  full permutation per epoch, decoded in parallel; files failing to decode
+  dropped with a warning each).
+
+  Args:
+    root: str, the folder (for messages).
+    paths: list of image file paths.
+    batch_size, seed, start_batch, worker_index: as every training_dataset.
+    crop, image_size, cache_limit_bytes: see ``training_dataset``.
+    kind, what: the dataset kind and what a file is, for messages.
+
+  Returns:
+    tf.data.Dataset of float32 [batch_size, image_size, image_size, 3] in
+    [0, 1].
+  """
+  shape = (image_size, image_size, 3)
   if pipeline.fits_in_cache(len(paths), shape, cache_limit_bytes):
-    array, kept = pipeline.materialize(records, prep, len(paths), shape,
-                                       skip_errors=True)
-    failed = sorted(set(range(len(paths))) - set(kept.tolist()))
-    _warn_skipped(root, [paths[i] for i in failed],
-                  "image file(s) that failed to decode")
-    if not len(array):
-      raise DatasetUnavailableError(
-          f"--dataset=folder:{root}: none of its {len(paths)} images decode")
-    logging.info("folder %s: %d images cached in memory (%.1f MB)", root,
-                 len(array), array.nbytes / 1e6)
+    array, _ = decode_all(root, paths, crop, image_size, kind, what)
     return pipeline.array_batches(array, batch_size, seed, start_batch,
                                   worker_index)
-  logging.info("folder %s: streaming %d images", root, len(paths))
-  return pipeline.record_batches(records, len(paths), prep, batch_size, seed,
-                                 start_batch, worker_index,
+  logging.info("%s %s: streaming %d %ss", kind, root, len(paths), what)
+  records = tf.data.Dataset.from_tensor_slices(tf.constant(paths, tf.string))
+  return pipeline.record_batches(records, len(paths),
+                                 preprocess_fn(crop, image_size), batch_size,
+                                 seed, start_batch, worker_index,
                                  shuffle_buffer=len(paths), skip_errors=True)
