@@ -183,16 +183,19 @@ def test_dataset_override(models):
     selection.rank_models(paths, np.random.RandomState(0), method="udr")
 
 
-def test_dataset_without_factors_uses_its_images(tmp_path):
+@pytest.mark.parametrize("kind", ["folder", "frames"])
+def test_dataset_without_factors_uses_its_images(tmp_path, kind):
   folder = tmp_path / "images"
-  folder.mkdir()
   rs = np.random.RandomState(0)
   for k in range(8):
     pixels = np.zeros((40, 48, 3), np.uint8)
     top, left = rs.randint(0, 30), rs.randint(0, 38)
     pixels[top:top + 10, left:left + 10] = rs.randint(60, 255, size=3)
-    Image.fromarray(pixels).save(folder / f"{k}.png")
-  dataset = f"folder:{folder}"
+    # frames: two sequences of four frames (UDR reads them one by one).
+    directory = folder / (f"clip{k // 4}" if kind == "frames" else "")
+    directory.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(directory / f"{k}.png")
+  dataset = f"{kind}:{folder}"
   paths = [
       fake_exports.save_fake_export(str(tmp_path / name / "1"), mix,
                                     image_shape=(64, 64, 3), dataset=dataset)
@@ -207,7 +210,7 @@ def test_dataset_without_factors_uses_its_images(tmp_path):
   assert ranking["models"][0]["udr"] == pytest.approx(0.9, abs=0.02)
   with pytest.raises(selection.SelectionError, match="no such directory"):
     selection.rank_models(paths, np.random.RandomState(0), num_points=10,
-                          dataset=f"folder:{tmp_path / 'nothing'}")
+                          dataset=f"{kind}:{tmp_path / 'nothing'}")
 
 
 def test_real_exports_and_run_dir(tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tests.data import data_test_utils as utils
 from tests.scripts import conftest
@@ -63,17 +64,33 @@ def test_ada_gvae_trains_on_simulator_pairs_and_exports(tmp_path):
   assert loaded.stdout.strip() == "(3, 8)"
 
 
-def test_frames_training_and_usage_errors(tmp_path, cases_in_one_process):
+# A training run (about 20 s): -m slow.
+@pytest.mark.slow
+def test_ada_ml_vae_trains_on_pairs_of_frames(tmp_path, cases_in_one_process):
+  frames = _frames(tmp_path / "frames", [3, 4])
+  (code, stderr), = cases_in_one_process(TRAIN, [[
+      "--method=ada_ml_vae", f"--dataset=frames:{frames}", "--frame_gap=2",
+      "--steps=2", "--batch_size=4", "--log_every=1",
+      "--image_summary_every=0", f"--model_dir={tmp_path}/frames_run",
+      f"--export_dir={tmp_path}/exp"]], tmp_path)
+  assert code == 0, stderr[-3000:]
+  config = json.load(open(tmp_path / "frames_run" / "run_config.json"))
+  assert config["method"] == "ada_ml_vae" and config["frame_gap"] == 2
+  metadata = json.load(open(
+      tmp_path / "exp" / "frames_ada_ml_vae_beta4" / "1" / "assets" /
+      "tf_betavae_metadata.json"))
+  assert metadata["supervision"] == {
+      "kind": "pairs", "pairs_from": "frames", "frame_gap": 2,
+      "labels": False}
+  assert metadata["hyperparameters"] == {"beta": 4.0, "frame_gap": 2}
+
+
+def test_usage_errors_of_the_weak_methods(tmp_path, cases_in_one_process):
   frames = _frames(tmp_path / "frames", [3, 4])
   singles = _frames(tmp_path / "singles", [1, 1, 1])
   folder = _frames(tmp_path / "folder", [2])
   run = [f"--model_dir={tmp_path}/m", "--export_dir="]
   cases = [
-      # Trains on pairs of frames, 2 apart.
-      ["--method=ada_ml_vae", f"--dataset=frames:{frames}", "--frame_gap=2",
-       "--steps=2", "--batch_size=4", "--log_every=1",
-       "--image_summary_every=0", f"--model_dir={tmp_path}/frames_run",
-       "--export_dir="],
       ["--method=ada_gvae", f"--dataset=folder:{folder}"],
       ["--method=group_vae", "--dataset=celeb_a"],
       ["--method=ada_gvae", "--k=6"],
@@ -90,7 +107,6 @@ def test_frames_training_and_usage_errors(tmp_path, cases_in_one_process):
       ["--method=group_vae", "--latent_dim=4"],
   ]
   fragments = [
-      None,
       "which --dataset=folder:",
       "which --dataset=celeb_a cannot make",
       "--k must be an integer in 1..5",
@@ -106,13 +122,9 @@ def test_frames_training_and_usage_errors(tmp_path, cases_in_one_process):
       "holds pairs of frames for the weakly-supervised methods",
       "needs --latent_dim >= the 5 factors of dsprites, got 4",
   ]
-  outcomes = cases_in_one_process(
-      TRAIN, [case if i == 0 else case + run
-              for i, case in enumerate(cases)], tmp_path)
-  code, stderr = outcomes[0]
-  assert code == 0, stderr[-3000:]
-  config = json.load(open(tmp_path / "frames_run" / "run_config.json"))
-  assert config["method"] == "ada_ml_vae" and config["frame_gap"] == 2
-  for (code, stderr), fragment in zip(outcomes[1:], fragments[1:]):
+  outcomes = cases_in_one_process(TRAIN, [case + run for case in cases],
+                                  tmp_path)
+  assert len(outcomes) == len(fragments)
+  for (code, stderr), fragment in zip(outcomes, fragments):
     conftest.assert_one_usage_error("train.py", code, stderr, fragment)
   assert not os.path.exists(tmp_path / "m")
