@@ -70,7 +70,7 @@ def _entry_points():
 
 def test_every_console_script_has_a_function_and_a_program():
   entry_points = _entry_points()
-  assert len(entry_points) == 11
+  assert len(entry_points) == 12
   for name, target in entry_points.items():
     module, function = target.split(":")
     assert module == "tf_betavae.cli", name

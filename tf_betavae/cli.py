@@ -376,6 +376,10 @@ def gpu_check():
   run_script("gpu_check")
 
 
+def weak_supervision():
+  run_script("weak_supervision")
+
+
 def import_tensorflow_quietly():
   """Quiets TensorFlow (``quiet_tensorflow``), imports it and probes devices.
 

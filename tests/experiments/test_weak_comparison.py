@@ -133,13 +133,28 @@ def test_summarize_reads_shape_nmi_captured_factors_and_means():
   assert ada["seconds"] == pytest.approx(510.0)
 
 
-def test_shape_nmi_is_the_best_latent_for_shape_not_the_first():
+def test_shape_nmi_is_the_best_active_latent_for_shape_not_the_first():
   record = _record("ada_gvae", 0, 0.9, 0.4, 0.1)
   record["mig_result"]["mutual_info"][2] = [0.3, 0.0, 0.0, 0.0, 0.0]
+  # Latent 2 is inactive (KL 0.01 nats): neither a shape latent nor
+  # captured.
+  job = wc.summarize([record])["jobs"][0]
+  assert job["shape_nmi"] == 0.1
+  assert job["captured"] == ["pos_x"]
+  record["train_metrics"]["kl_latent_2"] = 1.0
   job = wc.summarize([record])["jobs"][0]
   assert job["shape_nmi"] == 0.3
-  # Latent 2 is inactive (KL 0.01 nats): it does not count as captured.
-  assert job["captured"] == ["pos_x"]
+  assert job["captured"] == ["pos_x", "shape"]
+
+
+def test_shape_on_the_scale_latent_is_not_a_shape_latent():
+  # The failure seen on dSprites: one latent holds scale (0.78) and shape
+  # (0.55); shape is not its best factor, so the run has no shape latent.
+  record = _record("ada_gvae", 0, 0.9, 0.4, 0.0)
+  record["mig_result"]["mutual_info"][0] = [0.55, 0.78, 0.0, 0.0, 0.0]
+  job = wc.summarize([record])["jobs"][0]
+  assert job["shape_nmi"] == 0.0
+  assert "shape" not in job["captured"]
 
 
 def test_checks_all_met():

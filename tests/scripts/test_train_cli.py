@@ -79,8 +79,9 @@ def test_usage_errors_in_a_real_process(args, message, tmp_path):
     (["--method=dip_vae_i", "--lambda_od=nan"],
      "--lambda_od must be a finite number >= 0"),
     (["--method=dip_vae_i", "--beta=4"],
-     "--beta is a setting of --method=beta_vae/beta_tc_vae, not of "
-     "--method=dip_vae_i; its settings: --lambda_od, --lambda_d_factor"),
+     "--beta is a setting of --method=beta_vae/beta_tc_vae/group_vae/"
+     "ml_vae/ada_gvae/ada_ml_vae, not of --method=dip_vae_i; its settings: "
+     "--lambda_od, --lambda_d_factor"),
     (["--factor_gamma=20"], "not of --method=beta_vae"),
     (["--objective=B", "--lambda_od=3"], "not of --method=annealed_vae"),
     (["--objective=B", "--method=factor_vae"],

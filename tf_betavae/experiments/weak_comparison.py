@@ -212,9 +212,6 @@ def shipped_reference(root="."):
 
 def _job_entry(record, factor_names):
   """One job's row of the summary (see ``summarize``)."""
-  every_latent = analysis.latent_factors(record["mig_result"], factor_names)
-  shape_nmi = max((e["nmi_per_factor"].get(SHAPE, 0.0)
-                   for e in every_latent["latents"]), default=0.0)
   train_metrics = record.get("train_metrics") or {}
   # Captured factors count the latents the run kept active (as a
   # reproduction's table does), all latents when the run logged no KLs.
@@ -222,6 +219,11 @@ def _job_entry(record, factor_names):
             if analysis.has_latent_kl(train_metrics) else None)
   listed = analysis.latent_factors(record["mig_result"], factor_names,
                                    active=active)
+  # A shape latent is an active latent whose highest-NMI factor is shape
+  # (as a captured factor is counted): shape information on the scale
+  # latent (a common failure on dSprites) is not one.
+  shape_nmi = max((e["nmi"] for e in listed["latents"]
+                   if e["factor"] == SHAPE), default=0.0)
   return {"method": record["method"], "beta": float(record["beta"]),
           "seed": int(record["seed"]),
           "beta_vae": float(record["scores"]["beta_vae"]),
@@ -249,8 +251,8 @@ def summarize(records, factor_names=FACTOR_NAMES):
 
   Returns:
     dict: ``jobs``, a list (records' order) of {method, beta, seed,
-    beta_vae, mig, shape_nmi (the largest NMI any latent has with
-    "shape"), captured (factors some active latent captures at NMI >=
+    beta_vae, mig, shape_nmi (the largest NMI with "shape" of an active
+    latent whose highest-NMI factor is shape; 0 without one), captured (factors some active latent captures at NMI >=
     analysis.CAPTURE_MIN_NMI), active_latents, seconds, export_path,
     run_dir}; ``methods``, {method: {beta, n, beta_vae, mig, shape_nmi
     (each {mean, std}, population std over seeds), seconds (sum)}} in
@@ -432,8 +434,9 @@ def render_markdown(summary, check_list, command, settings, shipped,
       "## Settings", "", *_settings_lines(settings, hardware), "",
       "## Jobs", "",
       "β-VAE metric and MIG: disentanglement_lib's protocols on the "
-      "posterior mean; shape NMI: the largest NMI any latent has with "
-      "shape (MIG's mutual information); captured factors: each active "
+      "posterior mean; shape NMI: the largest NMI with shape of an active "
+      "latent whose best factor is shape, 0 without one (MIG's mutual "
+      "information); captured factors: each active "
       "latent's best factor at NMI ≥ "
       f"{analysis.CAPTURE_MIN_NMI:g}.", "",
       *_job_table(summary), "",
