@@ -35,6 +35,11 @@ def _rows(sweep_dir):
     return list(csv.DictReader(f))
 
 
+# The sweep end to end and its rerun train four runs (70 s together in the
+# last clean-clone CI, which ran the default suite 15 s under its 15
+# minutes): -m slow. The sweep is a one-method study, whose engine
+# tests/studies/test_study_run.py runs by default.
+@pytest.mark.slow
 def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
   result = _sweep(f"--sweep_dir={sweep_dir}", *TINY)
   assert result.returncode == 0, result.stderr
@@ -75,6 +80,7 @@ def test_sweep_writes_csv_plot_and_best_beta(sweep_dir):
   assert f"best beta: {best:g} " in result.stdout
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_runs(sweep_dir):
   summaries = glob.glob(os.path.join(sweep_dir, "jobs", "*", "run",
                                      "train_summary.json"))
