@@ -344,22 +344,38 @@ class BetaVAE(keras.Model):
     self.capacity_tracker.update_state(self.capacity(step))
     self.kl_weight_tracker.update_state(self.kl_weight(step))
 
-  def train_step(self, data):
-    """One optimizer step on a batch.
+  def step_terms(self, data, seed_offset, training):
+    """The terms, loss and tracked regulariser terms of one batch.
+
+    train_step and test_step share it; a model trained on another kind of
+    batch (pairs, tf_betavae.models.weak_vae) overrides it alone.
 
     Args:
       data: images float32 [batch, H, W, C] in [0, 1], or a tuple whose
         first element they are (labels are ignored).
+      seed_offset: int, see ``_step_seed`` (0 for training, 1 for tests).
+      training: bool.
+
+    Returns:
+      (terms dict of compute_terms, float32 scalar loss, dict of the
+      METHOD_TRACKERS' values).
+    """
+    images = data[0] if isinstance(data, (tuple, list)) else data
+    terms = self.compute_terms(images, self._step_seed(seed_offset),
+                               training=training)
+    loss, tracked = self.regularized_loss(terms, self.optimizer.iterations)
+    return terms, loss, tracked
+
+  def train_step(self, data):
+    """One optimizer step on a batch (see ``step_terms`` for ``data``).
 
     Returns:
       dict of the running metrics: loss, reconstruction and kl (nats per
       example), kl_latent_<i> (nats), and capacity (nats) for objective B.
     """
-    images = data[0] if isinstance(data, (tuple, list)) else data
     step = self.optimizer.iterations
     with tf.GradientTape() as tape:
-      terms = self.compute_terms(images, self._step_seed(0), training=True)
-      loss, tracked = self.regularized_loss(terms, step)
+      terms, loss, tracked = self.step_terms(data, 0, training=True)
       # Each replica sees global_batch / replicas examples and the optimizer
       # sums replica gradients: dividing makes the sum the mean gradient.
       scaled_loss = self.optimizer.scale_loss(loss / replicas.num_replicas())
@@ -373,11 +389,8 @@ class BetaVAE(keras.Model):
 
   def test_step(self, data):
     """The metrics of train_step on a batch, without an update."""
-    images = data[0] if isinstance(data, (tuple, list)) else data
-    step = self.optimizer.iterations
-    terms = self.compute_terms(images, self._step_seed(1), training=False)
-    loss, tracked = self.regularized_loss(terms, step)
-    self._update_trackers(loss, terms, step, tracked)
+    terms, loss, tracked = self.step_terms(data, 1, training=False)
+    self._update_trackers(loss, terms, self.optimizer.iterations, tracked)
     return self.get_metrics_result()
 
   @property

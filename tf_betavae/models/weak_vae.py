@@ -39,7 +39,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tf_betavae.models import beta_vae
-from tf_betavae.models import replicas
 
 tfd = tfp.distributions
 
@@ -210,42 +209,25 @@ class WeakVAE(beta_vae.BetaVAE):
                        "H, W, C], labels [batch]) batches")
     return data
 
-  def _pair_step(self, data, seed_offset, training):
-    pairs, labels = self._split(data)
-    terms = self.pair_terms(pairs, labels, self._step_seed(seed_offset),
-                            training=training)
-    loss = self.pair_loss(terms)
-    changed = tf.reduce_sum(tf.cast(terms["changed"], tf.float32), axis=1)
-    return terms, loss, {"changed_latents": changed}
-
-  def train_step(self, data):
-    """One optimizer step on a batch of pairs.
+  def step_terms(self, data, seed_offset, training):
+    """The terms, loss and tracked values of a batch of pairs; BetaVAE's
+    train_step and test_step run on it.
 
     Args:
       data: (pairs float32 [batch, 2, H, W, C] in [0, 1], labels int32
         [batch]).
+      seed_offset: int, see BetaVAE._step_seed.
+      training: bool.
 
     Returns:
-      dict of the running metrics: loss, reconstruction and kl (nats per
-      observation), kl_latent_<i> (nats) and changed_latents (latents a
-      pair changed, on average).
+      (pair_terms' dict, float32 scalar loss, {"changed_latents": float32
+      [batch], the latents each pair changed}).
     """
-    step = self.optimizer.iterations
-    with tf.GradientTape() as tape:
-      terms, loss, tracked = self._pair_step(data, 0, training=True)
-      scaled_loss = self.optimizer.scale_loss(loss / replicas.num_replicas())
-    self._update_trackers(loss, terms, step, tracked)
-    variables = self.vae_variables
-    gradients = tape.gradient(scaled_loss, variables)
-    self.optimizer.apply_gradients(zip(gradients, variables))
-    return self.get_metrics_result()
-
-  def test_step(self, data):
-    """The metrics of train_step on a batch of pairs, without an update."""
-    step = self.optimizer.iterations
-    terms, loss, tracked = self._pair_step(data, 1, training=False)
-    self._update_trackers(loss, terms, step, tracked)
-    return self.get_metrics_result()
+    pairs, labels = self._split(data)
+    terms = self.pair_terms(pairs, labels, self._step_seed(seed_offset),
+                            training=training)
+    changed = tf.reduce_sum(tf.cast(terms["changed"], tf.float32), axis=1)
+    return terms, self.pair_loss(terms), {"changed_latents": changed}
 
   def get_config(self):
     config = super().get_config()
