@@ -8,7 +8,9 @@ r"""Issue 61's comparison: Ada-GVAE against the β-VAE, docs/weak_supervision.md
 Trains the weakly-supervised methods (--methods; ada_gvae on --ada_seeds,
 the others on --other_seeds) at --beta with pairs that redraw --k factors
 (-1: k random) and the β-VAE at the CPU recipe's β = 8, all with the CPU
-recipe (broadcast decoder, 8 latents, Adam 1e-3, batch 64) for --steps;
+recipe (broadcast decoder, 8 latents, Adam 1e-3, batch 64; --arch,
+--latent_dim and --learning_rate replace its values for every job) for
+--steps;
 scores each with disentanglement_lib's β-VAE metric and MIG (full sizes
 unless --num_train/--num_eval); writes --output_md (settings, a row per
 job and per method, the target's checks, the shipped exported/dsprites/2
@@ -42,6 +44,13 @@ flags.DEFINE_list("ada_seeds", ["0", "1", "2", "3", "4"], "ada_gvae's seeds.")
 flags.DEFINE_list("other_seeds", ["0", "1", "2"], "The other methods' seeds.")
 flags.DEFINE_list("methods", ["ada_gvae", "ada_ml_vae", "group_vae",
                               "beta_vae"], "Methods (ada_gvae among them).")
+flags.DEFINE_enum("arch", None, ["broadcast", "conv", "mlp"],
+                  "Architecture of every job (default: the CPU recipe's, "
+                  "broadcast).")
+flags.DEFINE_integer("latent_dim", None, "Latents of every job (default: "
+                     "the CPU recipe's 8).")
+flags.DEFINE_float("learning_rate", None, "Adam's learning rate of every "
+                   "job (default: the CPU recipe's 1e-3).")
 flags.DEFINE_integer("parallel_runs", 1, "Jobs trained at once.")
 flags.DEFINE_integer("num_train", None, "Metric size override (tests).")
 flags.DEFINE_integer("num_eval", None, "Metric size override (tests).")
@@ -62,12 +71,14 @@ def _spec(comparison):
   if FLAGS.num_train is not None or FLAGS.num_eval is not None:
     sizes = {m: (FLAGS.num_train, FLAGS.num_eval)
              for m in comparison.METRICS}
+  recipe = {name: FLAGS[name].value for name in comparison.RECIPE_OVERRIDES
+            if FLAGS[name].value is not None}
   try:
     return comparison.comparison_spec(
         steps=FLAGS.steps, ada_seeds=_seeds("ada_seeds"),
         other_seeds=_seeds("other_seeds"), beta=FLAGS.beta, k=FLAGS.k,
         parallel_runs=FLAGS.parallel_runs, methods=FLAGS.methods,
-        metric_sizes=sizes)
+        metric_sizes=sizes, recipe=recipe)
   except ValueError as e:
     raise cli.UsageError(str(e)) from None
 

@@ -98,6 +98,24 @@ def test_spec_takes_beta_k_seeds_methods_sizes_and_threads():
   assert settings["threads_per_job"] == 2 and settings["steps"] == 2
 
 
+def test_recipe_overrides_reach_every_job_and_the_report_settings():
+  spec = wc.comparison_spec(
+      cpu_count=2, recipe={"arch": "conv", "latent_dim": 10,
+                           "learning_rate": 5e-4})
+  for job in spec_lib.jobs(spec):
+    assert job.settings["arch"] == "conv"
+    assert job.settings["latent_dim"] == 10
+    assert job.settings["learning_rate"] == 5e-4
+    assert job.settings["batch_size"] == 64
+  lines = wc._settings_lines(wc.settings_of(spec), "test machine")
+  assert ("the CPU recipe but arch conv, latent_dim 10, learning_rate "
+          "0.0005") in lines[0]
+  # No overrides: the CPU recipe's settings, named as such.
+  plain = wc._settings_lines(wc.settings_of(wc.comparison_spec(cpu_count=2)),
+                             "test machine")
+  assert "(the CPU recipe)" in plain[0]
+
+
 def test_threads_never_drop_below_one():
   assert wc.comparison_spec(parallel_runs=4, cpu_count=2).threads_per_job == 1
 
@@ -107,6 +125,12 @@ def test_threads_never_drop_below_one():
     ({"methods": ("beta_vae", "group_vae")}, "must name it"),
     ({"parallel_runs": 0}, "parallel_runs must be >= 1"),
     ({"ada_seeds": (-1,)}, "seed"),
+    ({"recipe": {"beta": 2.0}}, "no setting 'beta'"),
+    ({"recipe": {"arch": "resnet"}}, "unknown arch 'resnet'"),
+    ({"recipe": {"latent_dim": 4}}, r"latent_dim must be >= 5 \(group_vae"),
+    ({"recipe": {"latent_dim": 0}, "methods": ("ada_gvae",)},
+     "latent_dim must be >= 1"),
+    ({"recipe": {"learning_rate": 0.0}}, "learning_rate must be > 0"),
 ])
 def test_spec_refuses_bad_settings(kwargs, fragment):
   with pytest.raises(ValueError, match=fragment):

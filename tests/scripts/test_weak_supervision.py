@@ -75,6 +75,8 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, cases_in_one_process,
       ([work, "--parallel_runs=0"], "parallel_runs must be >= 1"),
       ([work, f"--output_md={tmp_path}"], "is a directory"),
       ([work, "--steps=x"], "steps"),
+      ([work, "--latent_dim=3"], "latent_dim must be >= 5"),
+      ([work, "--arch=resnet"], "arch"),
   ]
   outcomes = cases_in_one_process(SCRIPT, [args for args, _ in cases],
                                   tmp_path)

@@ -101,3 +101,16 @@ def test_write_figures_skips_what_the_rows_cannot_show(tmp_path):
   assert "has 2 done jobs" in reasons["rank_correlation"]
   assert reasons["distribution_sap"].endswith("with sap, has 1")
   assert "has 0 with UDR" in reasons["udr_vs_metrics"]
+
+
+def test_series_keep_variants_apart_and_plain_studies_as_methods(tmp_path):
+  plain = _rows(4)
+  assert report_plots.series(plain) == ["beta_vae", "factor_vae"]
+  weak = [dict(r, method="ada_gvae", hyperparameter="beta",
+               variant=("k1", "krnd")[i % 2]) for i, r in enumerate(_rows(8))]
+  # One method in two supervision settings: two series, never one pooled.
+  assert report_plots.series(weak) == ["ada_gvae [k1]", "ada_gvae [krnd]"]
+  written, skipped = report_plots.write_figures(weak, ("mig",),
+                                                str(tmp_path / "report"))
+  assert skipped == []
+  assert len(written) == 4

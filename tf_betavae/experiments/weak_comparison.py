@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 from tf_betavae import io_utils
+from tf_betavae import models
 from tf_betavae import training
 from tf_betavae.experiments import analysis
 from tf_betavae.experiments import parallel
@@ -56,6 +57,10 @@ RECIPE_SETTINGS = {"arch": presets.CPU_RECIPE["arch"],
                    "latent_dim": presets.CPU_RECIPE["latent_dim"],
                    "learning_rate": presets.CPU_RECIPE["learning_rate"],
                    "batch_size": 64}
+# The issue's search for the target varies the architecture, the number of
+# latents and the learning rate; every job of one comparison shares them,
+# so its rows still differ in the supervision alone.
+RECIPE_OVERRIDES = ("arch", "latent_dim", "learning_rate")
 # Issue 61's target, on every ada_gvae seed.
 TARGETS = {"beta_vae": 0.90, "mig": 0.40}
 SHAPE = "shape"
@@ -70,7 +75,7 @@ StudyError = spec_lib.StudyError
 def comparison_spec(steps=20000, ada_seeds=(0, 1, 2, 3, 4),
                     other_seeds=(0, 1, 2), beta=WEAK_BETA, k=-1,
                     parallel_runs=1, methods=METHODS, metric_sizes=None,
-                    cpu_count=None):
+                    cpu_count=None, recipe=None):
   """The StudySpec of the comparison.
 
   Args:
@@ -85,13 +90,17 @@ def comparison_spec(steps=20000, ada_seeds=(0, 1, 2, 3, 4),
     metric_sizes: {metric: (num_train, num_eval)} overrides (tests); None:
       disentanglement_lib's full sizes.
     cpu_count: CPUs to share (None: the CPUs this process may use).
+    recipe: {setting: value} replacing RECIPE_SETTINGS' values of
+      RECIPE_OVERRIDES (arch, latent_dim, learning_rate) for every job;
+      None or {}: the CPU recipe's.
 
   Returns:
     spec_lib.StudySpec named NAME on DATASET.
 
   Raises:
-    ValueError: a method outside CHOICES, no ada_gvae, or parallel_runs
-      < 1 (spec_lib.StudyError, a ValueError, for a bad seed or step).
+    ValueError: a method outside CHOICES, no ada_gvae, parallel_runs < 1,
+      or a recipe setting outside RECIPE_OVERRIDES or out of range
+      (spec_lib.StudyError, a ValueError, for a bad seed or step).
   """
   methods = tuple(methods)
   for method in methods:
@@ -103,6 +112,7 @@ def comparison_spec(steps=20000, ada_seeds=(0, 1, 2, 3, 4),
                      f"must name it")
   if isinstance(parallel_runs, bool) or int(parallel_runs) < 1:
     raise ValueError(f"parallel_runs must be >= 1, got {parallel_runs!r}")
+  train_settings = recipe_settings(recipe, methods)
   cpus = cpu_count or len(parallel.available_cpus())
   seeds_of = {m: tuple(ada_seeds if m == ADA else other_seeds)
               for m in methods}
@@ -113,7 +123,7 @@ def comparison_spec(steps=20000, ada_seeds=(0, 1, 2, 3, 4),
       name=NAME, datasets=(DATASET,),
       methods=tuple((m, (values[m],)) for m in methods),
       seeds=seeds, steps=steps, metrics=METRICS,
-      train_settings=tuple(RECIPE_SETTINGS.items()),
+      train_settings=tuple(train_settings.items()),
       metric_sizes=tuple((metric_sizes or {}).items()),
       threads_per_job=max(1, cpus // int(parallel_runs)),
       # k is a setting only the weak methods read (the β-VAE refuses it).
@@ -121,6 +131,39 @@ def comparison_spec(steps=20000, ada_seeds=(0, 1, 2, 3, 4),
                            if m in methods_lib.WEAK_METHODS),
       group_seeds=tuple((m, values[m], seeds_of[m]) for m in methods
                         if seeds_of[m] != seeds))
+
+
+def recipe_settings(recipe=None, methods=METHODS):
+  """RECIPE_SETTINGS with ``recipe``'s overrides, checked.
+
+  Raises:
+    ValueError: a key outside RECIPE_OVERRIDES, an unknown arch, a
+      latent_dim < 1 (or below the factor count when group_vae or ml_vae,
+      which tie factor k to latent k, is among ``methods``) or a
+      learning_rate <= 0.
+  """
+  settings = dict(RECIPE_SETTINGS)
+  for key, value in (recipe or {}).items():
+    if key not in RECIPE_OVERRIDES:
+      raise ValueError(f"the comparison's recipe has no setting {key!r}; "
+                       f"choose from {', '.join(RECIPE_OVERRIDES)}")
+    settings[key] = value
+  if settings["arch"] not in models.ARCHITECTURES:
+    raise ValueError(f"unknown arch {settings['arch']!r}; choose one of "
+                     f"{', '.join(sorted(models.ARCHITECTURES))}")
+  labelled = [m for m in methods if m in ("group_vae", "ml_vae")]
+  minimum = len(FACTOR_NAMES) if labelled else 1
+  if int(settings["latent_dim"]) < minimum:
+    raise ValueError(
+        f"latent_dim must be >= {minimum}"
+        + (f" ({', '.join(labelled)} tie factor k to latent k)"
+           if labelled else "") + f", got {settings['latent_dim']}")
+  if not float(settings["learning_rate"]) > 0:
+    raise ValueError(f"learning_rate must be > 0, got "
+                     f"{settings['learning_rate']}")
+  settings["latent_dim"] = int(settings["latent_dim"])
+  settings["learning_rate"] = float(settings["learning_rate"])
+  return settings
 
 
 def settings_of(spec):
@@ -346,9 +389,13 @@ def _seeds_text(seeds):
 def _settings_lines(settings, hardware):
   methods = settings["methods"]
   shared = settings["train_settings"]
+  source = ("the CPU recipe" if shared == RECIPE_SETTINGS else
+            "the CPU recipe but " + ", ".join(
+                f"{k} {shared[k]}" for k in RECIPE_OVERRIDES
+                if shared.get(k) != RECIPE_SETTINGS[k]))
   lines = [f"- steps: {settings['steps']:,}; training: "
            + ", ".join(f"{k} {v}" for k, v in sorted(shared.items()))
-           + " (the CPU recipe), dSprites simulator"]
+           + f" ({source}), dSprites simulator"]
   for method, info in methods.items():
     k = f", k = {info['k']}" if "k" in info else ""
     lines.append(f"- {method}: β = {info['beta']:g}{k}, seeds "

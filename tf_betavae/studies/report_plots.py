@@ -9,6 +9,10 @@
   one scatter panel per metric, coloured by method (Duan et al. 2020's
   comparison).
 
+In a study with variants (say weak_study's k1 and krnd) a "method" above is
+a (method, variant) series, labelled "ada_gvae [k1]" (``series_label``), so
+that a box or a colour never pools two supervision settings.
+
 ``rank_correlations`` is the numbers behind the heatmap, a pure function of
 the rows.  Figures are drawn on matplotlib ``Figure`` objects rendered by
 Agg (no pyplot, so no global backend or figure state) and saved
@@ -129,20 +133,33 @@ def _present(rows, column):
   return [r for r in rows if r.get(column) is not None]
 
 
+def series_label(row):
+  """The series a row is drawn in: its method, with its variant in
+  brackets when it has one ("ada_gvae [k1]")."""
+  variant = row.get("variant")
+  return f"{row['method']} [{variant}]" if variant else row["method"]
+
+
+def series(rows):
+  """The series labels of ``rows``, in order of first appearance."""
+  return list(dict.fromkeys(series_label(r) for r in rows))
+
+
 def plot_distribution(rows, column, path):
-  """``column``'s values over ``rows``: a box per method, then a panel per
-  method with a box per hyperparameter value; returns ``path``."""
+  """``column``'s values over ``rows``: a box per series (``series``),
+  then a panel per series with a box per hyperparameter value; returns
+  ``path``."""
   rows = _present(rows, column)
-  methods = list(dict.fromkeys(r["method"] for r in rows))
+  methods = series(rows)
   fig = figure_lib.Figure(figsize=(3.2 * (1 + len(methods)), 3.4))
   axes = fig.subplots(1, 1 + len(methods), squeeze=False, sharey=True)[0]
-  axes[0].boxplot([[r[column] for r in rows if r["method"] == m]
+  axes[0].boxplot([[r[column] for r in rows if series_label(r) == m]
                    for m in methods], tick_labels=methods)
   axes[0].set_title(f"{column} per method")
   axes[0].set_ylabel(column)
   axes[0].tick_params(axis="x", labelrotation=30)
   for ax, method in zip(axes[1:], methods):
-    of_method = [r for r in rows if r["method"] == method]
+    of_method = [r for r in rows if series_label(r) == method]
     values = sorted({r["value"] for r in of_method})
     ax.boxplot([[r[column] for r in of_method if r["value"] == v]
                 for v in values], tick_labels=[f"{v:g}" for v in values])
@@ -154,16 +171,17 @@ def plot_distribution(rows, column, path):
 
 def plot_udr_vs_metrics(rows, metrics, path):
   """udr_lasso (y) against each of ``metrics`` (x) over ``rows``, one
-  panel per metric, points coloured by method; returns ``path``."""
+  panel per metric, points coloured by series (``series``); returns
+  ``path``."""
   rows = _present(rows, UDR_COLUMN)
-  methods = list(dict.fromkeys(r["method"] for r in rows))
+  methods = series(rows)
   colours = matplotlib.colormaps["tab10"]
   fig = figure_lib.Figure(figsize=(3.4 * len(metrics), 3.4))
   axes = fig.subplots(1, len(metrics), squeeze=False)[0]
   for ax, metric in zip(axes, metrics):
     for index, method in enumerate(methods):
       points = [(r[metric], r[UDR_COLUMN]) for r in rows
-                if r["method"] == method and r.get(metric) is not None]
+                if series_label(r) == method and r.get(metric) is not None]
       if points:
         x, y = zip(*points)
         ax.scatter(x, y, s=14, color=colours(index % 10), label=method)
