@@ -7,19 +7,18 @@ r"""Issue 61's comparison: Ada-GVAE against the β-VAE, docs/weak_supervision.md
 
 Trains the weakly-supervised methods (--methods; ada_gvae on --ada_seeds,
 the others on --other_seeds) at --beta with pairs that redraw --k factors
-(-1: k random) and the β-VAE at the CPU recipe's β = 8, all with the CPU
-recipe (broadcast decoder, 8 latents, Adam 1e-3, batch 64; --arch,
---latent_dim and --learning_rate replace its values for every job) for
---steps;
-scores each with disentanglement_lib's β-VAE metric and MIG (full sizes
-unless --num_train/--num_eval); writes --output_md (settings, a row per
-job and per method, the target's checks, the shipped exported/dsprites/2
-beside them) and <work_dir>/weak_supervision.json.  The jobs are a study
-in <work_dir>/study (tf_betavae.experiments.weak_comparison): a rerun
-trains only what is unfinished, a killed job resumes from its checkpoint;
-other settings on the same --work_dir exit 2.  --parallel_runs trains that
-many jobs at once, each with its share of the CPUs.  Nothing is shipped:
-the last line names the best ada_gvae seed's export for a person to ship.
+(-1: k random) and the β-VAE at β = 8, all with the CPU recipe (broadcast
+decoder, 8 latents, Adam 1e-3, batch 64; --arch, --latent_dim and
+--learning_rate change it for every job) for --steps; scores each with
+disentanglement_lib's β-VAE metric and MIG (full sizes unless
+--num_train/--num_eval); writes --output_md (settings, a row per job and
+per method, the target's checks, the shipped exported/dsprites/2 beside
+them) and <work_dir>/weak_supervision.json.  The jobs are a study in
+<work_dir>/study (tf_betavae.experiments.weak_comparison): a rerun trains
+only what is unfinished, a killed job resumes from its checkpoint; other
+settings on the same --work_dir exit 2.  --parallel_runs trains that many
+jobs at once, each with its share of the CPUs.  Nothing is shipped: the
+last line names the best ada_gvae seed's export for a person to ship.
 Exit status 1 if a job failed (the report holds the finished ones).
 """
 
