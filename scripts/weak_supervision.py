@@ -43,9 +43,8 @@ flags.DEFINE_list("ada_seeds", ["0", "1", "2", "3", "4"], "ada_gvae's seeds.")
 flags.DEFINE_list("other_seeds", ["0", "1", "2"], "The other methods' seeds.")
 flags.DEFINE_list("methods", ["ada_gvae", "ada_ml_vae", "group_vae",
                               "beta_vae"], "Methods (ada_gvae among them).")
-flags.DEFINE_enum("arch", None, ["broadcast", "conv", "mlp"],
-                  "Architecture of every job (default: the CPU recipe's, "
-                  "broadcast).")
+flags.DEFINE_string("arch", None, "Architecture of every job, checked "
+                    "against tf_betavae.models (default: broadcast).")
 flags.DEFINE_integer("latent_dim", None, "Latents of every job (default: "
                      "the CPU recipe's 8).")
 flags.DEFINE_float("learning_rate", None, "Adam's learning rate of every "
